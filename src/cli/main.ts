@@ -1,0 +1,15 @@
+/**
+ * The `vigil` command. Each subcommand lives in its own module; this file only assembles them.
+ */
+import { Command } from 'commander';
+import { startCommand } from './start.ts';
+import { tokenCommand } from './token.ts';
+
+const program = new Command()
+  .name('vigil')
+  .description('Self-hosted monitoring and troubleshooting: ingest OpenTelemetry and Splunk HEC data, search, alert, resolve.')
+  .showHelpAfterError()
+  .addCommand(startCommand())
+  .addCommand(tokenCommand());
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { dataPaths } from '../server/app.ts';
+import { openStateDb } from '../store/state/db.ts';
+import { TOKEN_SCOPES, TokenError, TokenStore } from '../store/state/tokens.ts';
+import { configOrExit, fail } from './options.ts';
+
+/** Opens the token store of the configured data directory; works while the server runs (SQLite WAL). */
+async function withTokens<T>(opts: { dataDir?: string; config?: string }, fn: (tokens: TokenStore) => Promise<T>): Promise<T> {
+  const config = configOrExit({ dataDir: opts.dataDir }, opts.config);
+  const dir = resolve(config.dataDir);
+  mkdirSync(dir, { recursive: true });
+  const db = await openStateDb(dataPaths(dir).state);
+  try {
+    return await fn(new TokenStore(db));
+  } catch (err) {
+    if (err instanceof TokenError) fail(err.message, 2);
+    throw err;
+  } finally {
+    await db.destroy();
+  }
+}
+
+const dataDirOption = ['--data-dir <dir>', 'data directory of the Vigil to manage (VIGIL_DATA_DIR, default ./data)'] as const;
+const configOption = ['--config <file>', 'configuration file (VIGIL_CONFIG)'] as const;
+
+/** `vigil token create|list|revoke`. */
+export function tokenCommand(): Command {
+  const token = new Command('token').description('Manage API tokens (ingest, read, admin)');
+  token
+    .command('create')
+    .description('Create a token; its secret is printed once, alone on the last line')
+    .requiredOption('--name <name>', 'unique name, e.g. rms-collector')
+    .requiredOption('--scope <scope>', `one of ${TOKEN_SCOPES.join(', ')}`)
+    .option(...dataDirOption)
+    .option(...configOption)
+    .action(async (opts: { name: string; scope: string; dataDir?: string; config?: string }) => {
+      const secret = await withTokens(opts, (t) => t.create(opts.name, opts.scope));
+      process.stdout.write(`Created ${opts.scope} token "${opts.name}". Copy it now: it is not shown again.\n${secret}\n`);
+    });
+  token
+    .command('list')
+    .description('List tokens (names, scopes, creation and last use; never secrets)')
+    .option('--json', 'one JSON object per token')
+    .option(...dataDirOption)
+    .option(...configOption)
+    .action(async (opts: { json?: boolean; dataDir?: string; config?: string }) => {
+      const list = await withTokens(opts, (t) => t.list());
+      if (opts.json) {
+        for (const t of list) process.stdout.write(`${JSON.stringify(t)}\n`);
+        return;
+      }
+      if (list.length === 0) {
+        process.stdout.write('No tokens. Create one with: vigil token create --name NAME --scope ingest\n');
+        return;
+      }
+      const rows = [['NAME', 'SCOPE', 'CREATED', 'LAST USED', 'STATUS'], ...list.map((t) => [t.name, t.scope, t.createdAt, t.lastUsedAt ?? '-', t.revokedAt ? `revoked ${t.revokedAt}` : 'active'])];
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+      for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+    });
+  token
+    .command('revoke')
+    .description('Revoke a token by name; it stops working at once')
+    .argument('<name>', 'token name')
+    .option(...dataDirOption)
+    .option(...configOption)
+    .action(async (name: string, opts: { dataDir?: string; config?: string }) => {
+      await withTokens(opts, (t) => t.revoke(name));
+      process.stdout.write(`Revoked token "${name}".\n`);
+    });
+  return token;
+}

@@ -1,0 +1,137 @@
+/**
+ * Configuration: defaults < config file (YAML or JSON) < `VIGIL_*` environment < command-line flags.
+ * Validated once at start; an error names the key, where the value came from and what is wrong.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses a duration such as `30s`, `15m`, `7d` into milliseconds. */
+export function parseDuration(text: string): number {
+  const m = DURATION.exec(text.trim());
+  if (!m) throw new Error(`invalid duration "${text}": use a number and a unit (ms, s, m, h, d), e.g. 7d`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+const duration = z.string().regex(DURATION, 'expected a duration such as 30s, 15m, 1h or 7d');
+const port = z.coerce.number().int('expected an integer port').min(0, 'expected a port 0-65535').max(65535, 'expected a port 0-65535');
+const positiveInt = z.coerce.number().int('expected an integer').positive('expected a positive integer');
+
+const schema = z
+  .object({
+    dataDir: z.string().min(1, 'expected a directory path').default('./data'),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(4400),
+    otlpPort: port.default(4318),
+    hecPort: port.default(8088),
+    metricsPublic: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ingest: z
+      .object({
+        maxBodyBytes: positiveInt.default(20 * 1024 * 1024),
+        maxInflightBytes: positiveInt.default(256 * 1024 * 1024),
+        maxQueuedRows: positiveInt.default(100_000),
+        maxRowsPerCommit: positiveInt.default(50_000),
+      })
+      .strict()
+      .default({ maxBodyBytes: 20 * 1024 * 1024, maxInflightBytes: 256 * 1024 * 1024, maxQueuedRows: 100_000, maxRowsPerCommit: 50_000 }),
+    retention: z
+      .object({
+        logs: duration.default('7d'),
+        traces: duration.default('7d'),
+        metrics: duration.default('30d'),
+        interval: duration.default('1h'),
+      })
+      .strict()
+      .default({ logs: '7d', traces: '7d', metrics: '30d', interval: '1h' }),
+    store: z
+      .object({ memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'expected a size such as 1GB').default('1GB') })
+      .strict()
+      .default({ memoryLimit: '1GB' }),
+  })
+  .strict();
+
+/** Vigil's validated configuration. */
+export type Config = z.infer<typeof schema>;
+
+/** A configuration error; the CLI prints it and exits with status 2. */
+export class ConfigError extends Error {}
+
+type Source = Record<string, unknown>;
+
+/** Reads `VIGIL_*` variables: `VIGIL_OTLP_PORT` → otlpPort, `VIGIL_INGEST__MAX_BODY_BYTES` → ingest.maxBodyBytes. */
+export function configFromEnv(env: NodeJS.ProcessEnv): { values: Source; names: Map<string, string> } {
+  const values: Source = {};
+  const names = new Map<string, string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('VIGIL_') || value === undefined) continue;
+    // Client-side variables of the CLI, not server configuration.
+    if (name === 'VIGIL_URL' || name === 'VIGIL_TOKEN' || name === 'VIGIL_CONFIG') continue;
+    const path = name
+      .slice('VIGIL_'.length)
+      .split('__')
+      .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+    setPath(values, path, value);
+    names.set(path.join('.'), name);
+  }
+  return { values, names };
+}
+
+function setPath(target: Source, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Source;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function merge(base: Source, over: Source): Source {
+  const out: Source = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const b = out[k];
+    out[k] = typeof v === 'object' && v !== null && !Array.isArray(v) && typeof b === 'object' && b !== null ? merge(b as Source, v as Source) : v;
+  }
+  return out;
+}
+
+/** Loads and validates the configuration from a file, the environment and flags. */
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; flags?: Source } = {}): Config {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.VIGIL_CONFIG;
+  let fromFile: Source = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    try {
+      const parsed: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+      if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+        throw new Error('expected a mapping of keys to values');
+      }
+      fromFile = (parsed ?? {}) as Source;
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+    }
+  }
+  const fromEnv = configFromEnv(env);
+  const flags = Object.fromEntries(Object.entries(opts.flags ?? {}).filter(([, v]) => v !== undefined));
+  const merged = merge(merge(fromFile, fromEnv.values), flags);
+  const result = schema.safeParse(merged);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.join('.');
+    const flagName = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    const source = key in flags ? `flag ${flagName}` : fromEnv.names.has(key) ? `environment ${fromEnv.names.get(key)}` : file ? `config file ${file}` : 'default';
+    const message = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+    return `${key || '(top level)'} (${source}): ${message}`;
+  });
+  throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+}

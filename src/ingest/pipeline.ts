@@ -1,0 +1,117 @@
+/**
+ * The ingest pipeline's write side: a bounded queue drained by group commit. Requests that arrive
+ * while a commit runs wait for the next one, so many requests share one transaction, and each is
+ * acknowledged only after the commit that holds its rows succeeded (DESIGN.md §3).
+ */
+import { batchSize, type TelemetryBatch } from '../model/telemetry.ts';
+import type { TelemetryStore } from '../store/telemetry/store.ts';
+import type { SelfMetrics } from '../telemetry-self/metrics.ts';
+
+/** The queue is full: answer 429/503 with Retry-After. */
+export class QueueFullError extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('ingest queue is full');
+  }
+}
+
+/** The store failed to commit, or the pipeline is shutting down: answer 503. */
+export class StoreUnavailableError extends Error {}
+
+interface Pending {
+  batch: TelemetryBatch;
+  rows: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Options of {@link IngestPipeline}. */
+export interface PipelineOptions {
+  maxQueuedRows: number;
+  maxRowsPerCommit: number;
+  metrics?: SelfMetrics;
+}
+
+/** Bounded queue → group commit → acknowledgement. */
+export class IngestPipeline {
+  private queue: Pending[] = [];
+  private queuedRows = 0;
+  private writing = false;
+  private closing = false;
+  private idle: (() => void)[] = [];
+  // Recent commit throughput, to tell a refused client how long to wait.
+  private rowsPerSecond = 50_000;
+
+  constructor(
+    private readonly store: TelemetryStore,
+    private readonly opts: PipelineOptions,
+  ) {}
+
+  /** Rows waiting to be committed. */
+  get depth(): number {
+    return this.queuedRows;
+  }
+
+  /** Queues a batch; resolves once it is committed. Throws {@link QueueFullError} when over the bound. */
+  submit(batch: TelemetryBatch): Promise<void> {
+    if (this.closing) return Promise.reject(new StoreUnavailableError('server is shutting down'));
+    const rows = batchSize(batch);
+    if (rows === 0) return Promise.resolve();
+    // An empty queue always takes one batch, so a single large request is never refused forever.
+    if (this.queuedRows > 0 && this.queuedRows + rows > this.opts.maxQueuedRows) {
+      const seconds = Math.min(30, Math.max(1, Math.ceil(this.queuedRows / this.rowsPerSecond)));
+      return Promise.reject(new QueueFullError(seconds));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ batch, rows, resolve, reject });
+      this.queuedRows += rows;
+      this.opts.metrics?.queueRows.set(this.queuedRows);
+      // setImmediate lets the requests decoded in this turn of the event loop join the same commit.
+      if (!this.writing) {
+        this.writing = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const group: Pending[] = [];
+      let rows = 0;
+      while (this.queue.length > 0 && (group.length === 0 || rows + this.queue[0]!.rows <= this.opts.maxRowsPerCommit)) {
+        const p = this.queue.shift()!;
+        group.push(p);
+        rows += p.rows;
+      }
+      const started = performance.now();
+      let failure: Error | undefined;
+      try {
+        await this.store.write(group.map((p) => p.batch));
+      } catch (err) {
+        failure = new StoreUnavailableError(`telemetry store could not commit: ${(err as Error).message}`);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      this.queuedRows -= rows;
+      this.opts.metrics?.queueRows.set(this.queuedRows);
+      if (!failure) {
+        this.opts.metrics?.commitSeconds.observe(seconds);
+        this.opts.metrics?.commitRows.observe(rows);
+        if (seconds > 0) this.rowsPerSecond = 0.8 * this.rowsPerSecond + 0.2 * (rows / seconds);
+      }
+      for (const p of group) {
+        if (failure) p.reject(failure);
+        else p.resolve();
+      }
+      // Let the acknowledgements go out and new requests queue before the next commit.
+      await new Promise((r) => setImmediate(r));
+    }
+    this.writing = false;
+    for (const fn of this.idle.splice(0)) fn();
+  }
+
+  /** Stops accepting and resolves once everything queued is committed (SIGTERM drain). */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (!this.writing && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+}

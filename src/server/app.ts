@@ -1,0 +1,165 @@
+/**
+ * Wires every part of Vigil together — the one place that does (DESIGN.md §2): stores, ingest
+ * pipeline, receivers, API server and periodic jobs, and their orderly shutdown.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { parseDuration, type Config } from '../config/config.ts';
+import { MemoryBudget } from '../ingest/body.ts';
+import type { ReceiverContext } from '../ingest/context.ts';
+import { registerHecReceiver } from '../ingest/hec/receiver.ts';
+import { registerOtlpReceiver } from '../ingest/otlp/receiver.ts';
+import { IngestPipeline } from '../ingest/pipeline.ts';
+import { applyRetention } from '../retention/retention.ts';
+import { openStateDb, type StateDb } from '../store/state/db.ts';
+import { scopeAllows, TokenStore, type TokenScope } from '../store/state/tokens.ts';
+import { openDuckDBStore } from '../store/telemetry/duckdb.ts';
+import type { TelemetryStore } from '../store/telemetry/store.ts';
+import { SelfMetrics } from '../telemetry-self/metrics.ts';
+
+/** A running Vigil. */
+export interface VigilServer {
+  config: Config;
+  urls: { api: string; otlp: string; hec: string };
+  store: TelemetryStore;
+  state: StateDb;
+  tokens: TokenStore;
+  metrics: SelfMetrics;
+  pipeline: IngestPipeline;
+  /** Runs retention now (also runs on its interval). */
+  runRetention(now?: Date): Promise<Record<string, number>>;
+  /** Stops accepting, commits everything queued, closes the stores. */
+  stop(): Promise<void>;
+}
+
+/** Paths of the stores inside the data directory. */
+export function dataPaths(dataDir: string): { telemetry: string; state: string } {
+  return { telemetry: join(dataDir, 'telemetry.duckdb'), state: join(dataDir, 'state.sqlite') };
+}
+
+function newFastify(config: Config): FastifyInstance {
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logController: new LogController({ disableRequestLogging: true }),
+    // Bodies are read by the receivers themselves with their own limits; this bounds the JSON API.
+    bodyLimit: 1024 * 1024,
+  });
+  // Receivers stream the raw body (to bound decompression); leave it unread for them.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+  app.addContentTypeParser('application/json', (_req, _payload, done) => done(null, undefined));
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) req.log.error({ err }, 'request failed');
+    // Never leak internals: a 500 says only that it failed.
+    void reply.code(status).send({ error: status === 500 ? 'internal error' : err.message });
+  });
+  return app;
+}
+
+/** Starts Vigil with a validated configuration. */
+export async function startVigil(config: Config): Promise<VigilServer> {
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const paths = dataPaths(dataDir);
+  const state = await openStateDb(paths.state);
+  const store = await openDuckDBStore(paths.telemetry, { memoryLimit: config.store.memoryLimit });
+  const metrics = new SelfMetrics();
+  const tokens = new TokenStore(state);
+  const pipeline = new IngestPipeline(store, {
+    maxQueuedRows: config.ingest.maxQueuedRows,
+    maxRowsPerCommit: config.ingest.maxRowsPerCommit,
+    metrics,
+  });
+  const ctx: ReceiverContext = {
+    pipeline,
+    tokens,
+    metrics,
+    budget: new MemoryBudget(config.ingest.maxInflightBytes),
+    maxBodyBytes: config.ingest.maxBodyBytes,
+  };
+  let stopping = false;
+
+  const otlp = newFastify(config);
+  registerOtlpReceiver(otlp, ctx);
+  const hec = newFastify(config);
+  registerHecReceiver(hec, ctx);
+
+  const api = newFastify(config);
+  api.get('/healthz', async () => ({ status: 'ok' }));
+  api.get('/readyz', async (_req, reply) => {
+    if (stopping) return reply.code(503).send({ status: 'stopping' });
+    return { status: 'ready', queueRows: pipeline.depth };
+  });
+  api.get('/metrics', async (req, reply) => {
+    if (!config.metricsPublic) {
+      const scope = await bearerScope(tokens, req.headers.authorization);
+      if (!scope) return reply.code(401).send({ error: 'missing or invalid token: send "Authorization: Bearer <read token>"' });
+      if (!scopeAllows(scope, 'read')) return reply.code(403).send({ error: 'token scope does not allow reading metrics' });
+    }
+    const stats = await store.stats();
+    metrics.storeBytes.set(stats.bytes);
+    for (const [table, n] of Object.entries(stats.rows)) metrics.storeRows.set({ table }, n);
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  const policy = {
+    logs: parseDuration(config.retention.logs),
+    traces: parseDuration(config.retention.traces),
+    metrics: parseDuration(config.retention.metrics),
+  };
+  const runRetention = async (now = new Date()) => {
+    const deleted = await applyRetention(store, policy, now);
+    for (const [signal, n] of Object.entries(deleted)) metrics.retentionDeleted.inc({ signal }, n);
+    return deleted;
+  };
+  const retentionTimer = setInterval(() => {
+    runRetention().catch((err: unknown) => api.log.error({ err }, 'retention failed'));
+  }, parseDuration(config.retention.interval));
+  retentionTimer.unref();
+
+  const listen = async (app: FastifyInstance, port: number) => {
+    await app.listen({ host: config.host, port });
+    const address = app.server.address();
+    const actual = typeof address === 'object' && address ? address.port : port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    return `http://${host}:${actual}`;
+  };
+  let urls: VigilServer['urls'];
+  try {
+    urls = { api: await listen(api, config.port), otlp: await listen(otlp, config.otlpPort), hec: await listen(hec, config.hecPort) };
+  } catch (err) {
+    await Promise.allSettled([api.close(), otlp.close(), hec.close()]);
+    await store.close();
+    await state.destroy();
+    throw err;
+  }
+
+  return {
+    config,
+    urls,
+    store,
+    state,
+    tokens,
+    metrics,
+    pipeline,
+    runRetention,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(retentionTimer);
+      // Receivers stop taking new connections; requests in flight still get their commit and answer.
+      await Promise.all([otlp.close(), hec.close()]);
+      await pipeline.close();
+      await api.close();
+      await store.close();
+      await state.destroy();
+    },
+  };
+}
+
+async function bearerScope(tokens: TokenStore, header: string | undefined): Promise<TokenScope | undefined> {
+  if (!header?.toLowerCase().startsWith('bearer ')) return undefined;
+  return (await tokens.verify(header.slice(7).trim()))?.scope;
+}

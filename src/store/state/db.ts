@@ -1,0 +1,41 @@
+/**
+ * The state store (DESIGN.md §3): transactional state on SQLite through Kysely, which also speaks
+ * PostgreSQL, so the scale-out adapter is a dialect change. The only module that imports the SQLite driver.
+ */
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type Generated } from 'kysely';
+import { migrations } from './migrations.ts';
+
+/** Tables of the state store. */
+export interface StateTables {
+  api_tokens: {
+    id: Generated<number>;
+    name: string;
+    scope: string;
+    token_hash: string;
+    created_at: string;
+    last_used_at: string | null;
+    revoked_at: string | null;
+  };
+}
+
+/** A handle on the state store. */
+export type StateDb = Kysely<StateTables>;
+
+/** Opens the SQLite state database at `path` and brings its schema up to date. */
+export async function openStateDb(path: string): Promise<StateDb> {
+  const sqlite = new Database(path);
+  // WAL lets the CLI (token create/revoke) write while the server reads; busy_timeout rides out short locks.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<StateTables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    await db.destroy();
+    throw new Error(`state store migration ${failed} failed: ${(error as Error).message}`);
+  }
+  return db;
+}

@@ -1,0 +1,100 @@
+/**
+ * API tokens: random secrets shown once, stored as SHA-256 hashes (they carry 256 bits of entropy,
+ * so a slow password hash would add latency to every request and no security).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { StateDb } from './db.ts';
+
+/** What a token may do; admin may do everything. */
+export const TOKEN_SCOPES = ['ingest', 'read', 'admin'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** A token as listed (never with its secret). */
+export interface TokenInfo {
+  name: string;
+  scope: TokenScope;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** A token error the CLI and API report as they are. */
+export class TokenError extends Error {}
+
+function hash(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+// Writing last-used on every request would turn each ingest call into a write; once a minute is enough.
+const LAST_USED_PRECISION_MS = 60_000;
+
+/** Token operations on the state store. */
+export class TokenStore {
+  private readonly lastUsedWritten = new Map<string, number>();
+  constructor(private readonly db: StateDb) {}
+
+  /** Creates a token and returns its secret, which is not stored and cannot be shown again. */
+  async create(name: string, scope: string, now = new Date()): Promise<string> {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+      throw new TokenError(`invalid token name "${name.slice(0, 80)}": use 1-64 letters, digits, '.', '_' or '-'`);
+    }
+    if (!(TOKEN_SCOPES as readonly string[]).includes(scope)) {
+      throw new TokenError(`invalid scope "${scope.slice(0, 40)}": expected one of ${TOKEN_SCOPES.join(', ')}`);
+    }
+    const existing = await this.db.selectFrom('api_tokens').select('id').where('name', '=', name).executeTakeFirst();
+    if (existing) throw new TokenError(`a token named "${name}" already exists`);
+    const secret = `vgl_${randomBytes(32).toString('base64url')}`;
+    await this.db
+      .insertInto('api_tokens')
+      .values({ name, scope, token_hash: hash(secret), created_at: now.toISOString() })
+      .execute();
+    return secret;
+  }
+
+  /** Lists tokens, newest first. */
+  async list(): Promise<TokenInfo[]> {
+    const rows = await this.db.selectFrom('api_tokens').selectAll().orderBy('id', 'desc').execute();
+    return rows.map((r) => ({
+      name: r.name,
+      scope: r.scope as TokenScope,
+      createdAt: r.created_at,
+      lastUsedAt: r.last_used_at,
+      revokedAt: r.revoked_at,
+    }));
+  }
+
+  /** Revokes a token by name; it stops working at once, also in a running server. */
+  async revoke(name: string, now = new Date()): Promise<void> {
+    const r = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: now.toISOString() })
+      .where('name', '=', name)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) throw new TokenError(`no active token named "${name.slice(0, 80)}"`);
+  }
+
+  /** Returns the token's name and scope when the secret is valid and not revoked. */
+  async verify(secret: string, now = new Date()): Promise<{ name: string; scope: TokenScope } | undefined> {
+    if (!secret.startsWith('vgl_') || secret.length > 200) return undefined;
+    const h = hash(secret);
+    const row = await this.db
+      .selectFrom('api_tokens')
+      .select(['name', 'scope'])
+      .where('token_hash', '=', h)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const last = this.lastUsedWritten.get(h) ?? 0;
+    if (now.getTime() - last >= LAST_USED_PRECISION_MS) {
+      this.lastUsedWritten.set(h, now.getTime());
+      await this.db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('token_hash', '=', h).execute();
+    }
+    return { name: row.name, scope: row.scope as TokenScope };
+  }
+}
+
+/** Whether a token of scope `has` may do what scope `needs` allows. */
+export function scopeAllows(has: TokenScope, needs: TokenScope): boolean {
+  return has === 'admin' || has === needs;
+}
