@@ -90,6 +90,11 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   api.get('/healthz', async () => ({ status: 'ok' }));
   api.get('/readyz', async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });
+    try {
+      await store.query('SELECT 1');
+    } catch {
+      return reply.code(503).send({ status: 'telemetry store unavailable' });
+    }
     return { status: 'ready', queueRows: pipeline.depth };
   });
   api.get('/metrics', async (req, reply) => {

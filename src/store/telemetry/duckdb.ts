@@ -145,7 +145,23 @@ const SIGNAL_TABLES: Record<Signal, { table: string; time: string }[]> = {
 };
 
 /** Opens (creating if needed) the DuckDB telemetry store at `path` (':memory:' for tests). */
-export async function openDuckDBStore(path: string, opts: { memoryLimit?: string; threads?: number } = {}): Promise<DuckDBTelemetryStore> {
+export async function openDuckDBStore(path: string, opts: DuckDBOptions = {}): Promise<DuckDBTelemetryStore> {
+  return new DuckDBTelemetryStore(path, opts, await connect(path, opts));
+}
+
+/** Options of the DuckDB store. */
+export interface DuckDBOptions {
+  memoryLimit?: string;
+  threads?: number;
+}
+
+interface Handles {
+  instance: DuckDBInstance;
+  writer: DuckDBConnection;
+  reader: DuckDBConnection;
+}
+
+async function connect(path: string, opts: DuckDBOptions): Promise<Handles> {
   const instance = await DuckDBInstance.create(path, {
     memory_limit: opts.memoryLimit ?? '1GB',
     threads: String(opts.threads ?? 2),
@@ -153,8 +169,13 @@ export async function openDuckDBStore(path: string, opts: { memoryLimit?: string
   const writer = await instance.connect();
   for (const ddl of TELEMETRY_DDL) await writer.run(ddl);
   const reader = await instance.connect();
-  return new DuckDBTelemetryStore(path, instance, writer, reader);
+  return { instance, writer, reader };
 }
+
+// After a fatal error (e.g. the disk filled during a WAL write) DuckDB refuses all further use of the
+// instance; the store then reopens the file, which replays the WAL, on the next call. A failed commit
+// always reopens; a failed read reopens only when DuckDB says the instance is gone.
+const FATAL = /FATAL|invalidated/i;
 
 /** {@link TelemetryStore} on DuckDB. */
 export class DuckDBTelemetryStore implements TelemetryStore {
@@ -164,16 +185,44 @@ export class DuckDBTelemetryStore implements TelemetryStore {
   private readonly sums: TableWriter<MetricRow> = { table: 'otel_metrics_sum', columns: SUM_COLUMNS };
   private readonly histograms: TableWriter<MetricRow> = { table: 'otel_metrics_histogram', columns: HISTOGRAM_COLUMNS };
   private closed = false;
+  private broken = false;
 
   constructor(
     private readonly path: string,
-    private readonly instance: DuckDBInstance,
-    private readonly writer: DuckDBConnection,
-    private readonly reader: DuckDBConnection,
+    private readonly opts: DuckDBOptions,
+    private handles: Handles,
   ) {}
+
+  private get writer(): DuckDBConnection {
+    return this.handles.writer;
+  }
+
+  private get reader(): DuckDBConnection {
+    return this.handles.reader;
+  }
+
+  /** Reopens the database after a fatal error; throws (so callers answer 503) while that fails. */
+  private async recover(): Promise<void> {
+    if (!this.broken) return;
+    this.resetAppenders();
+    try {
+      this.handles.writer.closeSync();
+      this.handles.reader.closeSync();
+      this.handles.instance.closeSync();
+    } catch {
+      // The old instance is unusable either way.
+    }
+    this.handles = await connect(this.path, this.opts);
+    this.broken = false;
+  }
+
+  private noteFailure(err: unknown): void {
+    if (FATAL.test((err as Error)?.message ?? '')) this.broken = true;
+  }
 
   async write(batches: readonly TelemetryBatch[]): Promise<void> {
     if (this.closed) throw new Error('telemetry store is closed');
+    await this.recover();
     const logs: LogRow[] = [];
     const spans: SpanRow[] = [];
     const gauges: MetricRow[] = [];
@@ -192,7 +241,8 @@ export class DuckDBTelemetryStore implements TelemetryStore {
       await this.append(this.histograms, histograms);
     } catch (err) {
       // A failed flush leaves an appender unusable; the next write starts with fresh ones.
-      this.resetAppenders();
+      // Reopen before the next write: after an I/O error (disk full) DuckDB may have invalidated the instance.
+      this.broken = true;
       throw err;
     }
   }
@@ -235,8 +285,15 @@ export class DuckDBTelemetryStore implements TelemetryStore {
   }
 
   async query(sql: string, params: readonly unknown[] = []): Promise<ResultRow[]> {
-    const reader = await this.reader.runAndReadAll(sql, params.length ? (params as DuckDBValue[]) : undefined);
-    return reader.getRowObjectsJS() as ResultRow[];
+    if (this.closed) throw new Error('telemetry store is closed');
+    await this.recover();
+    try {
+      const reader = await this.reader.runAndReadAll(sql, params.length ? (params as DuckDBValue[]) : undefined);
+      return reader.getRowObjectsJS() as ResultRow[];
+    } catch (err) {
+      this.noteFailure(err);
+      throw err;
+    }
   }
 
   async deleteOlderThan(signal: Signal, cutoffNs: bigint): Promise<number> {
@@ -269,10 +326,14 @@ export class DuckDBTelemetryStore implements TelemetryStore {
       t.appender?.closeSync();
       t.appender = undefined;
     }
-    await this.writer.run('CHECKPOINT').catch(() => undefined);
-    this.writer.closeSync();
-    this.reader.closeSync();
-    this.instance.closeSync();
+    if (!this.broken) await this.writer.run('CHECKPOINT').catch(() => undefined);
+    try {
+      this.writer.closeSync();
+      this.reader.closeSync();
+      this.handles.instance.closeSync();
+    } catch (err) {
+      if (!this.broken) throw err;
+    }
   }
 }
 
