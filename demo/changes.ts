@@ -1,0 +1,33 @@
+/**
+ * Change events (deploys, config changes) announced to Vigil so root-cause analysis can ask "what changed?".
+ * TODO(vigil change API): Vigil's `POST /api/v1/changes` does not exist yet; until it does, a 404 or an unreachable
+ * Vigil is ignored. Adjust the payload here once the API's schema is settled.
+ */
+
+/** One change as the demo reports it. */
+export interface ChangeEvent {
+  service: string;
+  namespace: string;
+  kind: 'deploy' | 'config' | 'rollback' | 'restart';
+  version?: string;
+  previousVersion?: string;
+  description: string;
+  timestamp?: string;
+}
+
+/** Posts `change` to `${vigilUrl}/api/v1/changes`; returns whether Vigil accepted it. Never throws. */
+export async function announceChange(vigilUrl: string | undefined, token: string, change: ChangeEvent): Promise<boolean> {
+  if (!vigilUrl) return false;
+  try {
+    const res = await fetch(`${vigilUrl.replace(/\/+$/, '')}/api/v1/changes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ ...change, timestamp: change.timestamp ?? new Date().toISOString(), source: 'vigil-demo' }),
+      signal: AbortSignal.timeout(2000),
+    });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
