@@ -165,6 +165,39 @@ describe('execution against DuckDB', () => {
   });
 });
 
+describe('documented examples', () => {
+  const examples = [
+    'service.name=rms severity>=ERROR "payment failed" | stats count() by http.route | sort -count',
+    'from spans service.name=rms http.route=/api/royalt* | stats p50(duration_ms) as p50 p95(duration_ms) as p95 count by http.route | sort -p95',
+    'from spans service.name=lms status=error | stats rate() as errors_per_s by http.route',
+    'from spans kind=server | timechart span=5m count by service.name',
+    'service.name=lms severity=warn | top 5 tenant.id',
+    'from spans | where http.response.status_code >= 500 and not like(http.route, "/health%") | fields timestamp, service.name, http.route, duration_ms',
+    'service.name=rms order.total>1000 | eval k = round(order.total / 1000, 1) | fields timestamp, body, k',
+    'from spans db.system=postgresql duration_ms>200 | stats count avg(duration_ms) as avg_ms by db.statement | sort -count | head 10',
+    'service.name=rms deployment.environment=prod NOT http.route=/health*',
+    'from spans | eval label = "route " + http.route, c = case(duration_ms > 1000, "slow", duration_ms > 100, "ok", "fast") | stats count by c, label',
+    'from spans | stats min(timestamp) as first max(duration_ms) median(duration_ms) count(http.route) by kind | tail 2',
+    '| timechart rate() by severity',
+    '| where lower(service.name) in ("rms", "lms") and isnotnull(trace_id) and len(body) > 3 | eval s = substr(body, 1, 5), n = coalesce(tonumber(order.total), 0) + 1',
+  ];
+  it.each(examples)('%s', async (q) => {
+    const r = await run(q);
+    expect(r.columns.length).toBeGreaterThan(0);
+  });
+
+  it('computes case(), concat and min(timestamp) correctly', async () => {
+    const r = await run('from spans service.name=rms | eval c = case(duration_ms > 1000, "slow", duration_ms > 100, "ok", "fast") | stats count by c');
+    expect(r.rows).toEqual([
+      { c: 'fast', count: 1 },
+      { c: 'ok', count: 2 },
+      { c: 'slow', count: 1 },
+    ]);
+    const m = await run('from spans | stats min(timestamp) as first');
+    expect(m.rows).toEqual([{ first: '2024-05-01T10:01:00.000Z' }]);
+  });
+});
+
 describe('executor guards', () => {
   const compiled = compileQuery('x', { from, to });
 
