@@ -91,7 +91,7 @@ describe('execution against DuckDB', () => {
   });
 
   it('aggregates with stats and sorts by the aggregate', async () => {
-    const r = await run('from spans | stats count() p95(duration_ms) avg(duration_ms) as avg by http.route | sort -count');
+    const r = await run('from spans | stats count() p95(duration_ms) avg(duration_ms) as avg by http.route | sort -p95(duration_ms)');
     expect(r.kind).toBe('aggregate');
     expect(r.columns.map((c) => c.name)).toEqual(['http.route', 'count', 'p95(duration_ms)', 'avg']);
     expect(r.rows[0]).toMatchObject({ 'http.route': '/api/royalties', count: 3, avg: 1033.3333333333333 });

@@ -388,7 +388,6 @@ class Parser {
 
   private parseSort(pos: number): Command {
     const keys: SortKey[] = [];
-    // `sort 100 -x` in Splunk limits the output; accept and ignore a leading count? No: reject clearly.
     while (!this.atEnd()) {
       if (keys.length > 0 && this.peek().kind === 'comma') this.next();
       const t = this.peek();
@@ -410,6 +409,14 @@ class Parser {
         const f = this.parseFieldName('a field name to sort by');
         name = f.name;
         namePos = f.pos;
+      }
+      // `sort -p95(duration_ms)` names an aggregate column by its label.
+      if (this.peek().kind === 'lparen') {
+        this.next();
+        let inner = '';
+        if (this.peek().kind !== 'rparen') inner = this.parseFieldName('a field name').name;
+        this.expect('rparen', `')' to close '${name}('`);
+        name = `${name}(${inner})`;
       }
       if (this.isWord(this.peek(), 'desc') || this.isWord(this.peek(), 'asc')) desc = this.next().text.toLowerCase() === 'desc';
       keys.push({ field: name, desc, pos: namePos });

@@ -1,0 +1,64 @@
+/**
+ * The `vigil` command as users run it: help on every subcommand, tokens managed while the server
+ * runs, configuration errors exiting with status 2 and naming the key.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { runVigil, spawnVigil, tempDir } from './helpers/vigil.ts';
+
+const { dir, cleanup } = tempDir();
+afterAll(cleanup);
+
+describe('vigil CLI', () => {
+  it.each([[[]], [['start']], [['token']], [['token', 'create']], [['token', 'list']], [['token', 'revoke']]])('--help works for %j', async (args) => {
+    const res = await runVigil([...args, '--help']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/Usage: vigil/);
+  });
+
+  it('exits 2 naming the key for invalid configuration', async () => {
+    const flag = await runVigil(['start', '--data-dir', dir, '--port', 'nope']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/port \(flag --port\): /);
+    const env = await runVigil(['start', '--data-dir', dir], { VIGIL_RETENTION__LOGS: 'soon' });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toMatch(/retention\.logs \(environment VIGIL_RETENTION__LOGS\): expected a duration/);
+    const file = await runVigil(['start', '--data-dir', dir, '--config', `${dir}/missing.yaml`]);
+    expect(file.code).toBe(2);
+    expect(file.stderr).toMatch(/missing\.yaml: cannot be read/);
+  });
+
+  it('creates, lists and revokes tokens while the server runs', async () => {
+    const vigil = await spawnVigil(['start', '--data-dir', dir, '--port', '0', '--otlp-port', '0', '--hec-port', '0']);
+    try {
+      const created = await runVigil(['token', 'create', '--name', 'collector', '--scope', 'ingest', '--data-dir', dir]);
+      expect(created.code).toBe(0);
+      const secret = created.stdout.trim().split('\n').pop()!;
+      expect(secret).toMatch(/^vgl_[A-Za-z0-9_-]{43}$/);
+
+      const send = () => fetch(`${vigil.urls.hec}/services/collector/event`, { method: 'POST', body: '{"event":"cli"}', headers: { authorization: `Splunk ${secret}` } });
+      expect((await send()).status).toBe(200);
+
+      const listed = await runVigil(['token', 'list', '--data-dir', dir]);
+      expect(listed.stdout).toMatch(/collector\s+ingest/);
+      expect(listed.stdout).not.toContain(secret);
+      const json = await runVigil(['token', 'list', '--json', '--data-dir', dir]);
+      expect(JSON.parse(json.stdout.trim().split('\n')[0]!)).toMatchObject({ name: 'collector', scope: 'ingest', revokedAt: null });
+
+      const dup = await runVigil(['token', 'create', '--name', 'collector', '--scope', 'ingest', '--data-dir', dir]);
+      expect(dup.code).toBe(2);
+      expect(dup.stderr).toMatch(/already exists/);
+      const badScope = await runVigil(['token', 'create', '--name', 'x', '--scope', 'root', '--data-dir', dir]);
+      expect(badScope.code).toBe(2);
+      expect(badScope.stderr).toMatch(/invalid scope "root": expected one of ingest, read, admin/);
+
+      const revoked = await runVigil(['token', 'revoke', 'collector', '--data-dir', dir]);
+      expect(revoked.code).toBe(0);
+      expect((await send()).status).toBe(403);
+      const again = await runVigil(['token', 'revoke', 'collector', '--data-dir', dir]);
+      expect(again.code).toBe(2);
+    } finally {
+      vigil.proc.kill('SIGTERM');
+      await vigil.exited;
+    }
+  });
+});
