@@ -136,7 +136,11 @@ await runService({ name: 'lms-api', namespace: 'lms', version: VERSION }, async 
       route: '/api/login',
       handler: async (req) => {
         const { email, password } = parse(Login, req.body);
-        const token = await authApi<{ access_token?: string; message?: string }>('/oauth/token', '/oauth/token', { body: { grant_type: 'password', username: email, password } });
+        const token = await authApi<{ access_token?: string; message?: string }>('/oauth/token', '/oauth/token', { body: { grant_type: 'password', username: email, password } }).catch(
+          (err: Error) => {
+            throw new HttpError(503, `login unavailable: ${err.message}`, 'auth_unavailable');
+          },
+        );
         if (token.status === 401) throw new HttpError(401, 'invalid email or password', 'invalid_credentials');
         if (token.status >= 400 || !token.body.access_token) throw new HttpError(502, `auth-service answered ${token.status}`, 'auth_unavailable');
         const access = token.body.access_token;
