@@ -1,8 +1,11 @@
 /**
  * The DuckDB telemetry store: the only module that imports the DuckDB driver.
  * Writes go through appenders fed with column-wise data chunks (about 30% faster than row-by-row
- * appends here) and one flush per table per group commit; reads use a separate connection so a long
- * query never holds the appenders.
+ * appends here). The appenders fill in-memory staging tables, which is cheap; the durable part —
+ * `INSERT INTO main.t SELECT * FROM staging.t`, its WAL write and fsync — then runs asynchronously
+ * on DuckDB's worker thread, so the event loop keeps taking requests during a commit (measured here:
+ * appending into a file table blocks the loop at 140k rows/s, into memory at 250k rows/s).
+ * Reads use a separate connection so a long query never holds the writer.
  */
 import { statSync } from 'node:fs';
 import {
@@ -126,6 +129,35 @@ const HISTOGRAM_COLUMNS: Column<MetricRow>[] = [
   (r) => r.temporality,
 ];
 
+/** The DuckDB values of each column for the rows, column-major as data chunks want them. */
+function columnValues<R>(columns: Column<R>[], rows: readonly R[]): DuckDBValue[][] {
+  return columns.map((fill) => {
+    const values = new Array<DuckDBValue>(rows.length);
+    for (let i = 0; i < rows.length; i++) values[i] = fill(rows[i]!);
+    return values;
+  });
+}
+
+/** Appends column-major values in data chunks and flushes (commits). */
+export function appendColumns(appender: DuckDBAppender, types: DuckDBType[], columns: DuckDBValue[][]): void {
+  const total = columns[0]?.length ?? 0;
+  for (let start = 0; start < total; start += CHUNK_ROWS) {
+    const end = Math.min(total, start + CHUNK_ROWS);
+    const chunk = DuckDBDataChunk.create(types, end - start);
+    chunk.setColumns(start === 0 && end === total ? columns : columns.map((c) => c.slice(start, end)));
+    appender.appendDataChunk(chunk);
+  }
+  appender.flushSync();
+}
+
+/** Column values of log rows and span rows, for benchmarks that measure the bare appender on the same data. */
+export function logColumnValues(rows: readonly LogRow[]): DuckDBValue[][] {
+  return columnValues(LOG_COLUMNS, rows);
+}
+export function spanColumnValues(rows: readonly SpanRow[]): DuckDBValue[][] {
+  return columnValues(SPAN_COLUMNS, rows);
+}
+
 /** Each table with the columns that fill it. */
 interface TableWriter<R> {
   table: string;
@@ -133,6 +165,8 @@ interface TableWriter<R> {
   appender?: DuckDBAppender;
   types?: DuckDBType[];
 }
+
+const STAGING = 'vigil_staging';
 
 // DuckDB data chunks hold at most this many rows (its STANDARD_VECTOR_SIZE).
 const CHUNK_ROWS = 2048;
@@ -168,6 +202,9 @@ async function connect(path: string, opts: DuckDBOptions): Promise<Handles> {
   });
   const writer = await instance.connect();
   for (const ddl of TELEMETRY_DDL) await writer.run(ddl);
+  // Staging lives in memory: nothing there is acknowledged, so nothing there needs to survive.
+  await writer.run(`ATTACH ':memory:' AS ${STAGING}`);
+  for (const ddl of TELEMETRY_DDL) await writer.run(ddl.replace(/CREATE TABLE IF NOT EXISTS (\w+)/, `CREATE TABLE ${STAGING}.main.$1`));
   const reader = await instance.connect();
   return { instance, writer, reader };
 }
@@ -247,30 +284,22 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     }
   }
 
-  /** Appends rows to one table and flushes (commits) them. */
+  /** Appends rows to one table's staging copy, then moves them into the table in one durable commit. */
   private async append<R>(t: TableWriter<R>, rows: readonly R[]): Promise<void> {
     if (rows.length === 0) return;
     if (!t.appender) {
-      t.appender = await this.writer.createAppender(t.table);
+      t.appender = await this.writer.createAppender(t.table, 'main', STAGING);
       if (t.appender.columnCount !== t.columns.length) {
         throw new Error(`${t.table}: table has ${t.appender.columnCount} columns, writer has ${t.columns.length}`);
       }
       t.types = Array.from({ length: t.columns.length }, (_, i) => t.appender!.columnType(i));
     }
-    const appender = t.appender;
-    const types = t.types!;
-    for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-      const end = Math.min(rows.length, start + CHUNK_ROWS);
-      const chunk = DuckDBDataChunk.create(types, end - start);
-      const columns: DuckDBValue[][] = t.columns.map((fill) => {
-        const values = new Array<DuckDBValue>(end - start);
-        for (let i = start; i < end; i++) values[i - start] = fill(rows[i]!);
-        return values;
-      });
-      chunk.setColumns(columns);
-      appender.appendDataChunk(chunk);
+    appendColumns(t.appender, t.types!, columnValues(t.columns, rows));
+    try {
+      await this.writer.run(`INSERT INTO main.${t.table} SELECT * FROM ${STAGING}.main.${t.table}`);
+    } finally {
+      await this.writer.run(`DELETE FROM ${STAGING}.main.${t.table}`);
     }
-    appender.flushSync();
   }
 
   private resetAppenders(): void {
