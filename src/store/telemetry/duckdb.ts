@@ -20,7 +20,7 @@ import {
 } from '@duckdb/node-api';
 import type { Attributes, LogRow, MetricRow, ResourceInfo, Signal, SpanRow, TelemetryBatch } from '../../model/telemetry.ts';
 import { TELEMETRY_DDL } from './schema.ts';
-import type { ResultRow, StoreStats, TelemetryStore } from './store.ts';
+import { StoreTimeoutError, type QueryOptions, type ResultRow, type StoreStats, type TelemetryStore } from './store.ts';
 
 /** How one table column is filled from a row. */
 type Column<R> = (row: R) => DuckDBValue;
@@ -192,8 +192,12 @@ export interface DuckDBOptions {
 interface Handles {
   instance: DuckDBInstance;
   writer: DuckDBConnection;
-  reader: DuckDBConnection;
+  /** One connection per concurrent read, so a time-out interrupts only its own statement. */
+  readers: DuckDBConnection[];
 }
+
+// Concurrent reads; the query layer's gate admits no more than this many at once.
+const READERS = 4;
 
 async function connect(path: string, opts: DuckDBOptions): Promise<Handles> {
   const instance = await DuckDBInstance.create(path, {
@@ -205,8 +209,8 @@ async function connect(path: string, opts: DuckDBOptions): Promise<Handles> {
   // Staging lives in memory: nothing there is acknowledged, so nothing there needs to survive.
   await writer.run(`ATTACH ':memory:' AS ${STAGING}`);
   for (const ddl of TELEMETRY_DDL) await writer.run(ddl.replace(/CREATE TABLE IF NOT EXISTS (\w+)/, `CREATE TABLE ${STAGING}.main.$1`));
-  const reader = await instance.connect();
-  return { instance, writer, reader };
+  const readers = await Promise.all(Array.from({ length: READERS }, () => instance.connect()));
+  return { instance, writer, readers };
 }
 
 // After a fatal error (e.g. the disk filled during a WAL write) DuckDB refuses all further use of the
@@ -228,14 +232,28 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     private readonly path: string,
     private readonly opts: DuckDBOptions,
     private handles: Handles,
-  ) {}
+  ) {
+    this.idleReaders = [...handles.readers];
+  }
 
   private get writer(): DuckDBConnection {
     return this.handles.writer;
   }
 
-  private get reader(): DuckDBConnection {
-    return this.handles.reader;
+  private idleReaders: DuckDBConnection[];
+  private readonly readerWaiters: ((c: DuckDBConnection) => void)[] = [];
+
+  private acquireReader(): Promise<DuckDBConnection> {
+    const idle = this.idleReaders.pop();
+    return idle ? Promise.resolve(idle) : new Promise((resolve) => this.readerWaiters.push(resolve));
+  }
+
+  private releaseReader(c: DuckDBConnection): void {
+    // A connection of an instance that was reopened meanwhile is dropped.
+    if (!this.handles.readers.includes(c)) return;
+    const next = this.readerWaiters.shift();
+    if (next) next(c);
+    else this.idleReaders.push(c);
   }
 
   /** Reopens the database after a fatal error; throws (so callers answer 503) while that fails. */
@@ -244,12 +262,15 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     this.resetAppenders();
     try {
       this.handles.writer.closeSync();
-      this.handles.reader.closeSync();
+      for (const r of this.handles.readers) r.closeSync();
       this.handles.instance.closeSync();
     } catch {
       // The old instance is unusable either way.
     }
     this.handles = await connect(this.path, this.opts);
+    this.idleReaders = [...this.handles.readers];
+    // Callers waiting for a reader of the old instance get one of the new.
+    while (this.readerWaiters.length > 0 && this.idleReaders.length > 0) this.readerWaiters.shift()!(this.idleReaders.pop()!);
     this.broken = false;
   }
 
@@ -313,15 +334,27 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     }
   }
 
-  async query(sql: string, params: readonly unknown[] = []): Promise<ResultRow[]> {
+  async query(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<ResultRow[]> {
     if (this.closed) throw new Error('telemetry store is closed');
     await this.recover();
+    const reader = await this.acquireReader();
+    let timedOut = false;
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          reader.interrupt();
+        }, options.timeoutMs)
+      : undefined;
     try {
-      const reader = await this.reader.runAndReadAll(sql, params.length ? (params as DuckDBValue[]) : undefined);
-      return reader.getRowObjectsJS() as ResultRow[];
+      const result = await reader.runAndReadAll(sql, params.length ? (params as DuckDBValue[]) : undefined);
+      return result.getRowObjectsJS() as ResultRow[];
     } catch (err) {
+      if (timedOut) throw new StoreTimeoutError(options.timeoutMs!);
       this.noteFailure(err);
       throw err;
+    } finally {
+      clearTimeout(timer);
+      this.releaseReader(reader);
     }
   }
 
@@ -342,8 +375,7 @@ export class DuckDBTelemetryStore implements TelemetryStore {
   async stats(): Promise<StoreStats> {
     const rows: Record<string, number> = {};
     for (const t of ['otel_logs', 'otel_traces', 'otel_metrics_gauge', 'otel_metrics_sum', 'otel_metrics_histogram']) {
-      const r = await this.reader.runAndReadAll(`SELECT count(*) AS n FROM ${t}`);
-      rows[t] = Number(r.getRows()[0]?.[0] ?? 0);
+      rows[t] = Number((await this.query(`SELECT count(*) AS n FROM ${t}`))[0]?.n ?? 0);
     }
     return { bytes: this.path === ':memory:' ? 0 : fileSize(this.path) + fileSize(`${this.path}.wal`), rows };
   }
@@ -358,7 +390,7 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     if (!this.broken) await this.writer.run('CHECKPOINT').catch(() => undefined);
     try {
       this.writer.closeSync();
-      this.reader.closeSync();
+      for (const r of this.handles.readers) r.closeSync();
       this.handles.instance.closeSync();
     } catch (err) {
       if (!this.broken) throw err;
