@@ -105,7 +105,7 @@ describe('vigil demo', () => {
     expect(callee?.traceId).toBe(client?.traceId);
     expect(callee?.resource['service.name']).toBe('payment-gateway');
 
-    const dbSpan = sink.spans.find((s) => s.attributes['db.system'] === 'sqlite' && String(s.attributes['db.query.text']).includes('GROUP BY rh.id'));
+    const dbSpan = sink.spans.find((s) => s.attributes['db.system'] === 'sqlite' && String(s.attributes['db.query.text']).includes('GROUP BY w.rights_holder_id'));
     expect(dbSpan?.attributes['db.statement']).toBe(dbSpan?.attributes['db.query.text']);
     expect(dbSpan?.attributes['db.operation.name']).toBe('SELECT');
 
@@ -138,6 +138,7 @@ describe('vigil demo', () => {
     const before = await calc();
     await setFault(demo.adminUrl, 'rms-slow-query', true);
     const during = await calc();
+    console.log(`calculate median: ${before.toFixed(1)} ms with the index, ${during.toFixed(1)} ms without`);
     expect(during).toBeGreaterThan(5 * before);
     await remediate(demo.adminUrl, 'recreate-index');
     expect((await listFaults(demo.adminUrl)).find((f) => f.name === 'rms-slow-query')?.state).toBe('off');
@@ -223,9 +224,12 @@ describe('vigil demo', () => {
     await sleep(300);
     const during = await burn();
     await setFault(demo.adminUrl, 'cpu-hog', false);
-    expect(during).toBeGreaterThan(0.3);
+    const after = await burn();
+    // ~0.5 core on an idle machine; a loaded 2-core box gives the process less, so the bound is loose.
+    expect(during).toBeGreaterThan(0.12);
+    expect(during).toBeGreaterThan(after + 0.08);
     expect(during).toBeLessThan(0.9);
-    expect(await burn()).toBeLessThan(0.25);
+    expect(after).toBeLessThan(0.25);
   }, 30_000);
 
   it('memory-leak grows resident memory within its bound; restart clears it', async () => {

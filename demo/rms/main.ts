@@ -121,12 +121,13 @@ await runService({ name: 'rms-api', namespace: 'rms', version: VERSION }, async 
         const started = performance.now();
         // The heart of the RMS: usage × rate per rights holder for one period. Uses idx_usage_period_work.
         const lines = await db.all<{ holder_id: number; name: string; records: number; units: number; amount: number }>(
-          `SELECT rh.id AS holder_id, rh.name AS name, COUNT(*) AS records, SUM(u.units) AS units, SUM(u.units * w.rate) AS amount
-             FROM usage_records u
-             JOIN works w ON w.id = u.work_id
-             JOIN rights_holders rh ON rh.id = w.rights_holder_id
-            WHERE u.period = ?
-            GROUP BY rh.id, rh.name`,
+          `SELECT rh.id AS holder_id, rh.name AS name, t.records AS records, t.units AS units, t.amount AS amount
+             FROM (SELECT w.rights_holder_id AS holder_id, COUNT(*) AS records, SUM(u.units) AS units, SUM(u.units * w.rate) AS amount
+                     FROM usage_records u
+                     JOIN works w ON w.id = u.work_id
+                    WHERE u.period = ?
+                    GROUP BY w.rights_holder_id) t
+             JOIN rights_holders rh ON rh.id = t.holder_id`,
           [period],
         );
         if (!lines.length) throw new HttpError(404, `no usage for period ${period}`, 'no_usage');

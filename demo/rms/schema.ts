@@ -6,7 +6,7 @@ import type { Db, Param } from '../db.ts';
 import { between, FIRST_NAMES, LAST_NAMES, pick, rng } from '../random.ts';
 
 /** Bumped when the seed changes shape: an existing database with another version is re-seeded. */
-export const SEED_VERSION = '5';
+export const SEED_VERSION = '6';
 
 /** The index royalty calculation and statements depend on; the slow-query fault drops it. */
 export const USAGE_INDEX = 'idx_usage_period_work';
@@ -49,7 +49,7 @@ CREATE INDEX IF NOT EXISTS idx_payments_holder ON payments (rights_holder_id);
 /** Sizes of the seed: ten years of monthly usage, so one period is <1% of the table and the index matters. */
 export const HOLDERS = 1200;
 export const WORKS = 3000;
-export const USAGE_RECORDS = 360_000;
+export const USAGE_RECORDS = 480_000;
 export const PERIODS = periods(120);
 
 /** `n` monthly periods ending 2025-12, oldest first. */
