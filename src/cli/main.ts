@@ -2,6 +2,7 @@
  * The `vigil` command. Each subcommand lives in its own module; this file only assembles them.
  */
 import { Command } from 'commander';
+import { searchCommand } from './search.ts';
 import { startCommand } from './start.ts';
 import { tokenCommand } from './token.ts';
 
@@ -10,6 +11,7 @@ const program = new Command()
   .description('Self-hosted monitoring and troubleshooting: ingest OpenTelemetry and Splunk HEC data, search, alert, resolve.')
   .showHelpAfterError()
   .addCommand(startCommand())
-  .addCommand(tokenCommand());
+  .addCommand(tokenCommand())
+  .addCommand(searchCommand());
 
 await program.parseAsync(process.argv);

@@ -47,6 +47,13 @@ const schema = z
       })
       .strict()
       .default({ logs: '7d', traces: '7d', metrics: '30d', interval: '1h' }),
+    query: z
+      .object({
+        timeout: duration.default('30s'),
+        maxConcurrent: positiveInt.default(4),
+      })
+      .strict()
+      .default({ timeout: '30s', maxConcurrent: 4 }),
     store: z
       .object({ memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'expected a size such as 1GB').default('1GB') })
       .strict()

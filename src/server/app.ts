@@ -11,7 +11,9 @@ import type { ReceiverContext } from '../ingest/context.ts';
 import { registerHecReceiver } from '../ingest/hec/receiver.ts';
 import { registerOtlpReceiver } from '../ingest/otlp/receiver.ts';
 import { IngestPipeline } from '../ingest/pipeline.ts';
+import { QueryGate } from '../query/index.ts';
 import { applyRetention } from '../retention/retention.ts';
+import { registerQueryRoutes } from './routes/query.ts';
 import { openStateDb, type StateDb } from '../store/state/db.ts';
 import { scopeAllows, TokenStore, type TokenScope } from '../store/state/tokens.ts';
 import { openDuckDBStore } from '../store/telemetry/duckdb.ts';
@@ -38,17 +40,20 @@ export function dataPaths(dataDir: string): { telemetry: string; state: string }
   return { telemetry: join(dataDir, 'telemetry.duckdb'), state: join(dataDir, 'state.sqlite') };
 }
 
-function newFastify(config: Config): FastifyInstance {
+/** A Fastify instance; receivers (`rawBodies`) read bodies themselves to bound decompression. */
+function newFastify(config: Config, rawBodies: boolean): FastifyInstance {
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     logController: new LogController({ disableRequestLogging: true }),
     // Bodies are read by the receivers themselves with their own limits; this bounds the JSON API.
     bodyLimit: 1024 * 1024,
   });
-  // Receivers stream the raw body (to bound decompression); leave it unread for them.
-  app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
-  app.addContentTypeParser('application/json', (_req, _payload, done) => done(null, undefined));
+  if (rawBodies) {
+    // Leave the body unread for the receiver.
+    app.removeContentTypeParser(['application/json', 'text/plain']);
+    app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+    app.addContentTypeParser('application/json', (_req, _payload, done) => done(null, undefined));
+  }
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err }, 'request failed');
@@ -81,12 +86,18 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   };
   let stopping = false;
 
-  const otlp = newFastify(config);
+  const otlp = newFastify(config, true);
   registerOtlpReceiver(otlp, ctx);
-  const hec = newFastify(config);
+  const hec = newFastify(config, true);
   registerHecReceiver(hec, ctx);
 
-  const api = newFastify(config);
+  const api = newFastify(config, false);
+  registerQueryRoutes(api, {
+    store,
+    tokens,
+    gate: new QueryGate(config.query.maxConcurrent, config.query.maxConcurrent * 8),
+    timeoutMs: parseDuration(config.query.timeout),
+  });
   api.get('/healthz', async () => ({ status: 'ok' }));
   api.get('/readyz', async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });

@@ -1,0 +1,248 @@
+/**
+ * Search and trace API: `/api/v1/search` (the query language over a time range), `/api/v1/tail`
+ * (live tail as Server-Sent Events), `/api/v1/traces/:id`, `/api/v1/services`, `/api/v1/service-map`.
+ * All read-scoped. Queries pass through one gate (concurrency) and carry a time-out, so a runaway
+ * query cannot starve ingest.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { compileQuery, executeQuery, QueryBusyError, QueryError, QueryGate, QueryTimeoutError, type QueryResult } from '../../query/index.ts';
+import { parseTimeRange, ParamError } from '../../query/time-range.ts';
+import { serviceMapQuery, servicesQuery, traceLogsQuery, traceSpansQuery, TRACE_ID, type SqlQuery } from '../../query/views/traces.ts';
+import { toResultValue, type ResultValue } from '../../query/executor.ts';
+import type { TelemetryStore } from '../../store/telemetry/store.ts';
+import { StoreTimeoutError } from '../../store/telemetry/store.ts';
+import type { TokenStore } from '../../store/state/tokens.ts';
+import { requireScope } from '../auth.ts';
+
+/** What the query routes need. */
+export interface QueryRouteContext {
+  store: TelemetryStore;
+  tokens: TokenStore;
+  gate: QueryGate;
+  timeoutMs: number;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+interface SearchParams {
+  q?: string;
+  query?: string;
+  since?: string;
+  from?: string;
+  to?: string;
+  limit?: string | number;
+}
+
+/** Answers a failed query with a status and a message users can act on. */
+function sendQueryError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof QueryError) return reply.code(400).send({ error: err.message, position: err.position, detail: err.detail });
+  if (err instanceof ParamError || err instanceof RangeError) return reply.code(400).send({ error: err.message });
+  if (err instanceof QueryBusyError) return reply.code(429).header('retry-after', '1').send({ error: err.message });
+  if (err instanceof QueryTimeoutError || err instanceof StoreTimeoutError) return reply.code(503).send({ error: err.message });
+  throw err;
+}
+
+/** Registers the search and trace routes. */
+export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext): void {
+  const read = requireScope(ctx.tokens, 'read');
+  const now = ctx.now ?? (() => new Date());
+  const run = (q: SqlQuery) => ctx.gate.run(() => ctx.store.query(q.sql, q.params, { timeoutMs: ctx.timeoutMs }));
+
+  const search = async (p: SearchParams): Promise<QueryResult & { from: string; to: string }> => {
+    const text = p.q ?? p.query;
+    if (typeof text !== 'string' || text.trim() === '') throw new ParamError('q: give a query, e.g. q=service.name=rms severity>=ERROR');
+    const limit = p.limit === undefined || p.limit === '' ? undefined : Number(p.limit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ParamError('limit: expected a positive integer');
+    const range = parseTimeRange(p, now());
+    const compiled = compileQuery(text, { from: range.fromNs, to: range.toNs, limit });
+    const result = await ctx.gate.run(() =>
+      executeQuery(compiled, (sql, params) => ctx.store.query(sql, params, { timeoutMs: ctx.timeoutMs }), { timeoutMs: ctx.timeoutMs + 1000 }),
+    );
+    return { ...result, from: toIso(range.fromNs), to: toIso(range.toNs) };
+  };
+
+  app.get('/api/v1/search', { preHandler: read }, async (req, reply) => {
+    try {
+      return await search(req.query as SearchParams);
+    } catch (err) {
+      return sendQueryError(reply, err);
+    }
+  });
+  app.post('/api/v1/search', { preHandler: read }, async (req, reply) => {
+    try {
+      return await search((req.body ?? {}) as SearchParams);
+    } catch (err) {
+      return sendQueryError(reply, err);
+    }
+  });
+
+  app.get('/api/v1/tail', { preHandler: read }, async (req, reply) => {
+    const p = req.query as SearchParams & { interval?: string };
+    const text = p.q ?? p.query ?? '*';
+    try {
+      // Validate once up front so a bad query gets a plain 400, not a broken stream.
+      const probe = compileQuery(text, { from: 0n, to: 1n });
+      if (probe.kind !== 'events') throw new ParamError('q: live tail follows events; remove stats, timechart, top and rare pipes');
+    } catch (err) {
+      return sendQueryError(reply, err);
+    }
+    const intervalMs = Math.min(10_000, Math.max(250, Number(p.interval ?? 1000) || 1000));
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write(': live tail\n\n');
+    // Start a little in the past: records arrive after they happen.
+    let fromNs = BigInt(now().getTime() - 5_000) * 1_000_000n;
+    let seenAtFrom = new Set<string>();
+    let open = true;
+    req.raw.on('close', () => (open = false));
+    while (open) {
+      try {
+        const toNs = BigInt(now().getTime() + 1) * 1_000_000n;
+        const compiled = compileQuery(text, { from: fromNs, to: toNs, limit: 500 });
+        const result = await ctx.gate.run(() => executeQuery(compiled, (sql, params) => ctx.store.query(sql, params, { timeoutMs: ctx.timeoutMs }), { timeoutMs: ctx.timeoutMs + 1000 }));
+        // Oldest first; records sharing the newest timestamp are remembered so they are sent once.
+        const rows = [...result.rows].reverse();
+        let newest = fromNs;
+        const seenAtNewest = new Set<string>();
+        for (const row of rows) {
+          const key = JSON.stringify(row);
+          const ns = isoToNs(String(row.timestamp ?? ''));
+          if (ns === fromNs && seenAtFrom.has(key)) continue;
+          res.write(`data: ${key}\n\n`);
+          if (ns > newest) {
+            newest = ns;
+            seenAtNewest.clear();
+          }
+          if (ns === newest) seenAtNewest.add(key);
+        }
+        if (newest > fromNs) {
+          fromNs = newest;
+          seenAtFrom = seenAtNewest;
+        } else for (const k of seenAtNewest) seenAtFrom.add(k);
+      } catch (err) {
+        res.write(`event: error\ndata: ${JSON.stringify({ error: (err as Error).message })}\n\n`);
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+    res.end();
+  });
+
+  app.get('/api/v1/traces/:traceId', { preHandler: read }, async (req, reply) => {
+    const traceId = String((req.params as { traceId: string }).traceId).toLowerCase();
+    if (!TRACE_ID.test(traceId)) return reply.code(400).send({ error: 'traceId: expected 32 hexadecimal characters' });
+    try {
+      const [spans, logs] = await Promise.all([run(traceSpansQuery(traceId)), run(traceLogsQuery(traceId))]);
+      if (spans.length === 0 && logs.length === 0) return reply.code(404).send({ error: `no trace ${traceId} in the store (it may have expired)` });
+      return buildTrace(traceId, spans.map(jsonRow), logs.map(jsonRow));
+    } catch (err) {
+      return sendQueryError(reply, err);
+    }
+  });
+
+  app.get('/api/v1/services', { preHandler: read }, async (req, reply) => {
+    try {
+      const range = parseTimeRange(req.query as SearchParams, now(), '1h');
+      const rows = (await run(servicesQuery(range.fromNs, range.toNs))).map(jsonRow);
+      return { from: toIso(range.fromNs), to: toIso(range.toNs), services: rows.map((r) => ({ ...r, last_seen: nsToIso(r.last_seen_ns) })) };
+    } catch (err) {
+      return sendQueryError(reply, err);
+    }
+  });
+
+  app.get('/api/v1/service-map', { preHandler: read }, async (req, reply) => {
+    try {
+      const range = parseTimeRange(req.query as SearchParams, now(), '1h');
+      const edges = (await run(serviceMapQuery(range.fromNs, range.toNs))).map(jsonRow);
+      const nodes = new Map<string, { id: string; kind: string }>();
+      for (const e of edges) {
+        nodes.set(String(e.source), { id: String(e.source), kind: 'service' });
+        if (!nodes.has(String(e.target))) nodes.set(String(e.target), { id: String(e.target), kind: String(e.target_kind) });
+      }
+      return { from: toIso(range.fromNs), to: toIso(range.toNs), nodes: [...nodes.values()], edges };
+    } catch (err) {
+      return sendQueryError(reply, err);
+    }
+  });
+}
+
+const JSON_COLUMNS = new Set(['attributes', 'resource_attributes', 'events', 'links']);
+
+function jsonRow(r: Record<string, unknown>): Record<string, ResultValue> {
+  const out: Record<string, ResultValue> = {};
+  for (const [k, v] of Object.entries(r)) out[k] = toResultValue(v, JSON_COLUMNS.has(k));
+  return out;
+}
+
+function toIso(ns: bigint): string {
+  return new Date(Number(ns / 1_000_000n)).toISOString();
+}
+
+function nsToIso(v: ResultValue): string | null {
+  if (v === null) return null;
+  return toIso(BigInt(typeof v === 'number' ? Math.trunc(v) : String(v)));
+}
+
+/** ISO-8601 with up to nine fractional digits → Unix ns. */
+function isoToNs(iso: string): bigint {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(iso);
+  if (!m) return 0n;
+  const seconds = BigInt(Date.parse(`${m[1]}Z`)) / 1000n;
+  return seconds * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+}
+
+/** A span of a trace with its depth in the tree and its share of the trace on the critical path. */
+interface TraceSpan extends Record<string, ResultValue> {
+  depth: number;
+  offset_ms: number;
+  duration_ms: number;
+}
+
+/** Orders spans depth-first under their parents and marks the critical path. */
+function buildTrace(traceId: string, spans: Record<string, ResultValue>[], logs: Record<string, ResultValue>[]) {
+  const byId = new Map(spans.map((s) => [String(s.span_id), s]));
+  const children = new Map<string, Record<string, ResultValue>[]>();
+  const roots: Record<string, ResultValue>[] = [];
+  for (const s of spans) {
+    const parent = String(s.parent_span_id ?? '');
+    if (parent && byId.has(parent)) {
+      const list = children.get(parent) ?? [];
+      list.push(s);
+      children.set(parent, list);
+    } else roots.push(s);
+  }
+  const startNs = spans.reduce((min, s) => (BigInt(String(s.start_ns)) < min ? BigInt(String(s.start_ns)) : min), spans.length ? BigInt(String(spans[0]!.start_ns)) : 0n);
+  const endOf = (s: Record<string, ResultValue>) => BigInt(String(s.start_ns)) + BigInt(String(s.duration_ns ?? 0));
+  const endNs = spans.reduce((max, s) => (endOf(s) > max ? endOf(s) : max), startNs);
+
+  // Critical path: from each span, follow the child that finishes last (what the parent waited on).
+  const critical = new Set<string>();
+  const markCritical = (s: Record<string, ResultValue>) => {
+    critical.add(String(s.span_id));
+    const kids = children.get(String(s.span_id)) ?? [];
+    if (kids.length) markCritical(kids.reduce((a, b) => (endOf(b) > endOf(a) ? b : a)));
+  };
+  if (roots.length) markCritical(roots.reduce((a, b) => (endOf(b) - BigInt(String(b.start_ns)) > endOf(a) - BigInt(String(a.start_ns)) ? b : a)));
+
+  const ordered: TraceSpan[] = [];
+  const visit = (s: Record<string, ResultValue>, depth: number) => {
+    ordered.push({
+      ...s,
+      depth,
+      critical: critical.has(String(s.span_id)),
+      offset_ms: Number(BigInt(String(s.start_ns)) - startNs) / 1e6,
+      duration_ms: Number(s.duration_ns ?? 0) / 1e6,
+    });
+    for (const c of children.get(String(s.span_id)) ?? []) visit(c, depth + 1);
+  };
+  for (const r of roots) visit(r, 0);
+  return {
+    traceId,
+    startTime: spans.length ? nsToIso(spans[0]!.start_ns ?? null) : null,
+    durationMs: Number(endNs - startNs) / 1e6,
+    services: [...new Set(spans.map((s) => String(s.service)))],
+    errorCount: spans.filter((s) => s.status === 'Error').length,
+    spans: ordered,
+    logs: logs.map((l) => ({ ...l, time: nsToIso(l.time_ns ?? null) })),
+  };
+}
