@@ -6,7 +6,7 @@ import type { Db, Param } from '../db.ts';
 import { between, FIRST_NAMES, LAST_NAMES, pick, rng } from '../random.ts';
 
 /** Bumped when the seed changes shape: an existing database with another version is re-seeded. */
-export const SEED_VERSION = '6';
+export const SEED_VERSION = '7';
 
 /** The index royalty calculation and statements depend on; the slow-query fault drops it. */
 export const USAGE_INDEX = 'idx_usage_period_work';
@@ -49,7 +49,7 @@ CREATE INDEX IF NOT EXISTS idx_payments_holder ON payments (rights_holder_id);
 /** Sizes of the seed: ten years of monthly usage, so one period is <1% of the table and the index matters. */
 export const HOLDERS = 1200;
 export const WORKS = 3000;
-export const USAGE_RECORDS = 480_000;
+export const USAGE_RECORDS = 600_000;
 export const PERIODS = periods(120);
 
 /** `n` monthly periods ending 2025-12, oldest first. */
@@ -100,9 +100,15 @@ export async function ensureSeeded(db: Db, log: (msg: string) => void): Promise<
       perPeriodSource.set(`${p}|${s}`, reportId);
     }
   }
-  const records: Param[][] = [];
+  let records: Param[][] = [];
   const titles = works.map((w) => String(w[1]));
+  const cols = ['id', 'report_id', 'work_id', 'period', 'territory', 'source', 'units', 'revenue', 'raw_line'];
   for (let i = 1; i <= USAGE_RECORDS; i++) {
+    // Insert in slices of 150k rows (one transaction each) to keep the seeding heap small.
+    if (records.length === 150_000) {
+      await db.bulkInsert('usage_records', cols, records);
+      records = [];
+    }
     const period = PERIODS[i % PERIODS.length] as string;
     const source = pick(r, SOURCES);
     const territory = pick(r, TERRITORIES);
@@ -114,7 +120,7 @@ export async function ensureSeeded(db: Db, log: (msg: string) => void): Promise<
     const raw = `${source.toUpperCase()}|${period}|${territory}|ISRC:QZ${String(4000000 + workId * 7)}|ISWC:T-${900000000 + workId}|"${titles[workId % titles.length]}"|"${pick(r, FIRST_NAMES)} ${pick(r, LAST_NAMES)}"|${pick(r, ['stream', 'download', 'broadcast', 'sync'])}|${units}|${revenue.toFixed(2)}|USD|net|std-v2|${String(i).padStart(9, '0')}`;
     records.push([i, perPeriodSource.get(`${period}|${source}`) ?? 1, workId, period, territory, source, units, revenue, raw]);
   }
-  await db.bulkInsert('usage_records', ['id', 'report_id', 'work_id', 'period', 'territory', 'source', 'units', 'revenue', 'raw_line'], records);
+  await db.bulkInsert('usage_records', cols, records);
   await db.bulkInsert('usage_reports', ['id', 'source', 'period', 'received_at', 'record_count'], reports.map((x) => [x[0] ?? 0, x[1] ?? '', x[2] ?? '', x[3] ?? '', USAGE_RECORDS / reports.length]));
   if (db.system === 'postgresql') {
     // Explicit ids were inserted: move the sequences past them.
