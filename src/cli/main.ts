@@ -2,6 +2,7 @@
  * The `vigil` command. Each subcommand lives in its own module; this file only assembles them.
  */
 import { Command } from 'commander';
+import { demoCommand } from './demo.ts';
 import { searchCommand } from './search.ts';
 import { startCommand } from './start.ts';
 import { tokenCommand } from './token.ts';
@@ -12,6 +13,7 @@ const program = new Command()
   .showHelpAfterError()
   .addCommand(startCommand())
   .addCommand(tokenCommand())
-  .addCommand(searchCommand());
+  .addCommand(searchCommand())
+  .addCommand(demoCommand());
 
 await program.parseAsync(process.argv);

@@ -1,8 +1,20 @@
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { startVigil } from '../server/app.ts';
+import { demoAvailable, spawnDemo, stopDemo } from './demo-process.ts';
 import { configOrExit } from './options.ts';
 
-/** `vigil start`: runs the server until SIGTERM or SIGINT, then drains and flushes. */
+interface StartOptions {
+  dataDir?: string;
+  host?: string;
+  port?: string;
+  otlpPort?: string;
+  hecPort?: string;
+  config?: string;
+  demo?: boolean;
+}
+
+/** `vigil start`: runs the server (and by default the demo systems) until SIGTERM or SIGINT, then drains and flushes. */
 export function startCommand(): Command {
   return new Command('start')
     .description('Start Vigil: UI and API, OTLP/HTTP receiver and Splunk HEC receiver, with embedded storage')
@@ -12,27 +24,64 @@ export function startCommand(): Command {
     .option('--otlp-port <port>', 'OTLP/HTTP receiver port (VIGIL_OTLP_PORT, default 4318)')
     .option('--hec-port <port>', 'Splunk HEC receiver port (VIGIL_HEC_PORT, default 8088)')
     .option('--config <file>', 'YAML or JSON configuration file (VIGIL_CONFIG)')
-    .action(async (opts: { dataDir?: string; host?: string; port?: string; otlpPort?: string; hecPort?: string; config?: string }) => {
-      const config = configOrExit({ dataDir: opts.dataDir, host: opts.host, port: opts.port, otlpPort: opts.otlpPort, hecPort: opts.hecPort }, opts.config);
-      const server = await startVigil(config);
-      const count = (await server.tokens.list()).filter((t) => !t.revokedAt).length;
-      process.stdout.write(
-        [
-          'Vigil is running',
-          `  UI and API   ${server.urls.api}`,
-          `  OTLP/HTTP    ${server.urls.otlp}/v1/{traces,metrics,logs}`,
-          `  Splunk HEC   ${server.urls.hec}/services/collector/event`,
-          `  data         ${config.dataDir}`,
-          count === 0 ? '  No API tokens yet: create one with `vigil token create --name NAME --scope ingest`' : '',
-          '',
-        ].join('\n'),
+    .option('--demo', 'also run the demo RMS and LMS with traffic (VIGIL_DEMO__ENABLED, default on)')
+    .option('--no-demo', 'run Vigil alone, without the demo systems')
+    .action(async (opts: StartOptions) => {
+      const config = configOrExit(
+        {
+          dataDir: opts.dataDir,
+          host: opts.host,
+          port: opts.port,
+          otlpPort: opts.otlpPort,
+          hecPort: opts.hecPort,
+          demo: opts.demo === undefined ? undefined : { enabled: opts.demo },
+        },
+        opts.config,
       );
+      const server = await startVigil(config);
+      const count = (await server.tokens.list()).filter((t) => !t.revokedAt && t.name !== 'demo').length;
+      const lines = [
+        'Vigil is running',
+        `  UI and API   ${server.urls.api}`,
+        `  OTLP/HTTP    ${server.urls.otlp}/v1/{traces,metrics,logs}`,
+        `  Splunk HEC   ${server.urls.hec}/services/collector/event`,
+        `  data         ${config.dataDir}`,
+      ];
+      if (count === 0) lines.push('  No API tokens yet: create one with `vigil token create --name NAME --scope ingest` (or --scope read for search)');
+
+      let demo: ReturnType<typeof spawnDemo> | undefined;
+      if (config.demo.enabled && demoAvailable()) {
+        // The demo gets its own ingest token, replaced at every start, so no secret is stored in clear.
+        const token = await server.tokens.rotate('demo', 'ingest');
+        demo = spawnDemo({
+          otlpUrl: server.urls.otlp,
+          hecUrl: server.urls.hec,
+          apiUrl: server.urls.api,
+          token,
+          dataDir: join(resolve(config.dataDir), 'demo'),
+          adminPort: config.demo.adminPort,
+          rate: config.demo.rate,
+          output: 'prefix',
+        });
+        lines.push(
+          `  demo         RMS and LMS with live traffic; admin API http://127.0.0.1:${config.demo.adminPort}`,
+          '               try: vigil demo fault list   /   vigil demo fault rms-slow-query on',
+          '               search: vigil token create --name me --scope read, then',
+          "                       VIGIL_TOKEN=<token> vigil search --since 5m 'from spans | stats count() p95(duration_ms) by service.name'",
+          '               (start with --no-demo to run Vigil alone)',
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+
       let stopping = false;
       const shutdown = (signal: string) => {
         if (stopping) return;
         stopping = true;
         process.stdout.write(`${signal}: draining ingest queue and closing stores\n`);
-        server.stop().then(
+        (async () => {
+          if (demo) await stopDemo(demo);
+          await server.stop();
+        })().then(
           () => process.exit(0),
           (err: unknown) => {
             process.stderr.write(`vigil: shutdown failed: ${(err as Error).message}\n`);

@@ -47,6 +47,14 @@ const schema = z
       })
       .strict()
       .default({ logs: '7d', traces: '7d', metrics: '30d', interval: '1h' }),
+    demo: z
+      .object({
+        enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+        adminPort: port.default(4480),
+        rate: z.coerce.number().min(0, 'expected workflows per second >= 0').default(4),
+      })
+      .strict()
+      .default({ enabled: true, adminPort: 4480, rate: 4 }),
     query: z
       .object({
         timeout: duration.default('30s'),

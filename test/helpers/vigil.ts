@@ -64,7 +64,7 @@ export interface ChildVigil {
 export async function spawnVigil(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildVigil> {
   const proc = spawn(process.execPath, [join(ROOT, 'bin/vigil.js'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', VIGIL_DEMO__ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

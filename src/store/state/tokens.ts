@@ -51,6 +51,12 @@ export class TokenStore {
     return secret;
   }
 
+  /** Replaces the token called `name` (active or revoked) with a new one; used for the demo's own token. */
+  async rotate(name: string, scope: TokenScope, now = new Date()): Promise<string> {
+    await this.db.deleteFrom('api_tokens').where('name', '=', name).execute();
+    return this.create(name, scope, now);
+  }
+
   /** Lists tokens, newest first. */
   async list(): Promise<TokenInfo[]> {
     const rows = await this.db.selectFrom('api_tokens').selectAll().orderBy('id', 'desc').execute();
