@@ -189,6 +189,9 @@ class PgDb implements Db {
 
   static async open(opts: DbOptions, duration: Histogram): Promise<PgDb> {
     const url = new URL(opts.url ?? '');
+    // COUNT/SUM/BIGSERIAL come back as strings by default; the demo's values fit in a double, so answer like SQLite.
+    pg.types.setTypeParser(20, (v: string) => Number(v));
+    pg.types.setTypeParser(1700, (v: string) => Number(v));
     const bootstrap = new pg.Client({ connectionString: opts.url });
     await bootstrap.connect();
     await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
