@@ -14,6 +14,7 @@ import { IngestPipeline } from '../ingest/pipeline.ts';
 import { QueryGate } from '../query/index.ts';
 import { applyRetention } from '../retention/retention.ts';
 import { registerQueryRoutes } from './routes/query.ts';
+import { registerApmRoutes } from './routes/apm.ts';
 import { openStateDb, type StateDb } from '../store/state/db.ts';
 import { scopeAllows, TokenStore, type TokenScope } from '../store/state/tokens.ts';
 import { openDuckDBStore } from '../store/telemetry/duckdb.ts';
@@ -93,6 +94,12 @@ export async function startVigil(config: Config): Promise<VigilServer> {
 
   const api = newFastify(config, false);
   registerQueryRoutes(api, {
+    store,
+    tokens,
+    gate: new QueryGate(config.query.maxConcurrent, config.query.maxConcurrent * 8),
+    timeoutMs: parseDuration(config.query.timeout),
+  });
+  registerApmRoutes(api, {
     store,
     tokens,
     gate: new QueryGate(config.query.maxConcurrent, config.query.maxConcurrent * 8),

@@ -1,0 +1,387 @@
+/**
+ * APM views over server and client spans: the service overview time series, the operations table,
+ * database statements and external calls. Fixed SQL built in the query layer (DESIGN.md §4); every
+ * user value is a bind parameter and the few variable fragments (sort order, optional filters) are
+ * chosen from fixed allow-lists, never taken from the request.
+ *
+ * Definitions shared by every view (docs/apm.md repeats them for users):
+ * - a request is a span of kind Server; its operation is `METHOD route` when `http.route` is known,
+ *   else the span name;
+ * - a request failed when its status is Error or its HTTP status code is 5xx;
+ * - Apdex with threshold T: satisfied = successful and ≤ T, tolerating = successful and ≤ 4T, failed
+ *   requests are frustrated; Apdex = (satisfied + tolerating / 2) / requests.
+ */
+import type { SqlParam } from '../dialect/dialect.ts';
+import { chooseBucketSeconds } from '../dialect/dialect.ts';
+import type { SqlQuery } from './traces.ts';
+
+/** Collects bind parameters and hands out their `$n` placeholders. */
+export class Binder {
+  readonly params: SqlParam[] = [];
+  /** Adds a value and returns its placeholder. */
+  add(v: SqlParam): string {
+    this.params.push(v);
+    return `$${this.params.length}`;
+  }
+  /** A TIMESTAMP_NS placeholder for Unix nanoseconds. */
+  ts(ns: bigint): string {
+    return `make_timestamp_ns(CAST(${this.add(ns)} AS BIGINT))`;
+  }
+  /** A BIGINT placeholder. */
+  big(v: bigint | number): string {
+    return `CAST(${this.add(typeof v === 'bigint' ? v : BigInt(Math.trunc(v)))} AS BIGINT)`;
+  }
+}
+
+/** A time range in Unix nanoseconds, `from` inclusive, `to` exclusive. */
+export interface NsRange {
+  fromNs: bigint;
+  toNs: bigint;
+}
+
+/** SQL for the operation of a span: `METHOD route` when the route is known, else the span name. */
+export function operationSql(alias = ''): string {
+  const a = alias ? `${alias}.` : '';
+  return `CASE WHEN coalesce(${a}HttpRoute, '') <> '' THEN ltrim(coalesce(${a}HttpMethod, '') || ' ' || ${a}HttpRoute) ELSE ${a}SpanName END`;
+}
+
+/** SQL that is true for a failed span: status Error or an HTTP 5xx answer. */
+export function errorSql(alias = ''): string {
+  const a = alias ? `${alias}.` : '';
+  return `(${a}StatusCode = 'Error' OR coalesce(${a}HttpStatusCode, 0) >= 500)`;
+}
+
+/** Bucket width for a range: a round size giving at most 120 points (about 60 to 120 for usual ranges). */
+export function bucketNsFor(range: NsRange, bucketSeconds?: number): bigint {
+  const seconds = bucketSeconds ?? chooseBucketSeconds(Number(range.toNs - range.fromNs) / 1e9, 120);
+  return BigInt(Math.round(seconds * 1e9));
+}
+
+/** Options of the service overview. */
+export interface OverviewOptions extends NsRange {
+  service?: string;
+  operation?: string;
+  /** Apdex threshold in milliseconds. */
+  apdexTMs: number;
+  bucketNs: bigint;
+}
+
+/** Apdex counts SQL over columns `Duration` and `err` (a boolean). */
+function apdexCountsSql(b: Binder, apdexTMs: number): string {
+  const t = b.big(BigInt(Math.round(apdexTMs * 1e6)));
+  return `count(*) FILTER (WHERE NOT err AND Duration <= ${t}) AS satisfied,
+      count(*) FILTER (WHERE NOT err AND Duration > ${t} AND Duration <= 4 * ${t}) AS tolerating`;
+}
+
+/**
+ * Requests, errors, latency quantiles and Apdex counts per time bucket of server spans; the row with
+ * a null `bucket_ns` holds the totals of the whole range (one scan, grouping sets).
+ */
+export function overviewQuery(o: OverviewOptions): SqlQuery {
+  const b = new Binder();
+  const where = [`Timestamp >= ${b.ts(o.fromNs)}`, `Timestamp < ${b.ts(o.toNs)}`, `SpanKind = 'Server'`];
+  if (o.service !== undefined) where.push(`ServiceName = ${b.add(o.service)}`);
+  if (o.operation !== undefined) where.push(`${operationSql()} = ${b.add(o.operation)}`);
+  const bucket = b.big(o.bucketNs);
+  const sql = `WITH s AS (
+      SELECT (epoch_ns(Timestamp) // ${bucket}) * ${bucket} AS bucket_ns, Duration, ${errorSql()} AS err
+      FROM otel_traces WHERE ${where.join(' AND ')})
+    SELECT bucket_ns, count(*) AS requests, count(*) FILTER (WHERE err) AS errors,
+      quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, avg(Duration) AS avg_ns, ${apdexCountsSql(b, o.apdexTMs)}
+    FROM s GROUP BY GROUPING SETS ((bucket_ns), ()) ORDER BY bucket_ns NULLS FIRST`;
+  return { sql, params: b.params };
+}
+
+/** Sort orders of the operations table (the allow-list: only these fragments reach SQL). */
+export const OPERATION_SORTS = {
+  requests: 'requests DESC',
+  errors: 'errors DESC',
+  error_rate: 'errors / requests DESC, requests DESC',
+  p50: 'q[1] DESC',
+  p95: 'q[2] DESC',
+  p99: 'q[3] DESC',
+  total_time: 'total_ns DESC',
+  apdex: '(satisfied + tolerating / 2) / requests ASC, requests DESC',
+} as const;
+/** A sort order of the operations table. */
+export type OperationSort = keyof typeof OPERATION_SORTS;
+
+/** Options of the operations table. */
+export interface OperationsOptions extends NsRange {
+  service?: string;
+  apdexTMs: number;
+  sort: OperationSort;
+  limit: number;
+  /** Leave out operations with fewer requests (slowest-operation lists ignore one-off outliers). */
+  minRequests?: number;
+}
+
+/** Per service and operation: requests, errors, latency quantiles, Apdex counts and total time with the service's total. */
+export function operationsQuery(o: OperationsOptions): SqlQuery {
+  const b = new Binder();
+  const where = [`Timestamp >= ${b.ts(o.fromNs)}`, `Timestamp < ${b.ts(o.toNs)}`, `SpanKind = 'Server'`];
+  if (o.service !== undefined) where.push(`ServiceName = ${b.add(o.service)}`);
+  const having = o.minRequests && o.minRequests > 1 ? `HAVING count(*) >= ${b.big(o.minRequests)}` : '';
+  const sql = `WITH s AS (
+      SELECT ServiceName AS service, ${operationSql()} AS operation, Duration, ${errorSql()} AS err
+      FROM otel_traces WHERE ${where.join(' AND ')}),
+    g AS (
+      SELECT service, operation, count(*) AS requests, count(*) FILTER (WHERE err) AS errors,
+        quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, avg(Duration) AS avg_ns, sum(Duration) AS total_ns,
+        ${apdexCountsSql(b, o.apdexTMs)}
+      FROM s GROUP BY service, operation ${having})
+    SELECT *, sum(total_ns) OVER (PARTITION BY service) AS service_total_ns
+    FROM g ORDER BY ${OPERATION_SORTS[o.sort]}, service, operation LIMIT ${b.big(o.limit)}`;
+  return { sql, params: b.params };
+}
+
+/**
+ * SQL that normalises a statement: quoted strings and numbers (and `$1` placeholders) become `?`,
+ * `IN (?, ?, …)` becomes `IN (?)`, repeated `VALUES (…), (…)` tuples collapse to one, whitespace to
+ * one space. In SQL so that it applies to stored rows and grouping happens in the engine.
+ */
+export function normalizeStatementSql(expr: string): string {
+  let s = `regexp_replace(${expr}, '''(?:[^'']|'''')*''', '?', 'g')`;
+  s = `regexp_replace(${s}, '\\$\\d+|\\b\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?\\b', '?', 'g')`;
+  s = `regexp_replace(${s}, '(?i)\\bIN\\s*\\(\\s*\\?(?:\\s*,\\s*\\?)*\\s*\\)', 'IN (?)', 'g')`;
+  s = `regexp_replace(${s}, '(?i)(VALUES\\s*\\([^)]*\\))(?:\\s*,\\s*\\([^)]*\\))+', '\\1', 'g')`;
+  return `trim(regexp_replace(${s}, '\\s+', ' ', 'g'))`;
+}
+
+/** Sort orders of the database table. */
+export const DATABASE_SORTS = {
+  total_time: 'total_ns DESC',
+  calls: 'calls DESC',
+  p95: 'p95_ns DESC',
+  errors: 'errors DESC',
+} as const;
+/** A sort order of the database table. */
+export type DatabaseSort = keyof typeof DATABASE_SORTS;
+
+/** Options of the database view. */
+export interface DatabaseOptions extends NsRange {
+  service?: string;
+  dbSystem?: string;
+  sort: DatabaseSort;
+  limit: number;
+}
+
+/**
+ * Database calls grouped by service, database system and normalised statement: calls, errors, total
+ * and p95 time, with the service's database time and request time for shares. Spans with a
+ * `db.system` but no statement (Redis, …) group by span name. Raw statements are normalised once
+ * per distinct text, then joined back, so repeated statements cost one regex pass.
+ */
+export function databaseQuery(o: DatabaseOptions): SqlQuery {
+  const b = new Binder();
+  const from = b.ts(o.fromNs);
+  const to = b.ts(o.toNs);
+  const filters: string[] = [];
+  const svcFilters: string[] = [];
+  if (o.service !== undefined) {
+    const p = b.add(o.service);
+    filters.push(`ServiceName = ${p}`);
+    svcFilters.push(`ServiceName = ${p}`);
+  }
+  if (o.dbSystem !== undefined) filters.push(`DbSystem = ${b.add(o.dbSystem)}`);
+  const extra = filters.map((f) => ` AND ${f}`).join('');
+  const sql = `WITH d AS (
+      SELECT ServiceName AS service, coalesce(DbSystem, '') AS db_system, coalesce(nullif(DbStatement, ''), SpanName) AS raw,
+        Duration, ${errorSql()} AS err
+      FROM otel_traces
+      WHERE Timestamp >= ${from} AND Timestamp < ${to} AND (coalesce(DbStatement, '') <> '' OR coalesce(DbSystem, '') <> '')${extra}),
+    n AS (SELECT raw, ${normalizeStatementSql('raw')} AS statement FROM (SELECT DISTINCT raw FROM d)),
+    svc AS (
+      SELECT ServiceName AS service, sum(Duration) AS request_ns FROM otel_traces
+      WHERE Timestamp >= ${from} AND Timestamp < ${to} AND SpanKind = 'Server'${svcFilters.map((f) => ` AND ${f}`).join('')}
+      GROUP BY ServiceName),
+    g AS (
+      SELECT d.service, d.db_system, n.statement, count(*) AS calls, count(*) FILTER (WHERE err) AS errors,
+        sum(Duration) AS total_ns, avg(Duration) AS avg_ns, quantile_cont(Duration, 0.95) AS p95_ns,
+        count(DISTINCT d.raw) AS variants, any_value(d.raw) AS example
+      FROM d JOIN n ON d.raw = n.raw GROUP BY d.service, d.db_system, n.statement)
+    SELECT g.*, sum(g.total_ns) OVER (PARTITION BY g.service) AS service_db_ns, svc.request_ns AS service_request_ns
+    FROM g LEFT JOIN svc ON svc.service = g.service
+    ORDER BY ${DATABASE_SORTS[o.sort]}, g.service, g.statement LIMIT ${b.big(o.limit)}`;
+  return { sql, params: b.params };
+}
+
+/** Options of the external-calls view. */
+export interface ExternalOptions extends NsRange {
+  service?: string;
+  limit: number;
+}
+
+/** Attribute keys naming the other side of a client span, most specific first. */
+const PEER_KEYS = ['peer.service'] as const;
+const HOST_KEYS = ['server.address', 'net.peer.name', 'http.host'] as const;
+
+/**
+ * Client and producer spans that are not database calls, grouped by calling service and target.
+ * The target is `peer.service`, else the service of the server span it caused (same trace, parent
+ * = the client span), else `server.address` / `net.peer.name` / `http.host`, else "unknown".
+ */
+export function externalQuery(o: ExternalOptions): SqlQuery {
+  const b = new Binder();
+  const from = b.ts(o.fromNs);
+  const to = b.ts(o.toNs);
+  const svc = o.service !== undefined ? ` AND c.ServiceName = ${b.add(o.service)}` : '';
+  const attr = (k: string) => `nullif(json_extract_string(c.SpanAttributes, '$."${k}"'), '')`;
+  const sql = `WITH children AS (
+      -- One row per calling span even if a retry produced several server spans.
+      SELECT TraceId, ParentSpanId, any_value(ServiceName) AS service FROM otel_traces
+      WHERE Timestamp >= ${from} AND Timestamp < ${to} + INTERVAL 1 HOUR AND SpanKind = 'Server' AND coalesce(ParentSpanId, '') <> ''
+      GROUP BY TraceId, ParentSpanId),
+    calls AS (
+      SELECT c.ServiceName AS service,
+        coalesce(${PEER_KEYS.map(attr).join(', ')}, ch.service) AS peer,
+        coalesce(${HOST_KEYS.map(attr).join(', ')}) AS host,
+        c.Duration, ${errorSql('c')} AS err
+      FROM otel_traces c LEFT JOIN children ch ON ch.TraceId = c.TraceId AND ch.ParentSpanId = c.SpanId
+      WHERE c.Timestamp >= ${from} AND c.Timestamp < ${to} AND c.SpanKind IN ('Client', 'Producer')
+        AND coalesce(c.DbSystem, '') = '' AND coalesce(c.DbStatement, '') = ''${svc})
+    SELECT service, coalesce(peer, host, 'unknown') AS target,
+      CASE WHEN peer IS NOT NULL THEN 'service' WHEN host IS NOT NULL THEN 'host' ELSE 'unknown' END AS target_kind,
+      count(*) AS calls, count(*) FILTER (WHERE err) AS errors, quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q,
+      sum(Duration) AS total_ns
+    FROM calls GROUP BY 1, 2, 3 ORDER BY calls DESC, service, target LIMIT ${b.big(o.limit)}`;
+  return { sql, params: b.params };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shaping: pure functions from rows to what the API returns.
+
+/** Converts a count-like engine value to a number. */
+export function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string' && v !== '') return Number(v);
+  return 0;
+}
+
+/** Nanoseconds → milliseconds rounded to microseconds, or null. */
+export function ms(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  return Math.round(num(v) / 1e3) / 1e3;
+}
+
+/** The three latency quantiles of a `q` list column in milliseconds. */
+function quantiles(q: unknown): { p50_ms: number | null; p95_ms: number | null; p99_ms: number | null } {
+  const list = Array.isArray(q) ? q : [];
+  return { p50_ms: ms(list[0]), p95_ms: ms(list[1]), p99_ms: ms(list[2]) };
+}
+
+function ratio(a: number, n: number, digits = 4): number | null {
+  return n > 0 ? Math.round((a / n) * 10 ** digits) / 10 ** digits : null;
+}
+
+/** Apdex from its counts: (satisfied + tolerating / 2) / requests, null without requests. */
+export function apdex(satisfied: number, tolerating: number, requests: number): number | null {
+  return ratio(satisfied + tolerating / 2, requests, 3);
+}
+
+/** One point of the overview series. */
+export interface OverviewPoint {
+  time: string;
+  requests: number;
+  throughput_rps: number;
+  errors: number;
+  error_rate: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  apdex: number | null;
+}
+
+/** Figures over the whole range. */
+export type OverviewSummary = Omit<OverviewPoint, 'time'> & { avg_ms: number | null };
+
+function nsToIso(ns: bigint): string {
+  return new Date(Number(ns / 1_000_000n)).toISOString();
+}
+
+/** Shapes overview rows: totals and a gap-free series (buckets without requests have zeros and nulls). */
+export function shapeOverview(rows: Record<string, unknown>[], o: OverviewOptions): { summary: OverviewSummary; series: OverviewPoint[] } {
+  const bucketSeconds = Number(o.bucketNs) / 1e9;
+  const point = (r: Record<string, unknown> | undefined, seconds: number) => {
+    const requests = num(r?.requests);
+    const errors = num(r?.errors);
+    return {
+      requests,
+      throughput_rps: Math.round((requests / seconds) * 1000) / 1000,
+      errors,
+      error_rate: ratio(errors, requests),
+      ...quantiles(r?.q),
+      apdex: apdex(num(r?.satisfied), num(r?.tolerating), requests),
+    };
+  };
+  const total = rows.find((r) => r.bucket_ns === null || r.bucket_ns === undefined);
+  const byBucket = new Map<bigint, Record<string, unknown>>();
+  for (const r of rows) if (r.bucket_ns !== null && r.bucket_ns !== undefined) byBucket.set(BigInt(String(r.bucket_ns)), r);
+  const series: OverviewPoint[] = [];
+  const first = (o.fromNs / o.bucketNs) * o.bucketNs;
+  for (let t = first; t < o.toNs; t += o.bucketNs) series.push({ time: nsToIso(t), ...point(byBucket.get(t), bucketSeconds) });
+  const rangeSeconds = Number(o.toNs - o.fromNs) / 1e9;
+  return { summary: { ...point(total, rangeSeconds), avg_ms: ms(total?.avg_ns) }, series };
+}
+
+/** Shapes operation rows with rates, quantiles in ms, Apdex and the share of the service's time. */
+export function shapeOperations(rows: Record<string, unknown>[], range: NsRange) {
+  const seconds = Number(range.toNs - range.fromNs) / 1e9;
+  return rows.map((r) => {
+    const requests = num(r.requests);
+    const errors = num(r.errors);
+    return {
+      service: String(r.service),
+      operation: String(r.operation),
+      requests,
+      throughput_rps: Math.round((requests / seconds) * 1000) / 1000,
+      errors,
+      error_rate: ratio(errors, requests),
+      ...quantiles(r.q),
+      avg_ms: ms(r.avg_ns),
+      apdex: apdex(num(r.satisfied), num(r.tolerating), requests),
+      total_time_ms: ms(r.total_ns),
+      time_share: ratio(num(r.total_ns), num(r.service_total_ns)),
+    };
+  });
+}
+
+/** Shapes database rows: times in ms and shares of the service's database and request time. */
+export function shapeDatabase(rows: Record<string, unknown>[]) {
+  return rows.map((r) => {
+    const calls = num(r.calls);
+    return {
+      service: String(r.service),
+      db_system: String(r.db_system),
+      statement: String(r.statement),
+      calls,
+      errors: num(r.errors),
+      total_time_ms: ms(r.total_ns),
+      avg_ms: ms(r.avg_ns),
+      p95_ms: ms(r.p95_ns),
+      variants: num(r.variants),
+      example: String(r.example),
+      db_time_share: ratio(num(r.total_ns), num(r.service_db_ns)),
+      service_time_share: r.service_request_ns === null || r.service_request_ns === undefined ? null : ratio(num(r.total_ns), num(r.service_request_ns)),
+    };
+  });
+}
+
+/** Shapes external-call rows. */
+export function shapeExternal(rows: Record<string, unknown>[]) {
+  return rows.map((r) => {
+    const calls = num(r.calls);
+    const errors = num(r.errors);
+    return {
+      service: String(r.service),
+      target: String(r.target),
+      target_kind: String(r.target_kind),
+      calls,
+      errors,
+      error_rate: ratio(errors, calls),
+      ...quantiles(r.q),
+      total_time_ms: ms(r.total_ns),
+    };
+  });
+}

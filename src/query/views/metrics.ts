@@ -1,0 +1,294 @@
+/**
+ * Metric queries over otel_metrics_gauge/sum/histogram: one metric by name, filtered by attributes,
+ * grouped by one attribute, over time buckets. Counters become per-second rates (resets handled);
+ * histograms become quantiles interpolated within buckets. Attribute keys travel as JSON-path
+ * parameters after a charset check; values are parameters.
+ */
+import { Binder, num, type NsRange } from './apm.ts';
+import type { SqlQuery } from './traces.ts';
+
+/** Metric point kinds, each with its table. */
+export const METRIC_TABLES = { gauge: 'otel_metrics_gauge', sum: 'otel_metrics_sum', histogram: 'otel_metrics_histogram' } as const;
+/** A metric point kind. */
+export type MetricType = keyof typeof METRIC_TABLES;
+
+/** Attribute keys accepted in filters and group-bys (the query language's charset). */
+export const ATTRIBUTE_KEY = /^[A-Za-z0-9_.\-:@/]{1,255}$/;
+
+/** An `attr.key=value` filter. */
+export interface AttributeFilter {
+  key: string;
+  value: string;
+}
+
+/** Aggregations of gauge-like values per bucket (gauges and non-rate sums). */
+export const VALUE_AGGS = ['avg', 'min', 'max', 'sum', 'count'] as const;
+/** An aggregation of gauge-like values. */
+export type ValueAgg = (typeof VALUE_AGGS)[number];
+/** Aggregations of counters. */
+export const COUNTER_AGGS = ['rate', 'increase'] as const;
+/** How a metric is aggregated per bucket. */
+export type MetricAgg = ValueAgg | (typeof COUNTER_AGGS)[number];
+
+/** Options shared by the metric queries. */
+export interface MetricOptions extends NsRange {
+  name: string;
+  service?: string;
+  filters: AttributeFilter[];
+  groupBy?: string;
+  bucketNs: bigint;
+}
+
+/** SQL reading an attribute: a promoted column for service and host, else the point's then the resource's attribute. */
+function attributeSql(b: Binder, key: string): string {
+  if (!ATTRIBUTE_KEY.test(key)) throw new RangeError(`attribute key ${JSON.stringify(key.slice(0, 40))} has characters outside A-Z a-z 0-9 _ . - : @ /`);
+  if (key === 'service.name') return 'ServiceName';
+  if (key === 'host.name') return 'HostName';
+  const path = b.add(`$."${key}"`);
+  return `coalesce(json_extract_string(Attributes, ${path}), json_extract_string(ResourceAttributes, ${path}))`;
+}
+
+/** WHERE clauses for name, range (with an optional look-back for counters), service and filters. */
+function whereSql(b: Binder, o: MetricOptions, lookbackNs = 0n): string {
+  const where = [`MetricName = ${b.add(o.name)}`, `TimeUnix >= ${b.ts(o.fromNs - lookbackNs)}`, `TimeUnix < ${b.ts(o.toNs)}`];
+  if (o.service !== undefined) where.push(`ServiceName = ${b.add(o.service)}`);
+  for (const f of o.filters) where.push(`${attributeSql(b, f.key)} = ${b.add(f.value)}`);
+  return where.join(' AND ');
+}
+
+function groupSql(b: Binder, o: MetricOptions): string {
+  return o.groupBy === undefined ? `''` : `coalesce(${attributeSql(b, o.groupBy)}, '')`;
+}
+
+/** A time series is one combination of resource and point attributes. */
+const SERIES = `ServiceName || chr(31) || coalesce(HostName, '') || chr(31) || CAST(ResourceAttributes AS VARCHAR) || chr(31) || CAST(Attributes AS VARCHAR)`;
+
+/** Which tables hold the metric, with its unit, temporality and monotonicity. */
+export function metricInfoQuery(name: string, range: NsRange): SqlQuery {
+  const b = new Binder();
+  const n = b.add(name);
+  const from = b.ts(range.fromNs);
+  const to = b.ts(range.toNs);
+  const part = (type: MetricType, extra: string) =>
+    `SELECT '${type}' AS type, count(*) AS points, any_value(MetricUnit) AS unit, any_value(MetricDescription) AS description, ${extra}
+     FROM ${METRIC_TABLES[type]} WHERE MetricName = ${n} AND TimeUnix >= ${from} AND TimeUnix < ${to}`;
+  return {
+    sql: [
+      part('gauge', 'NULL AS temporality, NULL AS monotonic'),
+      part('sum', 'any_value(AggregationTemporality) AS temporality, bool_and(IsMonotonic) AS monotonic'),
+      part('histogram', 'any_value(AggregationTemporality) AS temporality, NULL AS monotonic'),
+    ].join(' UNION ALL '),
+    params: b.params,
+  };
+}
+
+/** Metric names seen over a range, with their type and unit. */
+export function metricNamesQuery(range: NsRange, service?: string): SqlQuery {
+  const b = new Binder();
+  const from = b.ts(range.fromNs);
+  const to = b.ts(range.toNs);
+  const svc = service !== undefined ? ` AND ServiceName = ${b.add(service)}` : '';
+  const part = (type: MetricType) =>
+    `SELECT MetricName AS name, '${type}' AS type, any_value(MetricUnit) AS unit, count(*) AS points, list(DISTINCT ServiceName) AS services
+     FROM ${METRIC_TABLES[type]} WHERE TimeUnix >= ${from} AND TimeUnix < ${to}${svc} GROUP BY MetricName`;
+  return { sql: `${(Object.keys(METRIC_TABLES) as MetricType[]).map(part).join(' UNION ALL ')} ORDER BY name, type LIMIT 5000`, params: b.params };
+}
+
+/**
+ * Gauge-like values per bucket and group: avg/min/max/count over every point in the bucket; `sum`
+ * adds each series' last value in the bucket (e.g. memory of all hosts together).
+ */
+export function valueQuery(type: 'gauge' | 'sum', agg: ValueAgg, o: MetricOptions): SqlQuery {
+  const b = new Binder();
+  const bucket = b.big(o.bucketNs);
+  const grp = groupSql(b, o);
+  const where = whereSql(b, o);
+  const outer = agg === 'sum' ? 'sum(last)' : agg === 'count' ? 'sum(points)' : agg === 'avg' ? 'sum(total) / sum(points)' : `${agg}(${agg})`;
+  const sql = `WITH p AS (
+      SELECT (epoch_ns(TimeUnix) // ${bucket}) * ${bucket} AS bucket_ns, ${grp} AS grp, ${SERIES} AS series, TimeUnix, Value
+      FROM ${METRIC_TABLES[type]} WHERE ${where}),
+    s AS (
+      SELECT bucket_ns, grp, series, arg_max(Value, TimeUnix) AS last, sum(Value) AS total, count(*) AS points,
+        min(Value) AS min, max(Value) AS max
+      FROM p GROUP BY ALL)
+    SELECT bucket_ns, grp, ${outer} AS value, count(*) AS series FROM s GROUP BY bucket_ns, grp ORDER BY grp, bucket_ns`;
+  return { sql, params: b.params };
+}
+
+/**
+ * Increase of counters per bucket and group. Cumulative points subtract the previous point of the
+ * same series; a drop in value or a later start time is a reset, after which the point's whole value
+ * is the increase (the counter restarted from zero). The first point of a series counts only when the
+ * series started inside the scanned window; points up to one bucket before the range are read so the
+ * first bucket has a base. Delta points are their own increase.
+ */
+export function counterQuery(o: MetricOptions): SqlQuery {
+  const b = new Binder();
+  const bucket = b.big(o.bucketNs);
+  const grp = groupSql(b, o);
+  const where = whereSql(b, o, o.bucketNs);
+  const windowStart = b.ts(o.fromNs - o.bucketNs);
+  const from = b.ts(o.fromNs);
+  const sql = `WITH p AS (
+      SELECT ${grp} AS grp, ${SERIES} AS series, TimeUnix, StartTimeUnix, Value, AggregationTemporality AS temporality,
+        lag(Value) OVER w AS prev, lag(StartTimeUnix) OVER w AS prev_start
+      FROM otel_metrics_sum WHERE ${where}
+      WINDOW w AS (PARTITION BY ${SERIES} ORDER BY TimeUnix)),
+    d AS (
+      SELECT (epoch_ns(TimeUnix) // ${bucket}) * ${bucket} AS bucket_ns, grp, series,
+        CASE WHEN temporality = 'delta' THEN Value
+          WHEN prev IS NULL THEN CASE WHEN StartTimeUnix >= ${windowStart} THEN Value END
+          WHEN Value < prev OR StartTimeUnix > prev_start THEN Value
+          ELSE Value - prev END AS increase,
+        CASE WHEN prev IS NOT NULL AND temporality <> 'delta' AND (Value < prev OR StartTimeUnix > prev_start) THEN 1 ELSE 0 END AS reset
+      FROM p WHERE TimeUnix >= ${from})
+    SELECT bucket_ns, grp, sum(increase) AS increase, sum(reset) AS resets, count(DISTINCT series) AS series
+    FROM d GROUP BY bucket_ns, grp ORDER BY grp, bucket_ns`;
+  return { sql, params: b.params };
+}
+
+/**
+ * Histogram bucket counts added up per time bucket and group, ready for quantile interpolation.
+ * Cumulative points become deltas against the previous point of the series (resets as for counters).
+ * Points of one metric are assumed to share their bucket bounds (the first bounds seen are used).
+ */
+export function histogramQuery(o: MetricOptions): SqlQuery {
+  const b = new Binder();
+  const bucket = b.big(o.bucketNs);
+  const grp = groupSql(b, o);
+  const where = whereSql(b, o, o.bucketNs);
+  const windowStart = b.ts(o.fromNs - o.bucketNs);
+  const from = b.ts(o.fromNs);
+  const sql = `WITH p AS (
+      SELECT ${grp} AS grp, TimeUnix, StartTimeUnix, Count, Sum, BucketCounts, ExplicitBounds,
+        AggregationTemporality AS temporality,
+        lag(Count) OVER w AS prev_count, lag(StartTimeUnix) OVER w AS prev_start, lag(BucketCounts) OVER w AS prev_counts,
+        lag(Sum) OVER w AS prev_sum
+      FROM otel_metrics_histogram WHERE ${where}
+      WINDOW w AS (PARTITION BY ${SERIES} ORDER BY TimeUnix)),
+    m AS (
+      SELECT *, CASE WHEN temporality = 'delta' THEN 'raw'
+          WHEN prev_count IS NULL THEN CASE WHEN StartTimeUnix >= ${windowStart} THEN 'raw' ELSE 'skip' END
+          WHEN Count < prev_count OR StartTimeUnix > prev_start OR len(BucketCounts) <> len(prev_counts) THEN 'raw'
+          ELSE 'diff' END AS mode
+      FROM p WHERE TimeUnix >= ${from}),
+    d AS (
+      SELECT (epoch_ns(TimeUnix) // ${bucket}) * ${bucket} AS bucket_ns, grp, ExplicitBounds AS bounds,
+        CASE WHEN mode = 'raw' THEN list_transform(BucketCounts, x -> CAST(x AS BIGINT))
+          ELSE list_transform(list_zip(BucketCounts, prev_counts), x -> CAST(x[1] AS BIGINT) - CAST(x[2] AS BIGINT)) END AS counts,
+        CASE WHEN mode = 'raw' THEN CAST(Count AS BIGINT) ELSE CAST(Count AS BIGINT) - CAST(prev_count AS BIGINT) END AS n,
+        CASE WHEN mode = 'raw' THEN Sum ELSE Sum - prev_sum END AS total
+      FROM m WHERE mode <> 'skip'),
+    u AS (SELECT bucket_ns, grp, bounds, unnest(counts) AS c, generate_subscripts(counts, 1) AS i FROM d),
+    per_bound AS (SELECT bucket_ns, grp, i, any_value(bounds) AS bounds, sum(c) AS c FROM u GROUP BY bucket_ns, grp, i),
+    lists AS (SELECT bucket_ns, grp, any_value(bounds) AS bounds, list(c ORDER BY i) AS counts FROM per_bound GROUP BY bucket_ns, grp),
+    totals AS (SELECT bucket_ns, grp, sum(n) AS n, sum(total) AS total FROM d GROUP BY bucket_ns, grp)
+    SELECT t.bucket_ns, t.grp, t.n, t.total, l.bounds, l.counts
+    FROM totals t LEFT JOIN lists l ON l.bucket_ns = t.bucket_ns AND l.grp = t.grp ORDER BY t.grp, t.bucket_ns`;
+  return { sql, params: b.params };
+}
+
+/**
+ * Quantile `q` of a histogram by linear interpolation inside the bucket holding the rank, as
+ * Prometheus' histogram_quantile does: the first bucket starts at 0 (or its bound, if negative); a
+ * rank in the overflow bucket returns the highest finite bound. Null for an empty histogram.
+ */
+export function histogramQuantile(q: number, bounds: readonly number[], counts: readonly number[]): number | null {
+  const total = counts.reduce((a, c) => a + Math.max(0, c), 0);
+  if (total <= 0 || bounds.length === 0) return null;
+  const rank = q * total;
+  let cumulative = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const c = Math.max(0, counts[i]!);
+    if (c > 0 && cumulative + c >= rank) {
+      if (i >= bounds.length) return bounds[bounds.length - 1]!;
+      const upper = bounds[i]!;
+      const lower = i === 0 ? Math.min(0, upper) : bounds[i - 1]!;
+      return lower + (upper - lower) * ((rank - cumulative) / c);
+    }
+    cumulative += c;
+  }
+  return bounds[bounds.length - 1]!;
+}
+
+/** One point of a metric series. */
+export interface MetricPoint {
+  time: string;
+  /** The aggregate; for histograms the first quantile asked for. */
+  value: number | null;
+  /** Counters: resets seen in the bucket. */
+  resets?: number;
+  /** Histograms: each quantile asked for, keyed `p95`. */
+  quantiles?: Record<string, number | null>;
+  /** Histograms: observations in the bucket. */
+  count?: number;
+  /** Histograms: mean observation in the bucket. */
+  avg?: number | null;
+}
+
+/** A metric series of one group. */
+export interface MetricSeries {
+  group: string | null;
+  points: MetricPoint[];
+}
+
+function isoNs(ns: bigint): string {
+  return new Date(Number(ns / 1_000_000n)).toISOString();
+}
+
+/** Groups rows by `grp` and fills every bucket of the range (missing buckets have null values). */
+function toSeries(
+  rows: Record<string, unknown>[],
+  o: MetricOptions,
+  pointOf: (r: Record<string, unknown> | undefined) => Omit<MetricPoint, 'time'>,
+): MetricSeries[] {
+  const groups = new Map<string, Map<bigint, Record<string, unknown>>>();
+  for (const r of rows) {
+    const g = String(r.grp ?? '');
+    if (!groups.has(g)) groups.set(g, new Map());
+    groups.get(g)!.set(BigInt(String(r.bucket_ns)), r);
+  }
+  const first = (o.fromNs / o.bucketNs) * o.bucketNs;
+  return [...groups.entries()].map(([g, byBucket]) => {
+    const points: MetricPoint[] = [];
+    for (let t = first; t < o.toNs; t += o.bucketNs) points.push({ time: isoNs(t), ...pointOf(byBucket.get(t)) });
+    return { group: o.groupBy === undefined ? null : g, points };
+  });
+}
+
+/** Shapes value rows (gauges, non-rate sums). */
+export function shapeValues(rows: Record<string, unknown>[], o: MetricOptions): MetricSeries[] {
+  return toSeries(rows, o, (r) => ({ value: r === undefined || r.value === null ? null : num(r.value) }));
+}
+
+/** Shapes counter rows as per-second rates (`rate`) or increases per bucket (`increase`). */
+export function shapeCounter(rows: Record<string, unknown>[], o: MetricOptions, agg: 'rate' | 'increase'): MetricSeries[] {
+  const seconds = Number(o.bucketNs) / 1e9;
+  return toSeries(rows, o, (r) => {
+    if (r === undefined || r.increase === null || r.increase === undefined) return { value: null, resets: 0 };
+    const inc = num(r.increase);
+    return { value: agg === 'rate' ? inc / seconds : inc, resets: num(r.resets) };
+  });
+}
+
+/** Shapes histogram rows: quantiles interpolated within buckets, count and average per bucket. */
+export function shapeHistogram(rows: Record<string, unknown>[], o: MetricOptions, qs: readonly number[]): MetricSeries[] {
+  return toSeries(rows, o, (r) => {
+    const bounds = Array.isArray(r?.bounds) ? r.bounds.map(num) : [];
+    const counts = Array.isArray(r?.counts) ? r.counts.map(num) : [];
+    const quantiles: Record<string, number | null> = {};
+    for (const q of qs) quantiles[`p${formatQuantile(q)}`] = histogramQuantile(q, bounds, counts);
+    const n = num(r?.n);
+    return {
+      value: qs.length ? quantiles[`p${formatQuantile(qs[0]!)}`]! : null,
+      quantiles,
+      count: n,
+      avg: n > 0 && r?.total !== null && r?.total !== undefined ? num(r.total) / n : null,
+    };
+  });
+}
+
+/** 0.95 → "95", 0.999 → "99.9". */
+export function formatQuantile(q: number): string {
+  return String(Math.round(q * 1e6) / 1e4);
+}
