@@ -18,8 +18,8 @@ async function admin<T>(adminUrl: string, method: 'GET' | 'POST', path: string):
   } catch {
     fail(`cannot reach the demo admin API at ${adminUrl}: is Vigil running with the demo (npm start)?`);
   }
-  const body = (await res.json().catch(() => ({}))) as T & { error?: string };
-  if (!res.ok) fail(body.error ?? `demo admin API answered ${res.status}`, res.status === 404 || res.status === 400 ? 2 : 1);
+  const body = (await res.json().catch(() => ({}))) as T & { error?: string; message?: string };
+  if (!res.ok) fail(body.message ?? body.error ?? `demo admin API answered ${res.status}`, res.status === 404 || res.status === 400 ? 2 : 1);
   return body;
 }
 
@@ -66,7 +66,7 @@ export function demoCommand(): Command {
     .option(...adminOption)
     .option('--json', 'one JSON object per fault')
     .action(async (o: { adminUrl?: string; json?: boolean }) => {
-      const faults = await admin<FaultInfo[]>(adminUrlOf(o), 'GET', '/faults');
+      const { faults } = await admin<{ faults: FaultInfo[] }>(adminUrlOf(o), 'GET', '/faults');
       if (o.json) {
         for (const f of faults) process.stdout.write(`${JSON.stringify(f)}\n`);
         return;

@@ -10,6 +10,7 @@ interface SearchResponse {
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
+  if (typeof v === 'number' && !Number.isInteger(v)) return String(Number(v.toFixed(3)));
   const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
