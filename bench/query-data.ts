@@ -323,6 +323,8 @@ export class LogGenerator {
         severity = roll < 0.15 ? 5 : 9;
         body = BODIES[Math.floor(rand() * BODIES.length)]!(num, route.route);
       }
+      // Common context suffix: brings bodies to the 150-200 bytes of typical service logs.
+      body = `${body} env=prod region=eu-west-1 pod=${svc.name}-${num() % 40}`;
       const traced = rand() < 0.6;
       out[i] = {
         timeNs: t,

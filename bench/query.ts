@@ -29,10 +29,15 @@ function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** One progress line, rewritten in place on a terminal. */
+let lastLogged = 0;
+
+/** One progress line, rewritten in place on a terminal; into a file or pipe, a line every 15 s. */
 function progress(line: string, final = false): void {
   if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(100)}${final ? '\n' : ''}`);
-  else if (final) log(line);
+  else if (final || performance.now() - lastLogged > 15_000) {
+    lastLogged = performance.now();
+    log(line);
+  }
 }
 
 async function generate(path: string, nowNs: bigint): Promise<number> {
