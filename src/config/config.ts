@@ -20,6 +20,15 @@ const duration = z.string().regex(DURATION, 'expected a duration such as 30s, 15
 const port = z.coerce.number().int('expected an integer port').min(0, 'expected a port 0-65535').max(65535, 'expected a port 0-65535');
 const positiveInt = z.coerce.number().int('expected an integer').positive('expected a positive integer');
 
+// Booleans from files are booleans; from the environment they are the words true/false.
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const CIDR = /^([0-9.]+|[0-9a-fA-F:]+)(\/\d{1,3})?$/;
+// Lists from the environment are comma-separated.
+const cidrList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
+  z.array(z.string().regex(CIDR, 'expected CIDRs such as 10.0.0.0/8')),
+);
+
 const schema = z
   .object({
     dataDir: z.string().min(1, 'expected a directory path').default('./data'),
@@ -27,7 +36,7 @@ const schema = z
     port: port.default(4400),
     otlpPort: port.default(4318),
     hecPort: port.default(8088),
-    metricsPublic: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+    metricsPublic: bool.default(false),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ingest: z
       .object({
@@ -49,12 +58,21 @@ const schema = z
       .default({ logs: '7d', traces: '7d', metrics: '30d', interval: '1h' }),
     demo: z
       .object({
-        enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+        enabled: bool.default(true),
         adminPort: port.default(4480),
         rate: z.coerce.number().min(0, 'expected workflows per second >= 0').default(4),
       })
       .strict()
       .default({ enabled: true, adminPort: 4480, rate: 4 }),
+    outbound: z
+      .object({
+        allowPrivate: bool.default(true),
+        allowLoopback: bool.default(true),
+        deny: cidrList.default([]),
+        allow: cidrList.default([]),
+      })
+      .strict()
+      .default({ allowPrivate: true, allowLoopback: true, deny: [], allow: [] }),
     query: z
       .object({
         timeout: duration.default('30s'),
