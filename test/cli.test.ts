@@ -49,7 +49,7 @@ describe('vigil CLI', () => {
       expect(dup.stderr).toMatch(/already exists/);
       const badScope = await runVigil(['token', 'create', '--name', 'x', '--scope', 'root', '--data-dir', dir]);
       expect(badScope.code).toBe(2);
-      expect(badScope.stderr).toMatch(/invalid scope "root": expected one of ingest, read, admin/);
+      expect(badScope.stderr).toMatch(/invalid scope "root": expected one of ingest, read, write, admin/);
 
       const revoked = await runVigil(['token', 'revoke', 'collector', '--data-dir', dir]);
       expect(revoked.code).toBe(0);

@@ -27,7 +27,7 @@ const configOption = ['--config <file>', 'configuration file (VIGIL_CONFIG)'] as
 
 /** `vigil token create|list|revoke`. */
 export function tokenCommand(): Command {
-  const token = new Command('token').description('Manage API tokens (ingest, read, admin)');
+  const token = new Command('token').description('Manage API tokens (ingest, read, write, admin)');
   token
     .command('create')
     .description('Create a token; its secret is printed once, alone on the last line')

@@ -16,7 +16,9 @@ import { applyRetention } from '../retention/retention.ts';
 import { registerQueryRoutes } from './routes/query.ts';
 import { registerApmRoutes } from './routes/apm.ts';
 import { openStateDb, type StateDb } from '../store/state/db.ts';
-import { scopeAllows, TokenStore, type TokenScope } from '../store/state/tokens.ts';
+import { TokenStore } from '../store/state/tokens.ts';
+import { authenticator } from './authenticate.ts';
+import { installAccessControl } from './access.ts';
 import { openDuckDBStore } from '../store/telemetry/duckdb.ts';
 import type { TelemetryStore } from '../store/telemetry/store.ts';
 import { SelfMetrics } from '../telemetry-self/metrics.ts';
@@ -93,6 +95,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   registerHecReceiver(hec, ctx);
 
   const api = newFastify(config, false);
+  installAccessControl(api, authenticator(tokens));
   registerQueryRoutes(api, {
     store,
     tokens,
@@ -105,8 +108,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     gate: new QueryGate(config.query.maxConcurrent, config.query.maxConcurrent * 8),
     timeoutMs: parseDuration(config.query.timeout),
   });
-  api.get('/healthz', async () => ({ status: 'ok' }));
-  api.get('/readyz', async (_req, reply) => {
+  api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
+  api.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });
     try {
       await store.query('SELECT 1');
@@ -115,12 +118,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     }
     return { status: 'ready', queueRows: pipeline.depth };
   });
-  api.get('/metrics', async (req, reply) => {
-    if (!config.metricsPublic) {
-      const scope = await bearerScope(tokens, req.headers.authorization);
-      if (!scope) return reply.code(401).send({ error: 'missing or invalid token: send "Authorization: Bearer <read token>"' });
-      if (!scopeAllows(scope, 'read')) return reply.code(403).send({ error: 'token scope does not allow reading metrics' });
-    }
+  api.get('/metrics', { config: { access: config.metricsPublic ? 'public' : 'read' } }, async (_req, reply) => {
     const stats = await store.stats();
     metrics.storeBytes.set(stats.bytes);
     for (const [table, n] of Object.entries(stats.rows)) metrics.storeRows.set({ table }, n);
@@ -180,9 +178,4 @@ export async function startVigil(config: Config): Promise<VigilServer> {
       await state.destroy();
     },
   };
-}
-
-async function bearerScope(tokens: TokenStore, header: string | undefined): Promise<TokenScope | undefined> {
-  if (!header?.toLowerCase().startsWith('bearer ')) return undefined;
-  return (await tokens.verify(header.slice(7).trim()))?.scope;
 }

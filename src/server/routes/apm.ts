@@ -45,7 +45,6 @@ import {
 import type { SqlQuery } from '../../query/views/traces.ts';
 import { MAX_STEPS, parseSteps, shapeWorkflow, workflowQuery, type WorkflowKey } from '../../query/views/workflow.ts';
 import { StoreTimeoutError } from '../../store/telemetry/store.ts';
-import { requireScope } from '../auth.ts';
 import type { QueryRouteContext } from './query.ts';
 
 /** Query-string parameters as Fastify parses them (repeated keys become arrays). */
@@ -134,11 +133,10 @@ function quantileList(p: Params): number[] {
 
 /** Registers the APM routes. */
 export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext): void {
-  const read = requireScope(ctx.tokens, 'read');
   const now = ctx.now ?? (() => new Date());
   const run = (q: SqlQuery) => ctx.gate.run(() => ctx.store.query(q.sql, q.params, { timeoutMs: ctx.timeoutMs }));
   const route = (path: string, handler: (p: Params) => Promise<unknown>) =>
-    app.get(path, { preHandler: read }, async (req, reply) => {
+    app.get(path, { config: { access: 'read' } }, async (req, reply) => {
       try {
         return await handler((req.query ?? {}) as Params);
       } catch (err) {

@@ -12,7 +12,6 @@ import { toResultValue, type ResultValue } from '../../query/executor.ts';
 import type { TelemetryStore } from '../../store/telemetry/store.ts';
 import { StoreTimeoutError } from '../../store/telemetry/store.ts';
 import type { TokenStore } from '../../store/state/tokens.ts';
-import { requireScope } from '../auth.ts';
 
 /** What the query routes need. */
 export interface QueryRouteContext {
@@ -44,7 +43,6 @@ function sendQueryError(reply: FastifyReply, err: unknown): FastifyReply {
 
 /** Registers the search and trace routes. */
 export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext): void {
-  const read = requireScope(ctx.tokens, 'read');
   const now = ctx.now ?? (() => new Date());
   const run = (q: SqlQuery) => ctx.gate.run(() => ctx.store.query(q.sql, q.params, { timeoutMs: ctx.timeoutMs }));
 
@@ -61,14 +59,14 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
     return { ...result, from: toIso(range.fromNs), to: toIso(range.toNs) };
   };
 
-  app.get('/api/v1/search', { preHandler: read }, async (req, reply) => {
+  app.get('/api/v1/search', { config: { access: 'read' } }, async (req, reply) => {
     try {
       return await search(req.query as SearchParams);
     } catch (err) {
       return sendQueryError(reply, err);
     }
   });
-  app.post('/api/v1/search', { preHandler: read }, async (req, reply) => {
+  app.post('/api/v1/search', { config: { access: 'read' } }, async (req, reply) => {
     try {
       return await search((req.body ?? {}) as SearchParams);
     } catch (err) {
@@ -76,7 +74,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
     }
   });
 
-  app.get('/api/v1/tail', { preHandler: read }, async (req, reply) => {
+  app.get('/api/v1/tail', { config: { access: 'read' } }, async (req, reply) => {
     const p = req.query as SearchParams & { interval?: string };
     const text = p.q ?? p.query ?? '*';
     try {
@@ -128,7 +126,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
     res.end();
   });
 
-  app.get('/api/v1/traces/:traceId', { preHandler: read }, async (req, reply) => {
+  app.get('/api/v1/traces/:traceId', { config: { access: 'read' } }, async (req, reply) => {
     const traceId = String((req.params as { traceId: string }).traceId).toLowerCase();
     if (!TRACE_ID.test(traceId)) return reply.code(400).send({ error: 'traceId: expected 32 hexadecimal characters' });
     try {
@@ -140,7 +138,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
     }
   });
 
-  app.get('/api/v1/services', { preHandler: read }, async (req, reply) => {
+  app.get('/api/v1/services', { config: { access: 'read' } }, async (req, reply) => {
     try {
       const range = parseTimeRange(req.query as SearchParams, now(), '1h');
       const rows = (await run(servicesQuery(range.fromNs, range.toNs))).map(jsonRow);
@@ -150,7 +148,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
     }
   });
 
-  app.get('/api/v1/service-map', { preHandler: read }, async (req, reply) => {
+  app.get('/api/v1/service-map', { config: { access: 'read' } }, async (req, reply) => {
     try {
       const range = parseTimeRange(req.query as SearchParams, now(), '1h');
       const edges = (await run(serviceMapQuery(range.fromNs, range.toNs))).map(jsonRow);

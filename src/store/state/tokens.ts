@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { StateDb } from './db.ts';
 
 /** What a token may do; admin may do everything. */
-export const TOKEN_SCOPES = ['ingest', 'read', 'admin'] as const;
+export const TOKEN_SCOPES = ['ingest', 'read', 'write', 'admin'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
 /** A token as listed (never with its secret). */
