@@ -1,0 +1,173 @@
+/**
+ * HTTP(S) checks through the outbound guard: status codes, keyword present/absent, JSON assertions,
+ * a response-time budget (over it: degraded) and certificate expiry (within the warning: degraded).
+ */
+import { guardedFetch, type OutboundPolicy } from '../net/outbound.ts';
+import { parseDuration } from '../config/config.ts';
+import { getPath } from './json-path.ts';
+import { recordPhases, type PhaseRecorder } from './phases.ts';
+import { down, errorMessage, noPhases, round, type CheckContext, type CheckResult, type CheckStatus, type Phases } from './result.ts';
+import type { Expectations, HttpSpec } from './spec.ts';
+
+// Keyword and JSON checks look at the start of the body only; a monitor is not a download.
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** One HTTP request of a check. */
+export interface HttpRequestSpec {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: string | Record<string, unknown> | unknown[];
+}
+
+/** What came back from one request. */
+export interface HttpExchange {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  redirects: string[];
+  latencyMs: number;
+  phases: Phases;
+  certificate?: { validTo: string; subject: string; issuer: string };
+}
+
+/** Sends one request through the guard, recording phases and the server certificate. */
+export async function httpExchange(
+  req: HttpRequestSpec,
+  opts: { policy: OutboundPolicy; timeoutMs: number; insecureTls: boolean; maxRedirects: number },
+): Promise<HttpExchange> {
+  const started = performance.now();
+  const headers: Record<string, string> = { 'user-agent': 'vigil-monitor/1.0', ...req.headers };
+  let body: string | undefined;
+  if (typeof req.body === 'string') body = req.body;
+  else if (req.body !== undefined) {
+    body = JSON.stringify(req.body);
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  }
+  const signal = AbortSignal.timeout(opts.timeoutMs);
+  const { recorder, result } = recordPhases(async () => {
+    const { response, redirects, agent } = await guardedFetch(req.url, { method: req.method, headers, body, signal }, {
+      policy: opts.policy,
+      insecureTls: opts.insecureTls,
+      maxRedirects: opts.maxRedirects,
+      timeoutMs: opts.timeoutMs,
+    });
+    try {
+      const text = await readBounded(response.body, MAX_BODY_BYTES);
+      return { status: response.status, headers: Object.fromEntries(response.headers), body: text, redirects };
+    } finally {
+      await agent.close();
+    }
+  });
+  try {
+    const r = await result;
+    const latencyMs = round(performance.now() - started);
+    return { ...r, latencyMs, phases: phasesOf(recorder, started), certificate: certificateOf(recorder) };
+  } catch (err) {
+    if (signal.aborted) throw new Error(`timed out after ${opts.timeoutMs} ms`, { cause: err });
+    throw err;
+  }
+}
+
+async function readBounded(stream: ReadableStream<Uint8Array> | null, max: number): Promise<string> {
+  if (!stream) return '';
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+}
+
+function phasesOf(r: PhaseRecorder, started: number): Phases {
+  const ms = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? round(Math.max(0, b - a)) : null);
+  const connectStart = r.lookupAt ?? r.socketAt;
+  return {
+    dnsMs: ms(r.socketAt, r.lookupAt),
+    connectMs: ms(connectStart, r.connectAt),
+    tlsMs: r.secureAt !== undefined && r.connectAt !== undefined && r.secureAt >= r.connectAt ? ms(r.connectAt, r.secureAt) : null,
+    firstByteMs: ms(started, r.headersAt),
+  };
+}
+
+function certificateOf(r: PhaseRecorder): HttpExchange['certificate'] {
+  const c = r.certificate;
+  if (!c || !c.valid_to) return undefined;
+  const name = (x: unknown) => (x && typeof x === 'object' ? String((x as Record<string, unknown>).CN ?? '') : '');
+  return { validTo: new Date(c.valid_to).toISOString(), subject: name(c.subject), issuer: name(c.issuer) };
+}
+
+/** Why a response fails its expectations: `problems` make it down, `warnings` degraded. */
+export interface Verdict {
+  status: CheckStatus;
+  problems: string[];
+  warnings: string[];
+}
+
+/** Judges one exchange against the expectations; pure. */
+export function judge(ex: Pick<HttpExchange, 'status' | 'body' | 'latencyMs' | 'certificate'>, expect: Expectations, opts: { now: Date; expiryWarningDays?: number }): Verdict {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const okStatus = expect.status ? expect.status.includes(ex.status) : ex.status >= 200 && ex.status < 400;
+  if (!okStatus) problems.push(`status ${ex.status}, expected ${expect.status ? expect.status.join(' or ') : '2xx or 3xx'}`);
+  if (expect.keyword !== undefined && !ex.body.includes(expect.keyword)) problems.push(`keyword "${expect.keyword}" not found`);
+  if (expect.keywordAbsent !== undefined && ex.body.includes(expect.keywordAbsent)) problems.push(`keyword "${expect.keywordAbsent}" found`);
+  if (expect.json.length > 0) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(ex.body);
+    } catch {
+      problems.push('body is not JSON');
+    }
+    if (doc !== undefined) for (const a of expect.json) {
+      const v = getPath(doc, a.path);
+      if (a.exists === false) {
+        if (v !== undefined) problems.push(`${a.path} exists`);
+        continue;
+      }
+      if (v === undefined) problems.push(`${a.path} is missing`);
+      else if (a.equals !== undefined && v !== a.equals && String(v) !== String(a.equals)) problems.push(`${a.path} is ${JSON.stringify(v)}, expected ${JSON.stringify(a.equals)}`);
+      else if (a.contains !== undefined && !(typeof v === 'string' ? v : JSON.stringify(v)).includes(a.contains)) problems.push(`${a.path} does not contain "${a.contains}"`);
+    }
+  }
+  if (expect.maxResponseTime !== undefined && ex.latencyMs > parseDuration(expect.maxResponseTime)) {
+    warnings.push(`response took ${Math.round(ex.latencyMs)} ms, over ${expect.maxResponseTime}`);
+  }
+  if (ex.certificate && opts.expiryWarningDays !== undefined) {
+    const days = Math.floor((Date.parse(ex.certificate.validTo) - opts.now.getTime()) / 86_400_000);
+    if (days < 0) warnings.push(`certificate expired ${-days} day(s) ago`);
+    else if (days < opts.expiryWarningDays) warnings.push(`certificate expires in ${days} day(s)`);
+  }
+  return { status: problems.length ? 'down' : warnings.length ? 'degraded' : 'up', problems, warnings };
+}
+
+/** Checks an HTTP(S) endpoint. */
+export async function checkHttp(spec: HttpSpec, ctx: CheckContext): Promise<CheckResult> {
+  const started = performance.now();
+  let ex: HttpExchange;
+  try {
+    ex = await httpExchange(spec, {
+      policy: ctx.policy,
+      timeoutMs: ctx.timeoutMs,
+      insecureTls: spec.tls.insecure,
+      maxRedirects: spec.followRedirects ? spec.maxRedirects : 0,
+    });
+  } catch (err) {
+    return down(performance.now() - started, errorMessage(err), noPhases(), { url: spec.url });
+  }
+  const v = judge(ex, spec.expect, { now: ctx.now(), expiryWarningDays: spec.tls.expiryWarningDays });
+  const details: Record<string, unknown> = { url: spec.url, statusCode: ex.status };
+  if (ex.redirects.length) details.redirects = ex.redirects;
+  if (ex.certificate) details.certificate = ex.certificate;
+  if (v.warnings.length) details.warnings = v.warnings;
+  const error = v.problems.length ? v.problems.join('; ') : v.warnings.length ? v.warnings.join('; ') : undefined;
+  return { ok: v.status !== 'down', status: v.status, latencyMs: ex.latencyMs, phases: ex.phases, ...(error ? { error } : {}), details };
+}
