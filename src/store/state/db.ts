@@ -8,6 +8,56 @@ import { migrations } from './migrations.ts';
 
 /** Tables of the state store. */
 export interface StateTables {
+  monitors: {
+    id: string;
+    name: string;
+    system: string;
+    type: string;
+    source: string;
+    file: string | null;
+    spec: string;
+    push_token: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  monitor_status: {
+    monitor_id: string;
+    state: string;
+    failures: number;
+    since: number;
+    last_check_at: number | null;
+    last_result: string | null;
+    last_push_at: number | null;
+    last_push_status: string | null;
+    last_push_message: string | null;
+  };
+  monitor_state_changes: {
+    id: Generated<number>;
+    monitor_id: string;
+    at: number;
+    from_state: string;
+    to_state: string;
+    error: string | null;
+  };
+  monitor_rollups: {
+    monitor_id: string;
+    bucket: string;
+    start: number;
+    checks: number;
+    up: number;
+    down: number;
+    degraded: number;
+    latency_sum: number;
+    latency_max: number;
+  };
+  status_pages: {
+    slug: string;
+    title: string;
+    description: string;
+    components: string;
+    created_at: string;
+    updated_at: string;
+  };
   api_tokens: {
     id: Generated<number>;
     name: string;
