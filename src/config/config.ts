@@ -73,6 +73,20 @@ const schema = z
       })
       .strict()
       .default({ allowPrivate: true, allowLoopback: true, deny: [], allow: [] }),
+    monitors: z
+      .object({
+        // Empty: <dataDir>/monitors. YAML files there are monitors as code, reloaded on change.
+        dir: z.string().default(''),
+        enabled: bool.default(true),
+        // Checks running at once; more wait their turn (and their delay is measured).
+        maxConcurrent: positiveInt.default(200),
+      })
+      .strict()
+      .default({ dir: '', enabled: true, maxConcurrent: 200 }),
+    agent: z
+      .object({ selfMonitor: bool.default(true), interval: duration.default('10s') })
+      .strict()
+      .default({ selfMonitor: true, interval: '10s' }),
     query: z
       .object({
         timeout: duration.default('30s'),
