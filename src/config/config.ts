@@ -64,6 +64,19 @@ const schema = z
       })
       .strict()
       .default({ enabled: true, adminPort: 4480, rate: 4 }),
+    auth: z
+      .object({
+        sessionIdle: duration.default('12h'),
+        sessionMax: duration.default('7d'),
+        secureCookies: z.enum(['auto', 'always', 'never']).default('auto'),
+        lockoutWindow: duration.default('15m'),
+        maxFailuresPerUser: positiveInt.default(5),
+        maxFailuresPerIp: positiveInt.default(20),
+        /** Trust X-Forwarded-* from a reverse proxy (for client addresses and TLS detection). */
+        trustProxy: bool.default(false),
+      })
+      .strict()
+      .default({ sessionIdle: '12h', sessionMax: '7d', secureCookies: 'auto', lockoutWindow: '15m', maxFailuresPerUser: 5, maxFailuresPerIp: 20, trustProxy: false }),
     outbound: z
       .object({
         allowPrivate: bool.default(true),

@@ -26,8 +26,10 @@ export interface Principal {
   grants: string;
   /** User id, for sessions. */
   userId?: number;
-  /** Session id hash, for sessions (logout, CSRF). */
+  /** Session id hash, for sessions (logout, password change). */
   sessionId?: string;
+  /** The session's CSRF token, handed to the UI by /api/v1/auth/me. */
+  csrfToken?: string;
 }
 
 const PASSES: Record<Exclude<Access, 'public'>, { token: readonly string[]; user: readonly string[] }> = {
@@ -44,6 +46,9 @@ export function allows(principal: Principal | undefined, access: Access): boolea
   return (PASSES[access][principal.kind] as readonly string[]).includes(principal.grants);
 }
 
+/** A request refused before its route runs (e.g. a session request without its CSRF token): answered 403. */
+export class ForbiddenRequestError extends Error {}
+
 /** Finds who is calling: a bearer token or a session; undefined when anonymous or invalid. */
 export type Authenticate = (req: FastifyRequest) => Promise<Principal | undefined>;
 
@@ -59,25 +64,40 @@ declare module 'fastify' {
 
 const RULES = new Set<Access>(['public', 'read', 'write', 'admin', 'ingest']);
 
+/** A registered route with its rule, as the route-matrix test walks them. */
+export interface RouteRule {
+  method: string;
+  url: string;
+  access: Access;
+}
+
 /**
  * Installs the rule check: at registration every route must carry `config.access`; on each request
  * the principal is resolved and checked (401 when unauthenticated, 403 when not allowed).
  */
-export function installAccessControl(app: FastifyInstance, authenticate: Authenticate): void {
+export function installAccessControl(app: FastifyInstance, authenticate: Authenticate): RouteRule[] {
+  const routes: RouteRule[] = [];
   app.addHook('onRoute', (route) => {
     const access = (route.config as { access?: Access } | undefined)?.access;
     // Fastify's own HEAD twins of GET routes inherit the GET route's config.
     if (!access || !RULES.has(access)) {
       throw new Error(`route ${String(route.method)} ${route.url} has no access rule: add { config: { access: 'public' | 'read' | 'write' | 'admin' | 'ingest' } }`);
     }
+    for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url, access });
   });
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const access = req.routeOptions.config.access;
     // Unmatched routes (404) have no config; nothing to protect there.
     if (!access) return;
-    req.principal = await authenticate(req);
+    try {
+      req.principal = await authenticate(req);
+    } catch (err) {
+      if (err instanceof ForbiddenRequestError) return reply.code(403).send({ error: err.message });
+      throw err;
+    }
     if (access === 'public') return;
     if (!req.principal) return reply.code(401).send({ error: 'sign in, or send "Authorization: Bearer <token>"' });
     if (!allows(req.principal, access)) return reply.code(403).send({ error: `this needs ${access} access` });
   });
+  return routes;
 }

@@ -17,8 +17,13 @@ import { registerQueryRoutes } from './routes/query.ts';
 import { registerApmRoutes } from './routes/apm.ts';
 import { openStateDb, type StateDb } from '../store/state/db.ts';
 import { TokenStore } from '../store/state/tokens.ts';
+import { UserStore } from '../store/state/users.ts';
+import { LoginThrottle, SessionStore } from '../store/state/sessions.ts';
+import { AuditLog } from '../store/state/audit.ts';
+import { registerAuthRoutes } from './routes/auth.ts';
+import { setSecurityHeaders } from './security-headers.ts';
 import { authenticator } from './authenticate.ts';
-import { installAccessControl } from './access.ts';
+import { installAccessControl, type RouteRule } from './access.ts';
 import { openDuckDBStore } from '../store/telemetry/duckdb.ts';
 import type { TelemetryStore } from '../store/telemetry/store.ts';
 import { SelfMetrics } from '../telemetry-self/metrics.ts';
@@ -30,8 +35,13 @@ export interface VigilServer {
   store: TelemetryStore;
   state: StateDb;
   tokens: TokenStore;
+  users: UserStore;
+  sessions: SessionStore;
+  audit: AuditLog;
   metrics: SelfMetrics;
   pipeline: IngestPipeline;
+  /** Every API route with its access rule. */
+  routes: RouteRule[];
   /** Runs retention now (also runs on its interval). */
   runRetention(now?: Date): Promise<Record<string, number>>;
   /** Stops accepting, commits everything queued, closes the stores. */
@@ -47,6 +57,7 @@ export function dataPaths(dataDir: string): { telemetry: string; state: string }
 function newFastify(config: Config, rawBodies: boolean): FastifyInstance {
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    trustProxy: config.auth.trustProxy,
     logController: new LogController({ disableRequestLogging: true }),
     // Bodies are read by the receivers themselves with their own limits; this bounds the JSON API.
     bodyLimit: 1024 * 1024,
@@ -57,6 +68,9 @@ function newFastify(config: Config, rawBodies: boolean): FastifyInstance {
     app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
     app.addContentTypeParser('application/json', (_req, _payload, done) => done(null, undefined));
   }
+  app.addHook('onSend', async (_req, reply) => {
+    setSecurityHeaders(reply);
+  });
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err }, 'request failed');
@@ -94,20 +108,29 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   const hec = newFastify(config, true);
   registerHecReceiver(hec, ctx);
 
+  const users = new UserStore(state);
+  const sessions = new SessionStore(state, { idleMs: parseDuration(config.auth.sessionIdle), absoluteMs: parseDuration(config.auth.sessionMax) });
+  const audit = new AuditLog(state);
   const api = newFastify(config, false);
-  installAccessControl(api, authenticator(tokens));
-  registerQueryRoutes(api, {
+  const routes = installAccessControl(api, authenticator({ tokens, sessions, users }));
+  registerAuthRoutes(api, {
+    users,
+    sessions,
+    tokens,
+    audit,
+    throttle: new LoginThrottle(state, { windowMs: parseDuration(config.auth.lockoutWindow), maxPerUser: config.auth.maxFailuresPerUser, maxPerIp: config.auth.maxFailuresPerIp }),
+    cookieMaxAgeSeconds: Math.floor(parseDuration(config.auth.sessionMax) / 1000),
+    secureCookies: config.auth.secureCookies,
+  });
+  // One gate for every query path: the concurrency limit holds across search, APM and dashboards.
+  const queryContext = {
     store,
     tokens,
     gate: new QueryGate(config.query.maxConcurrent, config.query.maxConcurrent * 8),
     timeoutMs: parseDuration(config.query.timeout),
-  });
-  registerApmRoutes(api, {
-    store,
-    tokens,
-    gate: new QueryGate(config.query.maxConcurrent, config.query.maxConcurrent * 8),
-    timeoutMs: parseDuration(config.query.timeout),
-  });
+  };
+  registerQueryRoutes(api, queryContext);
+  registerApmRoutes(api, queryContext);
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   api.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });
@@ -163,8 +186,12 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     store,
     state,
     tokens,
+    users,
+    sessions,
+    audit,
     metrics,
     pipeline,
+    routes,
     runRetention,
     async stop() {
       if (stopping) return;

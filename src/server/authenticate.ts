@@ -1,18 +1,57 @@
 /**
- * Resolves who is calling the API: an `Authorization: Bearer <token>` API token.
+ * Resolves who is calling the API: an `Authorization: Bearer <token>` API token, or a signed-in
+ * user's session cookie. Requests that change state with a session must also carry the session's
+ * CSRF token in `x-csrf-token` (a cross-site page can make the browser send the cookie, never read
+ * the token), and a cross-origin `Origin` is refused outright.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import type { SessionStore } from '../store/state/sessions.ts';
 import type { TokenStore } from '../store/state/tokens.ts';
-import type { Authenticate, Principal } from './access.ts';
+import type { UserStore } from '../store/state/users.ts';
+import { ForbiddenRequestError, type Authenticate, type Principal } from './access.ts';
 
-/** An {@link Authenticate} over API tokens. */
-export function authenticator(tokens: TokenStore): Authenticate {
+/** Name of the session cookie. */
+export const SESSION_COOKIE = 'vigil_session';
+
+/** Reads one cookie from a Cookie header. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** An {@link Authenticate} over API tokens and sessions. */
+export function authenticator(deps: { tokens: TokenStore; sessions: SessionStore; users: UserStore }): Authenticate {
   return async (req: FastifyRequest): Promise<Principal | undefined> => {
     const header = req.headers.authorization;
     if (header?.toLowerCase().startsWith('bearer ')) {
-      const token = await tokens.verify(header.slice(7).trim());
+      const token = await deps.tokens.verify(header.slice(7).trim());
       return token ? { kind: 'token', name: token.name, grants: token.scope } : undefined;
     }
-    return undefined;
+    const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (!cookie) return undefined;
+    const session = await deps.sessions.get(cookie);
+    if (!session) return undefined;
+    const user = await deps.users.byId(session.userId);
+    if (!user) return undefined;
+    if (!SAFE_METHODS.has(req.method)) {
+      const origin = req.headers.origin;
+      if (origin && origin !== 'null' && new URL(origin).host !== req.headers.host) throw new ForbiddenRequestError('cross-origin request refused');
+      const sent = req.headers['x-csrf-token'];
+      if (typeof sent !== 'string' || !sameToken(sent, session.csrfToken)) throw new ForbiddenRequestError('missing or wrong x-csrf-token header');
+    }
+    return { kind: 'user', name: user.username, grants: user.role, userId: user.id, sessionId: session.idHash, csrfToken: session.csrfToken };
   };
 }

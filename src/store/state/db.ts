@@ -66,6 +66,39 @@ export interface StateTables {
     created_at: string;
     last_used_at: string | null;
     revoked_at: string | null;
+    rate_limit: number | null;
+  };
+  users: {
+    id: Generated<number>;
+    username: string;
+    role: string;
+    password_hash: string;
+    created_at: string;
+    password_changed_at: string;
+  };
+  sessions: {
+    id_hash: string;
+    user_id: number;
+    csrf_token: string;
+    created_at: string;
+    last_seen_at: string;
+    ip: string | null;
+    user_agent: string | null;
+  };
+  login_failures: {
+    id: Generated<number>;
+    username: string;
+    ip: string;
+    at: string;
+  };
+  audit_log: {
+    id: Generated<number>;
+    at: string;
+    actor: string;
+    action: string;
+    target: string | null;
+    ip: string | null;
+    details: string | null;
   };
 }
 
@@ -80,7 +113,8 @@ export async function openStateDb(path: string): Promise<StateDb> {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<StateTables>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  // Migrations of different features are independent; allow one added later with a lower number.
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -16,6 +16,8 @@ export interface TokenInfo {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** Ingest limit in records per second; null means the configured default. */
+  rateLimit: number | null;
 }
 
 /** A token error the CLI and API report as they are. */
@@ -34,19 +36,20 @@ export class TokenStore {
   constructor(private readonly db: StateDb) {}
 
   /** Creates a token and returns its secret, which is not stored and cannot be shown again. */
-  async create(name: string, scope: string, now = new Date()): Promise<string> {
+  async create(name: string, scope: string, now = new Date(), rateLimit: number | null = null): Promise<string> {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
       throw new TokenError(`invalid token name "${name.slice(0, 80)}": use 1-64 letters, digits, '.', '_' or '-'`);
     }
     if (!(TOKEN_SCOPES as readonly string[]).includes(scope)) {
       throw new TokenError(`invalid scope "${scope.slice(0, 40)}": expected one of ${TOKEN_SCOPES.join(', ')}`);
     }
+    if (rateLimit !== null && !(Number.isInteger(rateLimit) && rateLimit > 0)) throw new TokenError('rate limit must be a positive whole number of records per second');
     const existing = await this.db.selectFrom('api_tokens').select('id').where('name', '=', name).executeTakeFirst();
     if (existing) throw new TokenError(`a token named "${name}" already exists`);
     const secret = `vgl_${randomBytes(32).toString('base64url')}`;
     await this.db
       .insertInto('api_tokens')
-      .values({ name, scope, token_hash: hash(secret), created_at: now.toISOString() })
+      .values({ name, scope, token_hash: hash(secret), created_at: now.toISOString(), rate_limit: rateLimit })
       .execute();
     return secret;
   }
@@ -66,6 +69,7 @@ export class TokenStore {
       createdAt: r.created_at,
       lastUsedAt: r.last_used_at,
       revokedAt: r.revoked_at,
+      rateLimit: r.rate_limit,
     }));
   }
 
@@ -81,12 +85,12 @@ export class TokenStore {
   }
 
   /** Returns the token's name and scope when the secret is valid and not revoked. */
-  async verify(secret: string, now = new Date()): Promise<{ name: string; scope: TokenScope } | undefined> {
+  async verify(secret: string, now = new Date()): Promise<{ name: string; scope: TokenScope; rateLimit: number | null } | undefined> {
     if (!secret.startsWith('vgl_') || secret.length > 200) return undefined;
     const h = hash(secret);
     const row = await this.db
       .selectFrom('api_tokens')
-      .select(['name', 'scope'])
+      .select(['name', 'scope', 'rate_limit'])
       .where('token_hash', '=', h)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
@@ -96,7 +100,7 @@ export class TokenStore {
       this.lastUsedWritten.set(h, now.getTime());
       await this.db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('token_hash', '=', h).execute();
     }
-    return { name: row.name, scope: row.scope as TokenScope };
+    return { name: row.name, scope: row.scope as TokenScope, rateLimit: row.rate_limit };
   }
 }
 
