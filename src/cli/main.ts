@@ -6,6 +6,7 @@ import { demoCommand } from './demo.ts';
 import { searchCommand } from './search.ts';
 import { startCommand } from './start.ts';
 import { tokenCommand } from './token.ts';
+import { userCommand } from './user.ts';
 
 const program = new Command()
   .name('vigil')
@@ -13,6 +14,7 @@ const program = new Command()
   .showHelpAfterError()
   .addCommand(startCommand())
   .addCommand(tokenCommand())
+  .addCommand(userCommand())
   .addCommand(searchCommand())
   .addCommand(demoCommand());
 

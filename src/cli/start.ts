@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { startVigil } from '../server/app.ts';
+import { randomPassword } from '../store/state/users.ts';
 import { demoAvailable, spawnDemo, stopDemo } from './demo-process.ts';
 import { configOrExit } from './options.ts';
 
@@ -47,6 +48,13 @@ export function startCommand(): Command {
         `  Splunk HEC   ${server.urls.hec}/services/collector/event`,
         `  data         ${config.dataDir}`,
       ];
+      // First run: an admin with a one-time password, so the UI can be signed in to at once.
+      if ((await server.users.count()) === 0) {
+        const password = randomPassword();
+        await server.users.create({ username: 'admin', password, role: 'admin' });
+        await server.audit.record({ actor: 'system', action: 'user.created', target: 'user:admin', details: { role: 'admin', bootstrap: true } });
+        lines.push(`  sign in      ${server.urls.api} as admin / ${password}  (shown once: change it, or reset with vigil user reset-password admin)`);
+      }
       if (count === 0) lines.push('  No API tokens yet: create one with `vigil token create --name NAME --scope ingest` (or --scope read for search)');
 
       let demo: ReturnType<typeof spawnDemo> | undefined;

@@ -2,18 +2,20 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { dataPaths } from '../server/app.ts';
+import { userInfo } from 'node:os';
+import { AuditLog } from '../store/state/audit.ts';
 import { openStateDb } from '../store/state/db.ts';
 import { TOKEN_SCOPES, TokenError, TokenStore } from '../store/state/tokens.ts';
 import { configOrExit, fail } from './options.ts';
 
 /** Opens the token store of the configured data directory; works while the server runs (SQLite WAL). */
-async function withTokens<T>(opts: { dataDir?: string; config?: string }, fn: (tokens: TokenStore) => Promise<T>): Promise<T> {
+async function withTokens<T>(opts: { dataDir?: string; config?: string }, fn: (tokens: TokenStore, audit: AuditLog) => Promise<T>): Promise<T> {
   const config = configOrExit({ dataDir: opts.dataDir }, opts.config);
   const dir = resolve(config.dataDir);
   mkdirSync(dir, { recursive: true });
   const db = await openStateDb(dataPaths(dir).state);
   try {
-    return await fn(new TokenStore(db));
+    return await fn(new TokenStore(db), new AuditLog(db));
   } catch (err) {
     if (err instanceof TokenError) fail(err.message, 2);
     throw err;
@@ -33,10 +35,16 @@ export function tokenCommand(): Command {
     .description('Create a token; its secret is printed once, alone on the last line')
     .requiredOption('--name <name>', 'unique name, e.g. rms-collector')
     .requiredOption('--scope <scope>', `one of ${TOKEN_SCOPES.join(', ')}`)
+    .option('--rate-limit <records/s>', 'ingest limit for this token in records per second (default: ingest.tokenRecordsPerSecond)')
     .option(...dataDirOption)
     .option(...configOption)
-    .action(async (opts: { name: string; scope: string; dataDir?: string; config?: string }) => {
-      const secret = await withTokens(opts, (t) => t.create(opts.name, opts.scope));
+    .action(async (opts: { name: string; scope: string; rateLimit?: string; dataDir?: string; config?: string }) => {
+      const rateLimit = opts.rateLimit === undefined ? null : Number(opts.rateLimit);
+      const secret = await withTokens(opts, async (t, audit) => {
+        const s = await t.create(opts.name, opts.scope, new Date(), rateLimit);
+        await audit.record({ actor: `cli:${userInfo().username}`, action: 'token.created', target: `token:${opts.name}`, details: { scope: opts.scope, rateLimit } });
+        return s;
+      });
       process.stdout.write(`Created ${opts.scope} token "${opts.name}". Copy it now: it is not shown again.\n${secret}\n`);
     });
   token
@@ -66,7 +74,10 @@ export function tokenCommand(): Command {
     .option(...dataDirOption)
     .option(...configOption)
     .action(async (name: string, opts: { dataDir?: string; config?: string }) => {
-      await withTokens(opts, (t) => t.revoke(name));
+      await withTokens(opts, async (t, audit) => {
+        await t.revoke(name);
+        await audit.record({ actor: `cli:${userInfo().username}`, action: 'token.revoked', target: `token:${name}` });
+      });
       process.stdout.write(`Revoked token "${name}".\n`);
     });
   return token;

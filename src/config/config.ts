@@ -44,9 +44,11 @@ const schema = z
         maxInflightBytes: positiveInt.default(256 * 1024 * 1024),
         maxQueuedRows: positiveInt.default(100_000),
         maxRowsPerCommit: positiveInt.default(50_000),
+        /** Default per-token ingest limit in records per second; 0 = unlimited. */
+        tokenRecordsPerSecond: z.coerce.number().int().min(0).default(0),
       })
       .strict()
-      .default({ maxBodyBytes: 20 * 1024 * 1024, maxInflightBytes: 256 * 1024 * 1024, maxQueuedRows: 100_000, maxRowsPerCommit: 50_000 }),
+      .default({ maxBodyBytes: 20 * 1024 * 1024, maxInflightBytes: 256 * 1024 * 1024, maxQueuedRows: 100_000, maxRowsPerCommit: 50_000, tokenRecordsPerSecond: 0 }),
     retention: z
       .object({
         logs: duration.default('7d'),
@@ -64,6 +66,39 @@ const schema = z
       })
       .strict()
       .default({ enabled: true, adminPort: 4480, rate: 4 }),
+    secrets: z
+      .object({
+        /** Key file for secrets at rest; default <dataDir>/secret.key (keep it out of database backups). */
+        keyFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    redaction: z
+      .object({
+        enabled: bool.default(true),
+        /** Keep the built-in rules (e-mail, card numbers, URL credentials, auth headers, secret keys). */
+        defaults: bool.default(true),
+        rules: z
+          .array(
+            z
+              .object({
+                name: z.string().regex(/^[a-z0-9_]+$/, 'expected a rule name of a-z, 0-9 and _'),
+                pattern: z.string().refine((p) => {
+                  try {
+                    new RegExp(p, 'g');
+                    return true;
+                  } catch {
+                    return false;
+                  }
+                }, 'expected a valid regular expression'),
+                replacement: z.string().default('[REDACTED]'),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({ enabled: true, defaults: true, rules: [] }),
     auth: z
       .object({
         sessionIdle: duration.default('12h'),

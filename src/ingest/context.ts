@@ -2,6 +2,7 @@ import type { IngestPipeline } from './pipeline.ts';
 import type { MemoryBudget } from './body.ts';
 import type { TokenStore } from '../store/state/tokens.ts';
 import type { SelfMetrics } from '../telemetry-self/metrics.ts';
+import type { IngestRateLimiter } from './rate-limit.ts';
 
 /** What every receiver needs: where to put data, who may send it, and the limits. */
 export interface ReceiverContext {
@@ -10,10 +11,11 @@ export interface ReceiverContext {
   metrics: SelfMetrics;
   budget: MemoryBudget;
   maxBodyBytes: number;
+  limiter: IngestRateLimiter;
 }
 
 /** Result of checking an ingest credential. */
-export type IngestAuth = { ok: true; token: string } | { ok: false; reason: 'missing' | 'malformed' | 'invalid' };
+export type IngestAuth = { ok: true; token: string; rateLimit: number | null } | { ok: false; reason: 'missing' | 'malformed' | 'invalid' };
 
 /** Checks `Authorization: <scheme> <token>` for a token that may ingest. */
 export async function authenticateIngest(ctx: ReceiverContext, header: string | undefined, scheme: 'Bearer' | 'Splunk'): Promise<IngestAuth> {
@@ -23,5 +25,5 @@ export async function authenticateIngest(ctx: ReceiverContext, header: string | 
   const secret = header.slice(space + 1).trim();
   const token = await ctx.tokens.verify(secret);
   if (!token || (token.scope !== 'ingest' && token.scope !== 'admin')) return { ok: false, reason: 'invalid' };
-  return { ok: true, token: token.name };
+  return { ok: true, token: token.name, rateLimit: token.rateLimit };
 }

@@ -26,6 +26,8 @@ interface Pending {
 
 /** Options of {@link IngestPipeline}. */
 export interface PipelineOptions {
+  /** Processors that change a batch in place before it is queued (redaction). */
+  processors?: ((batch: TelemetryBatch) => void)[];
   maxQueuedRows: number;
   maxRowsPerCommit: number;
   metrics?: SelfMetrics;
@@ -56,6 +58,7 @@ export class IngestPipeline {
     if (this.closing) return Promise.reject(new StoreUnavailableError('server is shutting down'));
     const rows = batchSize(batch);
     if (rows === 0) return Promise.resolve();
+    for (const process of this.opts.processors ?? []) process(batch);
     // An empty queue always takes one batch, so a single large request is never refused forever.
     if (this.queuedRows > 0 && this.queuedRows + rows > this.opts.maxQueuedRows) {
       const seconds = Math.min(30, Math.max(1, Math.ceil(this.queuedRows / this.rowsPerSecond)));

@@ -11,6 +11,8 @@ import type { ReceiverContext } from '../ingest/context.ts';
 import { registerHecReceiver } from '../ingest/hec/receiver.ts';
 import { registerOtlpReceiver } from '../ingest/otlp/receiver.ts';
 import { IngestPipeline } from '../ingest/pipeline.ts';
+import { IngestRateLimiter } from '../ingest/rate-limit.ts';
+import { buildRedactor } from '../ingest/redact.ts';
 import { QueryGate } from '../query/index.ts';
 import { applyRetention } from '../retention/retention.ts';
 import { registerQueryRoutes } from './routes/query.ts';
@@ -22,6 +24,7 @@ import { LoginThrottle, SessionStore } from '../store/state/sessions.ts';
 import { AuditLog } from '../store/state/audit.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { setSecurityHeaders } from './security-headers.ts';
+import { SecretBox } from '../security/secrets.ts';
 import { authenticator } from './authenticate.ts';
 import { installAccessControl, type RouteRule } from './access.ts';
 import { openDuckDBStore } from '../store/telemetry/duckdb.ts';
@@ -40,6 +43,8 @@ export interface VigilServer {
   audit: AuditLog;
   metrics: SelfMetrics;
   pipeline: IngestPipeline;
+  /** Encrypts secrets kept in the state store. */
+  secrets: SecretBox;
   /** Every API route with its access rule. */
   routes: RouteRule[];
   /** Runs retention now (also runs on its interval). */
@@ -88,8 +93,11 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   const state = await openStateDb(paths.state);
   const store = await openDuckDBStore(paths.telemetry, { memoryLimit: config.store.memoryLimit });
   const metrics = new SelfMetrics();
+  const secrets = SecretBox.fromKeyFile(config.secrets.keyFile ?? join(dataDir, 'secret.key'));
   const tokens = new TokenStore(state);
+  const redactor = config.redaction.enabled ? buildRedactor(config.redaction, (rule, n) => metrics.redactions.inc({ rule }, n)) : undefined;
   const pipeline = new IngestPipeline(store, {
+    processors: redactor ? [(b) => redactor.batch(b)] : [],
     maxQueuedRows: config.ingest.maxQueuedRows,
     maxRowsPerCommit: config.ingest.maxRowsPerCommit,
     metrics,
@@ -100,6 +108,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     metrics,
     budget: new MemoryBudget(config.ingest.maxInflightBytes),
     maxBodyBytes: config.ingest.maxBodyBytes,
+    limiter: new IngestRateLimiter(config.ingest.tokenRecordsPerSecond),
   };
   let stopping = false;
 
@@ -189,6 +198,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     users,
     sessions,
     audit,
+    secrets,
     metrics,
     pipeline,
     routes,

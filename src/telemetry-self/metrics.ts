@@ -58,6 +58,12 @@ export class SelfMetrics {
     labelNames: ['table'] as const,
     registers: [this.registry],
   });
+  readonly redactions = new Counter({
+    name: 'vigil_redactions_total',
+    help: 'Values redacted before storage, by rule.',
+    labelNames: ['rule'] as const,
+    registers: [this.registry],
+  });
   readonly retentionDeleted = new Counter({
     name: 'vigil_retention_deleted_rows_total',
     help: 'Rows removed by retention, by signal.',

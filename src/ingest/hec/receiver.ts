@@ -71,6 +71,8 @@ async function handle(kind: Kind, req: FastifyRequest, reply: FastifyReply, ctx:
   }
 
   if (rows.length > 0) {
+    const wait = ctx.limiter.take(auth.token, rows.length, auth.rateLimit, Date.now());
+    if (wait > 0) return send(503, { text: 'Server is busy', code: 9, detail: `token over its ingest rate limit; retry in ${wait} s` }, 'rate_limited', wait);
     try {
       await ctx.pipeline.submit({ logs: rows, spans: [], metrics: [] });
     } catch (err) {

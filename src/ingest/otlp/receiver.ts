@@ -76,6 +76,8 @@ async function handle(signal: OtlpSignal, req: FastifyRequest, reply: FastifyRep
       ctx.metrics.inflightBytes.set(ctx.budget.inUse);
     }
     const accepted = decoded.batch.logs.length + decoded.batch.spans.length + decoded.batch.metrics.length;
+    const wait = ctx.limiter.take(auth.token, accepted, auth.rateLimit, Date.now());
+    if (wait > 0) return fail(429, GRPC.RESOURCE_EXHAUSTED, `token "${auth.token}" is over its ingest rate limit; retry in ${wait} s`, 'rate_limited', wait);
     try {
       await ctx.pipeline.submit(decoded.batch);
     } catch (err) {
