@@ -9,10 +9,38 @@ const { dir, cleanup } = tempDir();
 afterAll(cleanup);
 
 describe('vigil CLI', () => {
-  it.each([[[]], [['start']], [['token']], [['token', 'create']], [['token', 'list']], [['token', 'revoke']]])('--help works for %j', async (args) => {
+  it.each([[[]], [['start']], [['token']], [['token', 'create']], [['token', 'list']], [['token', 'revoke']], [['user']], [['user', 'create']], [['user', 'list']], [['user', 'delete']], [['user', 'reset-password']], [['search']], [['demo']], [['demo', 'fault']], [['demo', 'remediate']]])('--help works for %j', async (args) => {
     const res = await runVigil([...args, '--help']);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/Usage: vigil/);
+  });
+
+  it('creates users with a generated password shown once, or one read from stdin, and prints the first-run admin', async () => {
+    const created = await runVigil(['user', 'create', '--admin', '--data-dir', dir]);
+    expect(created.code).toBe(0);
+    const password = created.stdout.trim().split('\n').pop()!;
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const dup = await runVigil(['user', 'create', '--admin', '--data-dir', dir]);
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toMatch(/already exists/);
+    const badRole = await runVigil(['user', 'create', '--username', 'x', '--role', 'root', '--data-dir', dir]);
+    expect(badRole.code).toBe(2);
+    expect(badRole.stderr).toMatch(/invalid role "root"/);
+    const listed = await runVigil(['user', 'list', '--data-dir', dir]);
+    expect(listed.stdout).toMatch(/admin\s+admin/);
+
+    const fresh = tempDir();
+    try {
+      const vigil = await spawnVigil(['start', '--data-dir', fresh.dir, '--port', '0', '--otlp-port', '0', '--hec-port', '0']);
+      const line = /sign in\s+(\S+) as admin \/ (\S+)/.exec(vigil.output());
+      expect(line).not.toBeNull();
+      const login = await fetch(`${line![1]}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: line![2] }) });
+      expect(login.status).toBe(200);
+      vigil.proc.kill('SIGTERM');
+      await vigil.exited;
+    } finally {
+      fresh.cleanup();
+    }
   });
 
   it('exits 2 naming the key for invalid configuration', async () => {
