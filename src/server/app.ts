@@ -17,6 +17,8 @@ import { QueryGate } from '../query/index.ts';
 import { applyRetention } from '../retention/retention.ts';
 import { registerQueryRoutes } from './routes/query.ts';
 import { registerApmRoutes } from './routes/apm.ts';
+import { registerDashboardRoutes } from './routes/dashboards.ts';
+import { registerUiRoutes } from './routes/ui.ts';
 import { openStateDb, type StateDb } from '../store/state/db.ts';
 import { TokenStore } from '../store/state/tokens.ts';
 import { UserStore } from '../store/state/users.ts';
@@ -140,6 +142,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   };
   registerQueryRoutes(api, queryContext);
   registerApmRoutes(api, queryContext);
+  registerDashboardRoutes(api, { state });
+  registerUiRoutes(api);
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   api.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });

@@ -100,6 +100,26 @@ export interface StateTables {
     ip: string | null;
     details: string | null;
   };
+  dashboards: {
+    id: Generated<number>;
+    uid: string;
+    title: string;
+    description: string;
+    spec: string;
+    owner: string;
+    builtin_key: string | null;
+    created_at: string;
+    updated_at: string;
+    deleted_at: string | null;
+  };
+  saved_searches: {
+    id: Generated<number>;
+    owner: string;
+    name: string;
+    query: string;
+    range: string | null;
+    created_at: string;
+  };
 }
 
 /** A handle on the state store. */

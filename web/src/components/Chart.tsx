@@ -1,0 +1,185 @@
+/**
+ * Time-series chart on uPlot (Grafana's own chart: canvas, smooth with 10k+ points). Follows the theme,
+ * resizes with its container, formats the y axis in its unit, draws change markers, and reports a
+ * drag-selected range through `onZoom` (drag-to-zoom).
+ */
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { fmt, type Unit } from '../format.ts';
+import { cssVar, PALETTE } from '../theme.ts';
+
+/** One line (or bar set) of a chart. */
+export interface Series {
+  label: string;
+  values: (number | null)[];
+  color?: string;
+  /** Fill under the line (stacked bars use this). */
+  fill?: boolean;
+}
+
+/** A vertical marker (e.g. a deploy) at a time in ms. */
+export interface Marker {
+  time: number;
+  label: string;
+}
+
+/** Props of {@link Chart}. */
+export interface ChartProps {
+  /** Unix seconds, ascending. */
+  x: number[];
+  series: Series[];
+  unit?: Unit;
+  height?: number;
+  kind?: 'line' | 'bars' | 'points';
+  onZoom?: (fromMs: number, toMs: number) => void;
+  markers?: Marker[];
+  /** Accessible name. */
+  label?: string;
+  /** Called after the first draw, with the time it took (benchmarks). */
+  onDrawn?: (ms: number) => void;
+}
+
+function build(el: HTMLElement, p: ChartProps, width: number): uPlot {
+  const axis = cssVar('--muted') || '#666';
+  const grid = cssVar('--grid') || '#e5e7eb';
+  const unit = p.unit ?? 'none';
+  const bars = p.kind === 'bars' ? uPlot.paths.bars!({ size: [0.85, 60], gap: 1 }) : undefined;
+  const opts: uPlot.Options = {
+    width,
+    height: p.height ?? 200,
+    padding: [8, 8, 0, 4],
+    scales: { x: { time: true } },
+    cursor: { drag: { x: !!p.onZoom, y: false, setScale: false }, points: { size: 6 } },
+    select: { show: !!p.onZoom, left: 0, top: 0, width: 0, height: 0 },
+    legend: { show: p.series.length > 0, live: true },
+    axes: [
+      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px system-ui, sans-serif' },
+      {
+        stroke: axis,
+        grid: { stroke: grid, width: 1 },
+        ticks: { show: false },
+        size: 64,
+        font: '11px system-ui, sans-serif',
+        values: (_u, vals) => vals.map((v) => fmt(v, unit)),
+      },
+    ],
+    series: [
+      { value: (_u, v) => (v == null ? '—' : new Date(v * 1000).toLocaleTimeString()) },
+      ...p.series.map((s, i) => {
+        const color = s.color ?? PALETTE[i % PALETTE.length]!;
+        return {
+          label: s.label,
+          stroke: color,
+          width: p.kind === 'bars' ? 0 : 1.5,
+          fill: p.kind === 'bars' || s.fill ? color : undefined,
+          paths: p.kind === 'points' ? () => null : bars,
+          points: p.kind === 'points' ? { show: true, size: 4, fill: color, stroke: color } : { show: false },
+          spanGaps: false,
+          value: (_u: uPlot, v: number | null) => fmt(v, unit),
+        } satisfies uPlot.Series;
+      }),
+    ],
+    hooks: {
+      setSelect: [
+        (u) => {
+          if (!p.onZoom || u.select.width < 4) return;
+          const a = u.posToVal(u.select.left, 'x');
+          const b = u.posToVal(u.select.left + u.select.width, 'x');
+          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          p.onZoom(a * 1000, b * 1000);
+        },
+      ],
+      draw: [
+        (u) => {
+          if (!p.markers?.length) return;
+          const ctx = u.ctx;
+          ctx.save();
+          ctx.strokeStyle = cssVar('--marker') || '#8b5cf6';
+          ctx.fillStyle = ctx.strokeStyle;
+          ctx.setLineDash([4, 3]);
+          ctx.lineWidth = 1.5 * devicePixelRatio;
+          ctx.font = `${10 * devicePixelRatio}px system-ui, sans-serif`;
+          for (const m of p.markers) {
+            const x = u.valToPos(m.time / 1000, 'x', true);
+            if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+            ctx.beginPath();
+            ctx.moveTo(x, u.bbox.top);
+            ctx.lineTo(x, u.bbox.top + u.bbox.height);
+            ctx.stroke();
+            ctx.fillText(m.label.slice(0, 30), x + 3 * devicePixelRatio, u.bbox.top + 10 * devicePixelRatio);
+          }
+          ctx.restore();
+        },
+      ],
+    },
+  };
+  const data: uPlot.AlignedData = [p.x, ...p.series.map((s) => s.values)];
+  return new uPlot(opts, data, el);
+}
+
+/** A uPlot chart. */
+export function Chart(p: ChartProps) {
+  const ref = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const props = useRef(p);
+  props.current = p;
+  const shape = `${p.series.map((s) => s.label + (s.color ?? '')).join('|')}:${p.kind}:${p.unit}:${p.height}:${!!p.onZoom}:${p.markers?.length ?? 0}`;
+
+  useEffect(() => {
+    const el = ref.current!;
+    const make = () => {
+      plot.current?.destroy();
+      const t0 = performance.now();
+      plot.current = build(el, props.current, Math.max(100, el.clientWidth));
+      props.current.onDrawn?.(performance.now() - t0);
+    };
+    make();
+    const ro = new ResizeObserver(() => {
+      const w = Math.max(100, el.clientWidth);
+      if (plot.current && Math.abs(plot.current.width - w) > 1) plot.current.setSize({ width: w, height: props.current.height ?? 200 });
+    });
+    ro.observe(el);
+    window.addEventListener('vigil:theme', make);
+    return () => {
+      ro.disconnect();
+      window.removeEventListener('vigil:theme', make);
+      plot.current?.destroy();
+      plot.current = null;
+    };
+  }, [shape]);
+
+  useEffect(() => {
+    plot.current?.setData([p.x, ...p.series.map((s) => s.values)]);
+  }, [p.x, p.series]);
+
+  return <div className="chart" ref={ref} role="img" aria-label={p.label ?? 'chart'} />;
+}
+
+/** A small inline line (SVG), for tiles and tables. */
+export function Sparkline({ values, color = PALETTE[0], width = 120, height = 28, label }: { values: (number | null)[]; color?: string; width?: number; height?: number; label?: string }) {
+  const nums = values.map((v) => (v == null || Number.isNaN(v) ? null : v));
+  const finite = nums.filter((v): v is number => v !== null);
+  if (finite.length < 2) return <svg className="spark" width={width} height={height} aria-label={label ?? 'no data'} />;
+  const max = Math.max(...finite);
+  const min = Math.min(0, ...finite);
+  const span = max - min || 1;
+  const step = width / (nums.length - 1);
+  let d = '';
+  let pen = false;
+  nums.forEach((v, i) => {
+    if (v === null) {
+      pen = false;
+      return;
+    }
+    const x = (i * step).toFixed(1);
+    const y = (height - 2 - ((v - min) / span) * (height - 4)).toFixed(1);
+    d += `${pen ? 'L' : 'M'}${x},${y}`;
+    pen = true;
+  });
+  return (
+    <svg className="spark" width={width} height={height} viewBox={`0 0 ${width} ${height}`} aria-label={label}>
+      <path d={d} fill="none" stroke={color} strokeWidth="1.5" />
+    </svg>
+  );
+}

@@ -1,0 +1,95 @@
+/** The application shell: navigation, theme switch, the signed-in user. */
+import { useState, type ReactNode } from 'react';
+import { Link, NavLink, Outlet, useNavigate } from 'react-router-dom';
+import { useAuth } from '../auth.tsx';
+import { applyTheme, initialTheme, type Theme } from '../theme.ts';
+
+const NAV: { to: string; label: string; icon: string; soon?: boolean }[] = [
+  { to: '/', label: 'Overview', icon: '◉' },
+  { to: '/services', label: 'Services', icon: '▤' },
+  { to: '/logs', label: 'Logs', icon: '≡' },
+  { to: '/traces', label: 'Traces', icon: '⋔' },
+  { to: '/metrics', label: 'Metrics', icon: '∿' },
+  { to: '/dashboards', label: 'Dashboards', icon: '▦' },
+  { to: '/alerts', label: 'Alerts', icon: '!', soon: true },
+  { to: '/incidents', label: 'Incidents', icon: '⚑', soon: true },
+  { to: '/monitors', label: 'Monitors', icon: '♥', soon: true },
+  { to: '/knowledge', label: 'Knowledge', icon: '❏', soon: true },
+  { to: '/reports', label: 'Reports', icon: '▣', soon: true },
+];
+
+/** The shell around every signed-in page. */
+export function Layout() {
+  const { user, logout } = useAuth();
+  const navigate = useNavigate();
+  const [theme, setTheme] = useState<Theme>(initialTheme);
+  const toggle = () => {
+    const t = theme === 'dark' ? 'light' : 'dark';
+    setTheme(t);
+    applyTheme(t);
+  };
+  return (
+    <div className="shell">
+      <nav className="sidebar" aria-label="main">
+        <Link to="/" className="brand">
+          <svg width="22" height="22" viewBox="0 0 32 32" aria-hidden="true">
+            <rect width="32" height="32" rx="7" fill="#2563eb" />
+            <path d="M7 17h5l3-8 4 15 3-7h3" fill="none" stroke="#fff" strokeWidth="2.5" strokeLinecap="round" strokeLinejoin="round" />
+          </svg>
+          Vigil
+        </Link>
+        <ul>
+          {NAV.map((n) => (
+            <li key={n.to}>
+              <NavLink to={n.to} end={n.to === '/'} className={({ isActive }) => (isActive ? 'active' : '')}>
+                <span className="icon" aria-hidden="true">
+                  {n.icon}
+                </span>
+                {n.label}
+                {n.soon && <span className="soon">soon</span>}
+              </NavLink>
+            </li>
+          ))}
+        </ul>
+        <div className="sidebar-foot">
+          <button type="button" className="btn ghost small" onClick={toggle} aria-label="Switch theme">
+            {theme === 'dark' ? '☀ Light' : '☾ Dark'}
+          </button>
+          {user && (
+            <div className="who">
+              <Link to="/account" title="Account">
+                {user.username}
+              </Link>
+              <span className="role">{user.role}</span>
+              <button
+                type="button"
+                className="btn ghost small"
+                onClick={() => {
+                  void logout().then(() => navigate('/login'));
+                }}
+              >
+                Sign out
+              </button>
+            </div>
+          )}
+        </div>
+      </nav>
+      <main className="main">
+        <Outlet />
+      </main>
+    </div>
+  );
+}
+
+/** A page title row with controls on the right. */
+export function PageHead({ title, sub, children }: { title: ReactNode; sub?: ReactNode; children?: ReactNode }) {
+  return (
+    <header className="page-head">
+      <div>
+        <h1>{title}</h1>
+        {sub && <div className="sub">{sub}</div>}
+      </div>
+      <div className="page-controls">{children}</div>
+    </header>
+  );
+}

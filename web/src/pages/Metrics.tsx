@@ -1,0 +1,158 @@
+/** Metrics explorer: pick a metric, aggregate and group it, chart it, add it to a dashboard. */
+import { useMemo, useState } from 'react';
+import { useNavigate, useSearchParams } from 'react-router-dom';
+import { api, ApiError, qs } from '../api.ts';
+import { useAuth } from '../auth.tsx';
+import { Chart } from '../components/Chart.tsx';
+import { PageHead } from '../components/Layout.tsx';
+import { Empty, ErrorState, Loading, Panel } from '../components/States.tsx';
+import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
+import { nextY, type Dashboard } from '../dashboard-types.ts';
+import { fmt, unitOf } from '../format.ts';
+import { useLoad } from '../hooks.ts';
+import { metricSeries, type MetricAnswer } from '../series.ts';
+import { useTimeRange } from '../time.ts';
+
+interface MetricName {
+  name: string;
+  type: string;
+  unit: string;
+  points: number;
+  services: string[];
+}
+
+/** The metrics explorer. */
+export function Metrics() {
+  const { canWrite } = useAuth();
+  const navigate = useNavigate();
+  const [sp, setSp] = useSearchParams();
+  const { range, setRange, params } = useTimeRange('1h');
+  const [filter, setFilter] = useState('');
+  const name = sp.get('name') ?? '';
+  const agg = sp.get('agg') ?? '';
+  const groupBy = sp.get('group_by') ?? '';
+  const service = sp.get('service') ?? '';
+  const set = (k: string, v: string) =>
+    setSp((p) => {
+      const n = new URLSearchParams(p);
+      if (v) n.set(k, v);
+      else n.delete(k);
+      return n;
+    });
+  const names = useLoad((signal) => api<{ metrics: MetricName[] }>(`/api/v1/apm/metrics/names${qs(params)}`, { signal }), [params]);
+  const m = useLoad(
+    (signal) => (name ? api<MetricAnswer>(`/api/v1/apm/metrics${qs({ ...params, name, agg, group_by: groupBy, service })}`, { signal }) : Promise.resolve(null)),
+    [name, agg, groupBy, service, params],
+  );
+  const data = useMemo(() => (m.data ? metricSeries(m.data) : null), [m.data]);
+  const info = names.data?.metrics.find((x) => x.name === name);
+  const shown = (names.data?.metrics ?? []).filter((x) => x.name.toLowerCase().includes(filter.toLowerCase()));
+  const [adding, setAdding] = useState(false);
+
+  return (
+    <>
+      <PageHead title="Metrics" sub="Every metric Vigil has received, charted by aggregate and attribute.">
+        <TimeRangePicker range={range} onChange={setRange} onRefresh={m.reload} />
+      </PageHead>
+      <div className="metrics-layout">
+        <Panel title="Metrics" className="metric-list">
+          <input placeholder="Filter…" value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="filter metrics" />
+          {names.error && <ErrorState error={names.error} retry={names.reload} />}
+          {!names.data && !names.error && <Loading />}
+          {names.data && names.data.metrics.length === 0 && <Empty title="No metrics in this range.">Send OTLP metrics to port 4318, or widen the range.</Empty>}
+          <ul>
+            {shown.map((x) => (
+              <li key={x.name}>
+                <button type="button" className={`link ${x.name === name ? 'active' : ''}`} onClick={() => set('name', x.name)}>
+                  {x.name}
+                </button>
+                <span className="muted small">
+                  {x.type}
+                  {x.unit ? ` · ${x.unit}` : ''}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </Panel>
+        <div>
+          {!name && <Empty title="Pick a metric on the left.">Counters chart as a rate per second, histograms as p50/p95/p99, gauges as an average.</Empty>}
+          {name && (
+            <Panel
+              title={name}
+              actions={
+                <>
+                  <label className="inline">
+                    Aggregate
+                    <select value={agg} onChange={(e) => set('agg', e.target.value)} aria-label="aggregate">
+                      {['', 'avg', 'min', 'max', 'sum', 'count', ...(info?.type === 'sum' ? ['rate', 'increase'] : [])].map((a) => (
+                        <option key={a} value={a}>
+                          {a || 'default'}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                  <label className="inline">
+                    Group by
+                    <input value={groupBy} onChange={(e) => set('group_by', e.target.value)} placeholder="service.name" className="short" aria-label="group by" />
+                  </label>
+                  <label className="inline">
+                    Service
+                    <select value={service} onChange={(e) => set('service', e.target.value)} aria-label="service">
+                      <option value="">all</option>
+                      {(info?.services ?? []).map((s) => (
+                        <option key={s}>{s}</option>
+                      ))}
+                    </select>
+                  </label>
+                  {canWrite && (
+                    <button type="button" className="btn small" onClick={() => setAdding((v) => !v)}>
+                      Add to dashboard
+                    </button>
+                  )}
+                </>
+              }
+            >
+              {adding && (
+                <AddToDashboard
+                  onPick={async (id) => {
+                    const d = await api<Dashboard>(`/api/v1/dashboards/${id}`);
+                    const panel = { id: `p${Date.now().toString(36)}`, title: name, type: 'timeseries' as const, source: 'metric' as const, metric: { name, agg: agg || undefined, group_by: groupBy || undefined, service: service || undefined }, x: 0, y: nextY(d.spec.panels), w: 6, h: 8 };
+                    await api(`/api/v1/dashboards/${id}`, { method: 'PUT', body: { title: d.title, description: d.description, spec: { ...d.spec, panels: [...d.spec.panels, panel] } } });
+                    navigate(`/dashboards/${id}`);
+                  }}
+                />
+              )}
+              {m.error && <ErrorState error={m.error as ApiError} retry={m.reload} />}
+              {!m.data && !m.error && <Loading />}
+              {data && data.x.length === 0 && <Empty title="No points in this range." />}
+              {data && data.x.length > 0 && (
+                <>
+                  <Chart x={data.x} series={data.series} unit={unitOf(m.data?.unit, name)} height={320} onZoom={(a, b) => setRange({ from: a, to: b })} label={name} />
+                  <p className="muted small">
+                    {m.data?.type} · {m.data?.agg} · {data.series.length} series · {fmt(data.x.length, 'count')} points each
+                  </p>
+                </>
+              )}
+            </Panel>
+          )}
+        </div>
+      </div>
+    </>
+  );
+}
+
+function AddToDashboard({ onPick }: { onPick: (id: string) => Promise<void> }) {
+  const list = useLoad((signal) => api<{ dashboards: { id: string; title: string }[] }>('/api/v1/dashboards', { signal }), []);
+  const [err, setErr] = useState<string | null>(null);
+  return (
+    <div className="add-to-dash">
+      Add this chart to:{' '}
+      {(list.data?.dashboards ?? []).map((d) => (
+        <button key={d.id} type="button" className="btn small" onClick={() => onPick(d.id).catch((e: Error) => setErr(e.message))}>
+          {d.title}
+        </button>
+      ))}
+      {err && <span className="form-error">{err}</span>}
+    </div>
+  );
+}

@@ -1,0 +1,407 @@
+/**
+ * One service: throughput, error rate and latency charts, Apdex, operations, database statements,
+ * external calls, error groups, dependencies, host resources and change markers.
+ */
+import { Link, useParams } from 'react-router-dom';
+import { api, qs } from '../api.ts';
+import { Chart, type Marker } from '../components/Chart.tsx';
+import { PageHead } from '../components/Layout.tsx';
+import { SortTable } from '../components/SortTable.tsx';
+import { Empty, ErrorState, Loading, Panel } from '../components/States.tsx';
+import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
+import { fmt, fmtAgo, unitOf } from '../format.ts';
+import { useLoad } from '../hooks.ts';
+import { metricSeries, type MetricAnswer } from '../series.ts';
+import { useTimeRange, type TimeRange } from '../time.ts';
+
+interface OverviewPoint {
+  time: string;
+  requests: number;
+  throughput_rps: number | null;
+  errors: number;
+  error_rate: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  apdex: number | null;
+}
+interface Overview {
+  summary: OverviewPoint & { avg_ms: number | null };
+  series: OverviewPoint[];
+  apdex_t_ms: number;
+}
+interface Operation {
+  operation: string;
+  requests: number;
+  throughput_rps: number;
+  errors: number;
+  error_rate: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  apdex: number;
+  time_share: number;
+}
+interface Statement {
+  db_system: string;
+  statement: string;
+  calls: number;
+  errors: number;
+  total_time_ms: number;
+  avg_ms: number;
+  p95_ms: number;
+  variants: number;
+  service_time_share: number | null;
+}
+interface External {
+  target: string;
+  target_kind: string;
+  calls: number;
+  error_rate: number;
+  p95_ms: number;
+  total_time_ms: number;
+}
+interface ErrorGroup {
+  fingerprint: string;
+  type: string | null;
+  normalized_message: string;
+  last_message: string;
+  occurrences: number;
+  last_seen: string;
+  versions: string[];
+  sample_trace_id: string | null;
+}
+interface Edge {
+  source: string;
+  target: string;
+  target_kind: string;
+  calls: number;
+  errors: number;
+  p95_ms: number | null;
+}
+
+const RESOURCE_METRICS: { name: string; title: string; agg: string }[] = [
+  { name: 'system.cpu.utilization', title: 'Host CPU', agg: 'avg' },
+  { name: 'system.memory.utilization', title: 'Host memory', agg: 'avg' },
+  { name: 'process.cpu.utilization', title: 'Process CPU (1 = one core)', agg: 'avg' },
+  { name: 'process.memory.usage', title: 'Process memory (RSS)', agg: 'avg' },
+  { name: 'system.filesystem.utilization', title: 'Disk used', agg: 'max' },
+];
+
+/** Change events, when the server has them (`/api/v1/changes`); absent API → no markers. */
+async function loadChanges(service: string, params: Record<string, string>, signal: AbortSignal): Promise<Marker[]> {
+  try {
+    const body = await api<{ changes?: { timestamp?: string; time?: string; kind?: string; version?: string; description?: string }[] }>(`/api/v1/changes${qs({ ...params, service })}`, { signal });
+    return (body.changes ?? []).map((c) => ({ time: new Date(c.timestamp ?? c.time ?? 0).getTime(), label: [c.kind ?? 'change', c.version].filter(Boolean).join(' ') }));
+  } catch {
+    return [];
+  }
+}
+
+/** The service page. */
+export function ServicePage() {
+  const name = useParams().name ?? '';
+  const { range, setRange, params } = useTimeRange('1h');
+  const p = { ...params, service: name };
+  const dep = [name, params];
+  const ov = useLoad((signal) => api<Overview>(`/api/v1/apm/overview${qs(p)}`, { signal }), dep, 30_000);
+  const changes = useLoad((signal) => loadChanges(name, params, signal), dep);
+  const markers = changes.data ?? [];
+  const x = (ov.data?.series ?? []).map((s) => new Date(s.time).getTime() / 1000);
+  const col = (k: keyof OverviewPoint) => (ov.data?.series ?? []).map((s) => s[k] as number | null);
+  const zoom = (a: number, b: number) => setRange({ from: a, to: b });
+
+  return (
+    <>
+      <PageHead
+        title={name}
+        sub={
+          <>
+            <Link to="/services">Services</Link> · <Link to={`/logs?q=${encodeURIComponent(`service.name=${quote(name)}`)}`}>Logs</Link> ·{' '}
+            <Link to={`/traces?service=${encodeURIComponent(name)}`}>Traces</Link>
+          </>
+        }
+      >
+        <TimeRangePicker range={range} onChange={setRange} onRefresh={ov.reload} />
+      </PageHead>
+      {ov.error && <ErrorState error={ov.error} retry={ov.reload} />}
+      {!ov.data && !ov.error && <Loading what="Loading service figures" />}
+      {ov.data && (
+        <>
+          <div className="stats-row">
+            <Stat label="Requests" value={fmt(ov.data.summary.requests, 'count')} />
+            <Stat label="Throughput" value={fmt(ov.data.summary.throughput_rps, 'rps')} />
+            <Stat label="Error rate" value={fmt(ov.data.summary.error_rate, 'percent')} bad={(ov.data.summary.error_rate ?? 0) >= 0.01} />
+            <Stat label="p50" value={fmt(ov.data.summary.p50_ms, 'ms')} />
+            <Stat label="p95" value={fmt(ov.data.summary.p95_ms, 'ms')} />
+            <Stat label="p99" value={fmt(ov.data.summary.p99_ms, 'ms')} />
+            <Stat label={`Apdex (T=${ov.data.apdex_t_ms} ms)`} value={ov.data.summary.apdex == null ? '—' : ov.data.summary.apdex.toFixed(2)} bad={(ov.data.summary.apdex ?? 1) < 0.85} />
+          </div>
+          {ov.data.summary.requests === 0 && (
+            <Empty title="No requests (server spans) in this range.">This service may only log, or be a worker. Its logs and metrics are still below and in the log explorer.</Empty>
+          )}
+          <div className="grid2">
+            <Panel title="Throughput">
+              <Chart x={x} series={[{ label: 'requests/s', values: col('throughput_rps') }]} unit="rps" markers={markers} onZoom={zoom} label="throughput" />
+            </Panel>
+            <Panel title="Error rate">
+              <Chart x={x} series={[{ label: 'error rate', values: col('error_rate'), color: '#ef4444' }]} unit="percent" markers={markers} onZoom={zoom} label="error rate" />
+            </Panel>
+            <Panel title="Latency">
+              <Chart
+                x={x}
+                series={[
+                  { label: 'p50', values: col('p50_ms'), color: '#10b981' },
+                  { label: 'p95', values: col('p95_ms'), color: '#f59e0b' },
+                  { label: 'p99', values: col('p99_ms'), color: '#ef4444' },
+                ]}
+                unit="ms"
+                markers={markers}
+                onZoom={zoom}
+                label="latency"
+              />
+            </Panel>
+            <Panel title="Apdex">
+              <Chart x={x} series={[{ label: 'apdex', values: col('apdex'), color: '#8b5cf6' }]} markers={markers} onZoom={zoom} label="apdex" />
+            </Panel>
+          </div>
+        </>
+      )}
+      <Operations service={name} params={params} />
+      <div className="grid2">
+        <Database service={name} params={params} />
+        <Externals service={name} params={params} />
+      </div>
+      <Errors service={name} params={params} />
+      <Dependencies service={name} params={params} />
+      <Resources service={name} params={params} range={range} markers={markers} />
+    </>
+  );
+}
+
+function quote(v: string): string {
+  return /^[A-Za-z0-9_.:@/-]+$/.test(v) ? v : `"${v.replace(/["\\]/g, '\\$&')}"`;
+}
+
+function Stat({ label, value, bad }: { label: string; value: string; bad?: boolean }) {
+  return (
+    <div className={`stat ${bad ? 'bad' : ''}`}>
+      <div className="stat-label">{label}</div>
+      <div className="stat-value">{value}</div>
+    </div>
+  );
+}
+
+function Operations({ service, params }: { service: string; params: Record<string, string> }) {
+  const d = useLoad((signal) => api<{ operations: Operation[] }>(`/api/v1/apm/operations${qs({ ...params, service })}`, { signal }), [service, params]);
+  return (
+    <Panel title="Operations">
+      {d.error && <ErrorState error={d.error} retry={d.reload} />}
+      {!d.data && !d.error && <Loading />}
+      {d.data && d.data.operations.length === 0 && <Empty title="No operations in this range." />}
+      {d.data && d.data.operations.length > 0 && (
+        <SortTable
+          label="operations"
+          rows={d.data.operations}
+          rowKey={(r) => r.operation}
+          initialSort="requests"
+          columns={[
+            { key: 'operation', label: 'Operation', render: (r) => <Link to={`/traces?service=${encodeURIComponent(service)}&operation=${encodeURIComponent(r.operation)}`}>{r.operation}</Link> },
+            { key: 'requests', label: 'Requests', numeric: true, render: (r) => fmt(r.requests, 'count') },
+            { key: 'throughput_rps', label: 'Rate', numeric: true, render: (r) => fmt(r.throughput_rps, 'rps') },
+            { key: 'error_rate', label: 'Errors', numeric: true, render: (r) => fmt(r.error_rate, 'percent') },
+            { key: 'p50_ms', label: 'p50', numeric: true, render: (r) => fmt(r.p50_ms, 'ms') },
+            { key: 'p95_ms', label: 'p95', numeric: true, render: (r) => fmt(r.p95_ms, 'ms') },
+            { key: 'p99_ms', label: 'p99', numeric: true, render: (r) => fmt(r.p99_ms, 'ms') },
+            { key: 'apdex', label: 'Apdex', numeric: true, render: (r) => (r.apdex == null ? '—' : r.apdex.toFixed(2)) },
+            { key: 'time_share', label: 'Time share', numeric: true, render: (r) => <Bar ratio={r.time_share} /> },
+          ]}
+        />
+      )}
+    </Panel>
+  );
+}
+
+function Bar({ ratio }: { ratio: number | null }) {
+  return (
+    <span className="ratio-bar" title={fmt(ratio, 'percent')}>
+      <span style={{ width: `${Math.min(100, (ratio ?? 0) * 100)}%` }} />
+      <em>{fmt(ratio, 'percent')}</em>
+    </span>
+  );
+}
+
+function Database({ service, params }: { service: string; params: Record<string, string> }) {
+  const d = useLoad((signal) => api<{ statements: Statement[] }>(`/api/v1/apm/database${qs({ ...params, service, limit: 20 })}`, { signal }), [service, params]);
+  return (
+    <Panel title="Database statements">
+      {d.error && <ErrorState error={d.error} retry={d.reload} />}
+      {!d.data && !d.error && <Loading />}
+      {d.data && d.data.statements.length === 0 && <Empty title="No database calls in this range." />}
+      {d.data && d.data.statements.length > 0 && (
+        <SortTable
+          label="database statements"
+          rows={d.data.statements}
+          rowKey={(r) => r.db_system + r.statement}
+          initialSort="total_time_ms"
+          columns={[
+            { key: 'statement', label: 'Statement', render: (r) => <code className="stmt" title={r.statement}>{r.statement}</code> },
+            { key: 'calls', label: 'Calls', numeric: true, render: (r) => fmt(r.calls, 'count') },
+            { key: 'p95_ms', label: 'p95', numeric: true, render: (r) => fmt(r.p95_ms, 'ms') },
+            { key: 'total_time_ms', label: 'Total', numeric: true, render: (r) => fmt(r.total_time_ms, 'ms') },
+            { key: 'service_time_share', label: 'Share', numeric: true, render: (r) => <Bar ratio={r.service_time_share} /> },
+          ]}
+        />
+      )}
+    </Panel>
+  );
+}
+
+function Externals({ service, params }: { service: string; params: Record<string, string> }) {
+  const d = useLoad((signal) => api<{ calls: External[] }>(`/api/v1/apm/external${qs({ ...params, service })}`, { signal }), [service, params]);
+  return (
+    <Panel title="External calls">
+      {d.error && <ErrorState error={d.error} retry={d.reload} />}
+      {!d.data && !d.error && <Loading />}
+      {d.data && d.data.calls.length === 0 && <Empty title="No outgoing calls in this range." />}
+      {d.data && d.data.calls.length > 0 && (
+        <SortTable
+          label="external calls"
+          rows={d.data.calls}
+          rowKey={(r) => r.target}
+          initialSort="calls"
+          columns={[
+            { key: 'target', label: 'Target', render: (r) => (r.target_kind === 'service' ? <Link to={`/services/${encodeURIComponent(r.target)}`}>{r.target}</Link> : r.target) },
+            { key: 'calls', label: 'Calls', numeric: true, render: (r) => fmt(r.calls, 'count') },
+            { key: 'error_rate', label: 'Errors', numeric: true, render: (r) => fmt(r.error_rate, 'percent') },
+            { key: 'p95_ms', label: 'p95', numeric: true, render: (r) => fmt(r.p95_ms, 'ms') },
+            { key: 'total_time_ms', label: 'Total', numeric: true, render: (r) => fmt(r.total_time_ms, 'ms') },
+          ]}
+        />
+      )}
+    </Panel>
+  );
+}
+
+function Errors({ service, params }: { service: string; params: Record<string, string> }) {
+  const d = useLoad((signal) => api<{ groups: ErrorGroup[] }>(`/api/v1/apm/errors${qs({ ...params, service, limit: 20 })}`, { signal }), [service, params]);
+  return (
+    <Panel title="Error groups">
+      {d.error && <ErrorState error={d.error} retry={d.reload} />}
+      {!d.data && !d.error && <Loading />}
+      {d.data && d.data.groups.length === 0 && <Empty title="No exceptions recorded in this range." />}
+      {d.data && d.data.groups.length > 0 && (
+        <SortTable
+          label="error groups"
+          rows={d.data.groups}
+          rowKey={(r) => r.fingerprint}
+          initialSort="occurrences"
+          columns={[
+            {
+              key: 'type',
+              label: 'Error',
+              render: (r) => (
+                <div>
+                  <strong>{r.type ?? 'Error'}</strong> <span className="muted">{r.normalized_message}</span>
+                </div>
+              ),
+            },
+            { key: 'occurrences', label: 'Count', numeric: true, render: (r) => fmt(r.occurrences, 'count') },
+            { key: 'versions', label: 'Versions', value: (r) => r.versions.join(','), render: (r) => r.versions.join(', ') },
+            { key: 'last_seen', label: 'Last seen', render: (r) => fmtAgo(r.last_seen) },
+            { key: 'sample_trace_id', label: 'Sample', render: (r) => (r.sample_trace_id ? <Link to={`/traces/${r.sample_trace_id}`}>trace</Link> : '—') },
+          ]}
+        />
+      )}
+    </Panel>
+  );
+}
+
+/** Callers on the left, the service in the middle, what it calls on the right. */
+function Dependencies({ service, params }: { service: string; params: Record<string, string> }) {
+  const d = useLoad((signal) => api<{ edges: Edge[] }>(`/api/v1/service-map${qs(params)}`, { signal }), [params]);
+  const edges = d.data?.edges ?? [];
+  const callers = edges.filter((e) => e.target === service && e.source !== service);
+  const callees = edges.filter((e) => e.source === service && e.target !== service);
+  const rowH = 34;
+  const h = Math.max(callers.length, callees.length, 1) * rowH + 16;
+  const W = 760;
+  const cy = h / 2;
+  const node = (x: number, y: number, label: string, kind: string, link: boolean) => (
+    <g key={`${x}-${label}`} transform={`translate(${x},${y})`}>
+      <rect x={-90} y={-13} width={180} height={26} rx={6} className={`map-node ${kind}`} />
+      {link ? (
+        <a href={`/services/${encodeURIComponent(label)}`}>
+          <text textAnchor="middle" dy="4" className="map-label">
+            {label.length > 24 ? `${label.slice(0, 23)}…` : label}
+          </text>
+        </a>
+      ) : (
+        <text textAnchor="middle" dy="4" className="map-label">
+          {label.length > 24 ? `${label.slice(0, 23)}…` : label}
+        </text>
+      )}
+    </g>
+  );
+  return (
+    <Panel title="Dependencies">
+      {d.error && <ErrorState error={d.error} retry={d.reload} />}
+      {!d.data && !d.error && <Loading />}
+      {d.data && callers.length + callees.length === 0 && <Empty title="No calls to or from other services in this range." />}
+      {d.data && callers.length + callees.length > 0 && (
+        <svg className="service-map" viewBox={`0 0 ${W} ${h}`} width="100%" height={h} role="img" aria-label="service dependencies">
+          {callers.map((e, i) => {
+            const y = 8 + rowH * i + rowH / 2;
+            return <path key={`l${i}`} d={`M190,${y} C270,${y} 250,${cy} 290,${cy}`} className={`map-edge ${e.errors ? 'err' : ''}`} />;
+          })}
+          {callees.map((e, i) => {
+            const y = 8 + rowH * i + rowH / 2;
+            return <path key={`r${i}`} d={`M470,${cy} C510,${cy} 490,${y} 570,${y}`} className={`map-edge ${e.errors ? 'err' : ''}`} />;
+          })}
+          {callers.map((e, i) => node(100, 8 + rowH * i + rowH / 2, e.source, 'service', true))}
+          {node(380, cy, service, 'self', false)}
+          {callees.map((e, i) => node(660, 8 + rowH * i + rowH / 2, e.target, e.target_kind, e.target_kind === 'service'))}
+          {callees.map((e, i) => (
+            <text key={`t${i}`} x={520} y={8 + rowH * i + rowH / 2 - 6} className="map-edge-label" textAnchor="middle">
+              {fmt(e.calls, 'count')} · p95 {fmt(e.p95_ms, 'ms')}
+            </text>
+          ))}
+        </svg>
+      )}
+    </Panel>
+  );
+}
+
+function Resources({ service, params, range, markers }: { service: string; params: Record<string, string>; range: TimeRange; markers: Marker[] }) {
+  const names = useLoad((signal) => api<{ metrics: { name: string; unit: string }[] }>(`/api/v1/apm/metrics/names${qs({ ...params, service })}`, { signal }), [service, params]);
+  const present = RESOURCE_METRICS.filter((m) => names.data?.metrics.some((n) => n.name === m.name));
+  return (
+    <Panel title="Host and process resources">
+      {names.error && <ErrorState error={names.error} retry={names.reload} />}
+      {!names.data && !names.error && <Loading />}
+      {names.data && present.length === 0 && (
+        <Empty title="No resource metrics from this service.">
+          Export <code>system.cpu.utilization</code>, <code>system.memory.utilization</code> or <code>process.*</code> metrics with the OpenTelemetry host-metrics
+          instrumentation to see them here.
+        </Empty>
+      )}
+      <div className="grid2">
+        {present.map((m) => (
+          <ResourceChart key={m.name} metric={m} service={service} params={params} range={range} markers={markers} />
+        ))}
+      </div>
+    </Panel>
+  );
+}
+
+function ResourceChart({ metric, service, params, markers }: { metric: { name: string; title: string; agg: string }; service: string; params: Record<string, string>; range: TimeRange; markers: Marker[] }) {
+  const d = useLoad((signal) => api<MetricAnswer>(`/api/v1/apm/metrics${qs({ ...params, service, name: metric.name, agg: metric.agg, group_by: 'host.name' })}`, { signal }), [service, params, metric.name]);
+  const data = d.data ? metricSeries(d.data) : null;
+  return (
+    <div>
+      <h3 className="chart-title">{metric.title}</h3>
+      {d.error && <ErrorState error={d.error} retry={d.reload} />}
+      {data && <Chart x={data.x} series={data.series} unit={unitOf(d.data?.unit, metric.name)} height={160} markers={markers} label={metric.title} />}
+    </div>
+  );
+}
