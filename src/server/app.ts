@@ -32,6 +32,11 @@ import { installAccessControl, type RouteRule } from './access.ts';
 import { openDuckDBStore } from '../store/telemetry/duckdb.ts';
 import type { TelemetryStore } from '../store/telemetry/store.ts';
 import { SelfMetrics } from '../telemetry-self/metrics.ts';
+import { createMonitoring, type Monitoring } from '../monitors/runtime.ts';
+import { registerMonitorRoutes } from './routes/monitors.ts';
+import { registerStatusPageRoutes } from './routes/status-page.ts';
+import { startHostAgent, type HostAgent } from '../agent/agent.ts';
+import { PipelineMetricExporter } from '../agent/pipeline-exporter.ts';
 
 /** A running Vigil. */
 export interface VigilServer {
@@ -45,6 +50,8 @@ export interface VigilServer {
   audit: AuditLog;
   metrics: SelfMetrics;
   pipeline: IngestPipeline;
+  /** Synthetic monitors: store, scheduler and service (monitors/). */
+  monitoring: Monitoring;
   /** Encrypts secrets kept in the state store. */
   secrets: SecretBox;
   /** Every API route with its access rule. */
@@ -144,6 +151,9 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   registerApmRoutes(api, queryContext);
   registerDashboardRoutes(api, { state });
   registerUiRoutes(api);
+  const monitoring = createMonitoring({ config, state, telemetry: store, submit: (b) => pipeline.submit(b), log: api.log });
+  registerMonitorRoutes(api, monitoring);
+  registerStatusPageRoutes(api, monitoring);
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   api.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });
@@ -193,6 +203,12 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     throw err;
   }
 
+  await monitoring.start();
+  // Vigil watches its own host as an agent would, straight into the pipeline (no token, no network hop).
+  const selfAgent: HostAgent | undefined = config.agent.selfMonitor
+    ? startHostAgent({ exporter: new PipelineMetricExporter((b) => pipeline.submit(b)), intervalMs: parseDuration(config.agent.interval) })
+    : undefined;
+
   return {
     config,
     urls,
@@ -206,6 +222,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     metrics,
     pipeline,
     routes,
+    monitoring,
     runRetention,
     async stop() {
       if (stopping) return;
@@ -213,6 +230,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
       clearInterval(retentionTimer);
       // Receivers stop taking new connections; requests in flight still get their commit and answer.
       await Promise.all([otlp.close(), hec.close()]);
+      await selfAgent?.stop().catch(() => undefined);
+      await monitoring.stop();
       await pipeline.close();
       await api.close();
       await store.close();
