@@ -2,6 +2,7 @@
  * The `vigil` command. Each subcommand lives in its own module; this file only assembles them.
  */
 import { Command } from 'commander';
+import { agentCommand } from '../agent/command.ts';
 import { demoCommand } from './demo.ts';
 import { searchCommand } from './search.ts';
 import { startCommand } from './start.ts';
@@ -13,6 +14,7 @@ const program = new Command()
   .description('Self-hosted monitoring and troubleshooting: ingest OpenTelemetry and Splunk HEC data, search, alert, resolve.')
   .showHelpAfterError()
   .addCommand(startCommand())
+  .addCommand(agentCommand())
   .addCommand(tokenCommand())
   .addCommand(userCommand())
   .addCommand(searchCommand())
