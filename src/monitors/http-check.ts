@@ -89,7 +89,7 @@ async function readBounded(stream: ReadableStream<Uint8Array> | null, max: numbe
 
 function phasesOf(r: PhaseRecorder, started: number): Phases {
   const ms = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? round(Math.max(0, b - a)) : null);
-  const connectStart = r.lookupAt ?? r.socketAt;
+  const connectStart = r.lookupAt ?? r.socketAt ?? r.beforeConnectAt;
   return {
     dnsMs: ms(r.socketAt, r.lookupAt),
     connectMs: ms(connectStart, r.connectAt),

@@ -10,6 +10,7 @@ import type { PeerCertificate, TLSSocket } from 'node:tls';
 
 /** Timestamps (performance.now) of one check's first connection, and the server certificate. */
 export interface PhaseRecorder {
+  beforeConnectAt?: number;
   socketAt?: number;
   lookupAt?: number;
   connectAt?: number;
@@ -37,14 +38,16 @@ function subscribe(): void {
       rec.certificate ??= (socket as TLSSocket).getPeerCertificate();
     });
   });
+  dc.subscribe('undici:client:beforeConnect', () => {
+    const rec = storage.getStore();
+    if (rec) rec.beforeConnectAt ??= performance.now();
+  });
   dc.subscribe('undici:client:connected', (message) => {
     const rec = storage.getStore();
     const socket = (message as { socket: Socket & Partial<TLSSocket> }).socket;
-    // TLS sockets made by undici may not pass through net.client.socket; take the certificate here.
-    if (rec && !rec.certificate && typeof socket.getPeerCertificate === 'function') {
-      rec.certificate = socket.getPeerCertificate();
-      rec.secureAt ??= performance.now();
-    }
+    // TLS sockets are made by tls.connect, which publishes no net.client.socket event: their TCP and
+    // TLS phases cannot be told apart, so connect time covers both and the certificate is read here.
+    if (rec && !rec.certificate && typeof socket.getPeerCertificate === 'function') rec.certificate = socket.getPeerCertificate();
     if (rec) rec.connectAt ??= performance.now();
   });
   dc.subscribe('undici:request:headers', () => {

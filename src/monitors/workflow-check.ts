@@ -48,7 +48,7 @@ export async function checkWorkflow(spec: WorkflowSpec, ctx: CheckContext): Prom
     }
     let ex;
     try {
-      ex = await httpExchange({ url, method: step.method, headers, body }, { policy: ctx.policy, timeoutMs: remaining, insecureTls: spec.tls.insecure, maxRedirects: 5 });
+      ex = await httpExchange({ url, method: step.method, headers, body }, { policy: ctx.policy, timeoutMs: Math.max(1, Math.floor(remaining)), insecureTls: spec.tls.insecure, maxRedirects: 5 });
     } catch (err) {
       steps.push({ name: step.name, status: 'down', latencyMs: round(performance.now() - started), error: errorMessage(err) });
       return fail(`step "${step.name}": ${errorMessage(err)}`);
