@@ -1,31 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { dataPaths } from '../server/app.ts';
-import { userInfo } from 'node:os';
 import { AuditLog } from '../store/state/audit.ts';
-import { openStateDb } from '../store/state/db.ts';
 import { TOKEN_SCOPES, TokenError, TokenStore } from '../store/state/tokens.ts';
-import { configOrExit, fail } from './options.ts';
+import { cliActor, configOption, dataDirOption, withStateDb } from './state.ts';
 
-/** Opens the token store of the configured data directory; works while the server runs (SQLite WAL). */
-async function withTokens<T>(opts: { dataDir?: string; config?: string }, fn: (tokens: TokenStore, audit: AuditLog) => Promise<T>): Promise<T> {
-  const config = configOrExit({ dataDir: opts.dataDir }, opts.config);
-  const dir = resolve(config.dataDir);
-  mkdirSync(dir, { recursive: true });
-  const db = await openStateDb(dataPaths(dir).state);
-  try {
-    return await fn(new TokenStore(db), new AuditLog(db));
-  } catch (err) {
-    if (err instanceof TokenError) fail(err.message, 2);
-    throw err;
-  } finally {
-    await db.destroy();
-  }
+function withTokens<T>(opts: { dataDir?: string; config?: string }, fn: (tokens: TokenStore, audit: AuditLog) => Promise<T>): Promise<T> {
+  return withStateDb(opts, [TokenError], (db) => fn(new TokenStore(db), new AuditLog(db)));
 }
-
-const dataDirOption = ['--data-dir <dir>', 'data directory of the Vigil to manage (VIGIL_DATA_DIR, default ./data)'] as const;
-const configOption = ['--config <file>', 'configuration file (VIGIL_CONFIG)'] as const;
 
 /** `vigil token create|list|revoke`. */
 export function tokenCommand(): Command {
@@ -42,7 +22,7 @@ export function tokenCommand(): Command {
       const rateLimit = opts.rateLimit === undefined ? null : Number(opts.rateLimit);
       const secret = await withTokens(opts, async (t, audit) => {
         const s = await t.create(opts.name, opts.scope, new Date(), rateLimit);
-        await audit.record({ actor: `cli:${userInfo().username}`, action: 'token.created', target: `token:${opts.name}`, details: { scope: opts.scope, rateLimit } });
+        await audit.record({ actor: cliActor(), action: 'token.created', target: `token:${opts.name}`, details: { scope: opts.scope, rateLimit } });
         return s;
       });
       process.stdout.write(`Created ${opts.scope} token "${opts.name}". Copy it now: it is not shown again.\n${secret}\n`);
@@ -76,7 +56,7 @@ export function tokenCommand(): Command {
     .action(async (name: string, opts: { dataDir?: string; config?: string }) => {
       await withTokens(opts, async (t, audit) => {
         await t.revoke(name);
-        await audit.record({ actor: `cli:${userInfo().username}`, action: 'token.revoked', target: `token:${name}` });
+        await audit.record({ actor: cliActor(), action: 'token.revoked', target: `token:${name}` });
       });
       process.stdout.write(`Revoked token "${name}".\n`);
     });

@@ -1,13 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { dataPaths } from '../server/app.ts';
 import { AuditLog } from '../store/state/audit.ts';
-import { openStateDb } from '../store/state/db.ts';
 import { SessionStore } from '../store/state/sessions.ts';
 import { randomPassword, ROLES, UserError, UserStore } from '../store/state/users.ts';
-import { configOrExit, fail } from './options.ts';
+import { fail } from './options.ts';
+import { cliActor, configOption, dataDirOption, withStateDb } from './state.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -15,26 +11,10 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-/** Opens the state store of the configured data directory; works while the server runs (SQLite WAL). */
-async function withUsers<T>(opts: { dataDir?: string; config?: string }, fn: (users: UserStore, audit: AuditLog, sessions: SessionStore) => Promise<T>): Promise<T> {
-  const config = configOrExit({ dataDir: opts.dataDir }, opts.config);
-  const dir = resolve(config.dataDir);
-  mkdirSync(dir, { recursive: true });
-  const db = await openStateDb(dataPaths(dir).state);
-  try {
-    // Lifetimes do not matter here: the CLI only ends sessions.
-    return await fn(new UserStore(db), new AuditLog(db), new SessionStore(db, { idleMs: 0, absoluteMs: 0 }));
-  } catch (err) {
-    if (err instanceof UserError) fail(err.message, 2);
-    throw err;
-  } finally {
-    await db.destroy();
-  }
+function withUsers<T>(opts: { dataDir?: string; config?: string }, fn: (users: UserStore, audit: AuditLog, sessions: SessionStore) => Promise<T>): Promise<T> {
+  // Lifetimes do not matter here: the CLI only ends sessions.
+  return withStateDb(opts, [UserError], (db) => fn(new UserStore(db), new AuditLog(db), new SessionStore(db, { idleMs: 0, absoluteMs: 0 })));
 }
-
-const actor = () => `cli:${userInfo().username}`;
-const dataDirOption = ['--data-dir <dir>', 'data directory of the Vigil to manage (VIGIL_DATA_DIR, default ./data)'] as const;
-const configOption = ['--config <file>', 'configuration file (VIGIL_CONFIG)'] as const;
 
 /** `vigil user create|list|delete|reset-password`. */
 export function userCommand(): Command {
@@ -55,7 +35,7 @@ export function userCommand(): Command {
       const password = o.passwordStdin ? await readStdin() : randomPassword();
       await withUsers(o, async (users, audit) => {
         await users.create({ username, password, role });
-        await audit.record({ actor: actor(), action: 'user.created', target: `user:${username}`, details: { role } });
+        await audit.record({ actor: cliActor(), action: 'user.created', target: `user:${username}`, details: { role } });
       });
       process.stdout.write(`Created ${role} user "${username}".\n`);
       if (!o.passwordStdin) process.stdout.write(`Password (shown once):\n${password}\n`);
@@ -81,7 +61,7 @@ export function userCommand(): Command {
         const u = await users.byName(username);
         if (!u) fail(`no user "${username}"`, 2);
         await users.delete(u.id);
-        await audit.record({ actor: actor(), action: 'user.deleted', target: `user:${username}` });
+        await audit.record({ actor: cliActor(), action: 'user.deleted', target: `user:${username}` });
       });
       process.stdout.write(`Deleted user "${username}".\n`);
     });
@@ -99,7 +79,7 @@ export function userCommand(): Command {
         if (!u) fail(`no user "${username}"`, 2);
         await users.setPassword(u.id, password);
         await sessions.revokeAllFor(u.id);
-        await audit.record({ actor: actor(), action: 'user.password_reset', target: `user:${username}` });
+        await audit.record({ actor: cliActor(), action: 'user.password_reset', target: `user:${username}` });
       });
       process.stdout.write(`New password for "${username}"${o.passwordStdin ? ' set' : ' (shown once):\n' + password}\n`);
     });

@@ -79,123 +79,116 @@ export function decodeOtlp(signal: OtlpSignal, body: Uint8Array, encoding: OtlpE
   return out;
 }
 
-function decodeLogs(req: Obj, rows: LogRow[], reject: (err: unknown) => void): void {
-  const nowNs = BigInt(Date.now()) * 1_000_000n;
-  for (const rl of list(req, 'resourceLogs')) {
-    const resource = resourceInfo(rl.resource);
-    for (const sl of list(rl, 'scopeLogs')) {
-      const scope = scopeInfo(sl.scope);
-      for (const lr of list(sl, 'logRecords')) {
+/**
+ * Visits every item of an export request — resource → scope → item, the shape all three signals
+ * share — with its resource and scope; an item that throws {@link ItemError} is rejected alone.
+ */
+function eachItem(req: Obj, keys: readonly [string, string, string], reject: (err: unknown) => void, visit: (item: Obj, resource: ResourceInfo, scope: ScopeInfo) => void): void {
+  const [resourceKey, scopeKey, itemKey] = keys;
+  for (const r of list(req, resourceKey)) {
+    const resource = resourceInfo(r.resource);
+    for (const sc of list(r, scopeKey)) {
+      const scope = scopeInfo(sc.scope);
+      for (const item of list(sc, itemKey)) {
         try {
-          const observed = nanos(lr.observedTimeUnixNano);
-          const time = nanos(lr.timeUnixNano) || observed || nowNs;
-          const attributes = attrs(lr.attributes);
-          const eventName = str(lr.eventName);
-          if (eventName) attributes['event.name'] = eventName;
-          rows.push({
-            timeNs: time,
-            observedTimeNs: observed || nowNs,
-            traceId: id(lr.traceId, 16, 'traceId', true),
-            spanId: id(lr.spanId, 8, 'spanId', true),
-            traceFlags: num(lr.flags) & 0xff,
-            severityNumber: enumNumber(lr.severityNumber, SEVERITY_NAMES, 'severityNumber'),
-            severityText: str(lr.severityText),
-            body: bodyText(lr.body),
-            resource,
-            scope,
-            attributes,
-          });
+          visit(item, resource, scope);
         } catch (err) {
           reject(err);
         }
       }
     }
   }
+}
+
+function decodeLogs(req: Obj, rows: LogRow[], reject: (err: unknown) => void): void {
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  eachItem(req, ['resourceLogs', 'scopeLogs', 'logRecords'], reject, (lr, resource, scope) => {
+    const observed = nanos(lr.observedTimeUnixNano);
+    const time = nanos(lr.timeUnixNano) || observed || nowNs;
+    const attributes = attrs(lr.attributes);
+    const eventName = str(lr.eventName);
+    if (eventName) attributes['event.name'] = eventName;
+    rows.push({
+      timeNs: time,
+      observedTimeNs: observed || nowNs,
+      traceId: id(lr.traceId, 16, 'traceId', true),
+      spanId: id(lr.spanId, 8, 'spanId', true),
+      traceFlags: num(lr.flags) & 0xff,
+      severityNumber: enumNumber(lr.severityNumber, SEVERITY_NAMES, 'severityNumber'),
+      severityText: str(lr.severityText),
+      body: bodyText(lr.body),
+      resource,
+      scope,
+      attributes,
+    });
+  });
 }
 
 function decodeSpans(req: Obj, rows: SpanRow[], reject: (err: unknown) => void): void {
-  for (const rs of list(req, 'resourceSpans')) {
-    const resource = resourceInfo(rs.resource);
-    for (const ss of list(rs, 'scopeSpans')) {
-      const scope = scopeInfo(ss.scope);
-      for (const sp of list(ss, 'spans')) {
-        try {
-          const start = nanos(sp.startTimeUnixNano);
-          const end = nanos(sp.endTimeUnixNano);
-          if (start === 0n) throw new ItemError('span without startTimeUnixNano');
-          const status = isObj(sp.status) ? sp.status : {};
-          rows.push({
-            startTimeNs: start,
-            durationNs: end > start ? end - start : 0n,
-            traceId: id(sp.traceId, 16, 'traceId', false),
-            spanId: id(sp.spanId, 8, 'spanId', false),
-            parentSpanId: id(sp.parentSpanId, 8, 'parentSpanId', true),
-            traceState: str(sp.traceState),
-            name: str(sp.name),
-            kind: (SPAN_KINDS[enumNumber(sp.kind, SPAN_KIND_NAMES, 'kind')] ?? 'Unspecified') as SpanKind,
-            statusCode: (STATUS_CODES[enumNumber(status.code, STATUS_CODE_NAMES, 'status.code')] ?? 'Unset') as StatusCode,
-            statusMessage: str(status.message),
-            resource,
-            scope,
-            attributes: attrs(sp.attributes),
-            events: list(sp, 'events').map(
-              (e): SpanEvent => ({ timeNs: nanos(e.timeUnixNano), name: str(e.name), attributes: attrs(e.attributes) }),
-            ),
-            links: list(sp, 'links').map(
-              (l): SpanLink => ({
-                traceId: id(l.traceId, 16, 'link.traceId', false),
-                spanId: id(l.spanId, 8, 'link.spanId', false),
-                traceState: str(l.traceState),
-                attributes: attrs(l.attributes),
-              }),
-            ),
-          });
-        } catch (err) {
-          reject(err);
-        }
-      }
-    }
-  }
+  eachItem(req, ['resourceSpans', 'scopeSpans', 'spans'], reject, (sp, resource, scope) => {
+    const start = nanos(sp.startTimeUnixNano);
+    const end = nanos(sp.endTimeUnixNano);
+    if (start === 0n) throw new ItemError('span without startTimeUnixNano');
+    const status = isObj(sp.status) ? sp.status : {};
+    rows.push({
+      startTimeNs: start,
+      durationNs: end > start ? end - start : 0n,
+      traceId: id(sp.traceId, 16, 'traceId', false),
+      spanId: id(sp.spanId, 8, 'spanId', false),
+      parentSpanId: id(sp.parentSpanId, 8, 'parentSpanId', true),
+      traceState: str(sp.traceState),
+      name: str(sp.name),
+      kind: (SPAN_KINDS[enumNumber(sp.kind, SPAN_KIND_NAMES, 'kind')] ?? 'Unspecified') as SpanKind,
+      statusCode: (STATUS_CODES[enumNumber(status.code, STATUS_CODE_NAMES, 'status.code')] ?? 'Unset') as StatusCode,
+      statusMessage: str(status.message),
+      resource,
+      scope,
+      attributes: attrs(sp.attributes),
+      events: list(sp, 'events').map(
+        (e): SpanEvent => ({ timeNs: nanos(e.timeUnixNano), name: str(e.name), attributes: attrs(e.attributes) }),
+      ),
+      links: list(sp, 'links').map(
+        (l): SpanLink => ({
+          traceId: id(l.traceId, 16, 'link.traceId', false),
+          spanId: id(l.spanId, 8, 'link.spanId', false),
+          traceState: str(l.traceState),
+          attributes: attrs(l.attributes),
+        }),
+      ),
+    });
+  });
 }
 
 function decodeMetrics(req: Obj, rows: MetricRow[], reject: (err: unknown) => void): void {
-  for (const rm of list(req, 'resourceMetrics')) {
-    const resource = resourceInfo(rm.resource);
-    for (const sm of list(rm, 'scopeMetrics')) {
-      const scope = scopeInfo(sm.scope);
-      for (const m of list(sm, 'metrics')) {
-        const base = { name: str(m.name), description: str(m.description), unit: str(m.unit), resource, scope };
-        if (!base.name) {
-          reject(new ItemError('metric without a name'));
-          continue;
-        }
-        const point = (fn: (p: Obj) => MetricRow[]) => (p: Obj) => {
-          try {
-            rows.push(...fn(p));
-          } catch (err) {
-            reject(err);
-          }
-        };
-        if (isObj(m.gauge)) {
-          list(m.gauge, 'dataPoints').forEach(point((p) => [numberPoint(base, p, 'gauge', 'unspecified', false)]));
-        } else if (isObj(m.sum)) {
-          const temporality = temporalityOf(m.sum.aggregationTemporality);
-          const monotonic = m.sum.isMonotonic === true;
-          list(m.sum, 'dataPoints').forEach(point((p) => [numberPoint(base, p, 'sum', temporality, monotonic)]));
-        } else if (isObj(m.histogram)) {
-          const temporality = temporalityOf(m.histogram.aggregationTemporality);
-          list(m.histogram, 'dataPoints').forEach(point((p) => [histogramPoint(base, p, temporality)]));
-        } else if (isObj(m.exponentialHistogram)) {
-          const temporality = temporalityOf(m.exponentialHistogram.aggregationTemporality);
-          list(m.exponentialHistogram, 'dataPoints').forEach(point((p) => [exponentialPoint(base, p, temporality)]));
-        } else if (isObj(m.summary)) {
-          list(m.summary, 'dataPoints').forEach(point((p) => summaryPoints(base, p)));
-        } else {
-          reject(new ItemError(`metric ${base.name} has no data`));
-        }
+  eachItem(req, ['resourceMetrics', 'scopeMetrics', 'metrics'], reject, (m, resource, scope) => {
+    const base = { name: str(m.name), description: str(m.description), unit: str(m.unit), resource, scope };
+    if (!base.name) throw new ItemError('metric without a name');
+    // Data points are rejected one by one, like items.
+    const point = (fn: (p: Obj) => MetricRow[]) => (p: Obj) => {
+      try {
+        rows.push(...fn(p));
+      } catch (err) {
+        reject(err);
       }
+    };
+    if (isObj(m.gauge)) {
+      list(m.gauge, 'dataPoints').forEach(point((p) => [numberPoint(base, p, 'gauge', 'unspecified', false)]));
+    } else if (isObj(m.sum)) {
+      const temporality = temporalityOf(m.sum.aggregationTemporality);
+      const monotonic = m.sum.isMonotonic === true;
+      list(m.sum, 'dataPoints').forEach(point((p) => [numberPoint(base, p, 'sum', temporality, monotonic)]));
+    } else if (isObj(m.histogram)) {
+      const temporality = temporalityOf(m.histogram.aggregationTemporality);
+      list(m.histogram, 'dataPoints').forEach(point((p) => [histogramPoint(base, p, temporality)]));
+    } else if (isObj(m.exponentialHistogram)) {
+      const temporality = temporalityOf(m.exponentialHistogram.aggregationTemporality);
+      list(m.exponentialHistogram, 'dataPoints').forEach(point((p) => [exponentialPoint(base, p, temporality)]));
+    } else if (isObj(m.summary)) {
+      list(m.summary, 'dataPoints').forEach(point((p) => summaryPoints(base, p)));
+    } else {
+      throw new ItemError(`metric ${base.name} has no data`);
     }
-  }
+  });
 }
 
 type MetricBase = Pick<MetricRow, 'name' | 'description' | 'unit' | 'resource' | 'scope'>;

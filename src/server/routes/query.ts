@@ -59,20 +59,21 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
     return { ...result, from: toIso(range.fromNs), to: toIso(range.toNs) };
   };
 
-  app.get('/api/v1/search', { config: { access: 'read' } }, async (req, reply) => {
-    try {
-      return await search(req.query as SearchParams);
-    } catch (err) {
-      return sendQueryError(reply, err);
-    }
-  });
-  app.post('/api/v1/search', { config: { access: 'read' } }, async (req, reply) => {
-    try {
-      return await search((req.body ?? {}) as SearchParams);
-    } catch (err) {
-      return sendQueryError(reply, err);
-    }
-  });
+  // The same search from query parameters (GET, links) or a JSON body (POST, long queries).
+  for (const method of ['GET', 'POST'] as const) {
+    app.route({
+      method,
+      url: '/api/v1/search',
+      config: { access: 'read' },
+      handler: async (req, reply) => {
+        try {
+          return await search((method === 'GET' ? req.query : (req.body ?? {})) as SearchParams);
+        } catch (err) {
+          return sendQueryError(reply, err);
+        }
+      },
+    });
+  }
 
   app.get('/api/v1/tail', { config: { access: 'read' } }, async (req, reply) => {
     const p = req.query as SearchParams & { interval?: string };

@@ -1,0 +1,32 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { dataPaths } from '../server/app.ts';
+import { openStateDb, type StateDb } from '../store/state/db.ts';
+import { configOrExit, fail } from './options.ts';
+
+/** Options every state-managing command takes. */
+export const dataDirOption = ['--data-dir <dir>', 'data directory of the Vigil to manage (VIGIL_DATA_DIR, default ./data)'] as const;
+export const configOption = ['--config <file>', 'configuration file (VIGIL_CONFIG)'] as const;
+
+/** The audit actor of CLI changes. */
+export const cliActor = (): string => `cli:${userInfo().username}`;
+
+/**
+ * Opens the state store of the configured data directory for one command; works while the server
+ * runs (SQLite in WAL mode). Errors of the listed kinds are the user's: printed, exit status 2.
+ */
+export async function withStateDb<T>(opts: { dataDir?: string; config?: string }, userErrors: (new (...args: never[]) => Error)[], fn: (db: StateDb) => Promise<T>): Promise<T> {
+  const config = configOrExit({ dataDir: opts.dataDir }, opts.config);
+  const dir = resolve(config.dataDir);
+  mkdirSync(dir, { recursive: true });
+  const db = await openStateDb(dataPaths(dir).state);
+  try {
+    return await fn(db);
+  } catch (err) {
+    if (userErrors.some((kind) => err instanceof kind)) fail((err as Error).message, 2);
+    throw err;
+  } finally {
+    await db.destroy();
+  }
+}
