@@ -104,8 +104,8 @@ export async function ensureSeeded(db: Db, log: (msg: string) => void): Promise<
   const titles = works.map((w) => String(w[1]));
   const cols = ['id', 'report_id', 'work_id', 'period', 'territory', 'source', 'units', 'revenue', 'raw_line'];
   for (let i = 1; i <= USAGE_RECORDS; i++) {
-    // Insert in slices of 150k rows (one transaction each) to keep the seeding heap small.
-    if (records.length === 150_000) {
+    // Insert in slices of 20k rows (one transaction each) to keep the seeding heap small.
+    if (records.length === 20_000) {
       await db.bulkInsert('usage_records', cols, records);
       records = [];
     }
