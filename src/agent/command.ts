@@ -44,7 +44,10 @@ export function agentCommand(): Command {
       const exporter = new OTLPMetricExporter({ url: endpoint, headers: token ? { Authorization: `Bearer ${token}` } : {} });
       const agent = startHostAgent({ exporter, intervalMs, hostName: opts.hostName });
       process.stdout.write(`vigil agent: sending host metrics to ${endpoint} every ${opts.interval}\n`);
+      // The SDK's export timer is unref'd; this keeps the process running until a signal.
+      const keepAlive = setInterval(() => undefined, 60_000);
       const shutdown = () => {
+        clearInterval(keepAlive);
         void agent
           .flush()
           .catch(() => undefined)
