@@ -128,7 +128,9 @@ export function operationsQuery(o: OperationsOptions): SqlQuery {
       SELECT ServiceName AS service, HttpMethod AS m, HttpRoute AS r,
         CASE WHEN coalesce(HttpRoute, '') = '' THEN SpanName END AS n, Duration, ${errorSql()} AS err
       FROM otel_traces WHERE ${where.join(' AND ')}),
-    g AS (
+    -- MATERIALIZED: the optimizer turns the window below into a join with an aggregate of g, which
+    -- otherwise scans and aggregates the spans twice.
+    g AS MATERIALIZED (
       SELECT service, CASE WHEN coalesce(r, '') <> '' THEN ltrim(coalesce(m, '') || ' ' || r) ELSE n END AS operation,
         count(*) AS requests, count(*) FILTER (WHERE err) AS errors,
         quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, avg(Duration) AS avg_ns, sum(Duration) AS total_ns,
@@ -210,7 +212,7 @@ export function databaseQuery(o: DatabaseOptions): SqlQuery {
       SELECT ServiceName AS service, sum(Duration) AS request_ns FROM otel_traces
       WHERE Timestamp >= ${from} AND Timestamp < ${to} AND SpanKind = 'Server'${svcFilters.map((f) => ` AND ${f}`).join('')}
       GROUP BY ServiceName),
-    g AS (
+    g AS MATERIALIZED (
       SELECT d.service, d.db_system, n.statement, count(*) AS calls, count(*) FILTER (WHERE err) AS errors,
         sum(Duration) AS total_ns, avg(Duration) AS avg_ns, quantile_cont(Duration, 0.95) AS p95_ns,
         count(DISTINCT d.raw) AS variants, any_value(d.raw) AS example
