@@ -20,6 +20,7 @@ export function fmtNumber(v: number): string {
 /** Milliseconds as µs, ms, s or min. */
 export function fmtMs(v: number): string {
   const a = Math.abs(v);
+  if (a === 0) return '0 ms';
   if (a < 1) return `${nf(0).format(v * 1000)} µs`;
   if (a < 1000) return `${nf(a < 10 ? 1 : 0).format(v)} ms`;
   if (a < 60_000) return `${nf(2).format(v / 1000)} s`;

@@ -50,7 +50,8 @@ function App() {
             <Route path="logs" element={<Logs />} />
             <Route path="traces" element={<Traces />} />
             <Route path="traces/:id" element={<TracePage />} />
-            <Route path="metrics" element={<Metrics />} />
+            {/* Not /metrics: that path is Vigil's Prometheus endpoint on the same port. */}
+            <Route path="explore/metrics" element={<Metrics />} />
             <Route path="dashboards" element={<Dashboards />} />
             <Route path="dashboards/:id" element={<DashboardPage />} />
             <Route path="account" element={<Account />} />

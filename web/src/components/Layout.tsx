@@ -9,7 +9,7 @@ const NAV: { to: string; label: string; icon: string; soon?: boolean }[] = [
   { to: '/services', label: 'Services', icon: '▤' },
   { to: '/logs', label: 'Logs', icon: '≡' },
   { to: '/traces', label: 'Traces', icon: '⋔' },
-  { to: '/metrics', label: 'Metrics', icon: '∿' },
+  { to: '/explore/metrics', label: 'Metrics', icon: '∿' },
   { to: '/dashboards', label: 'Dashboards', icon: '▦' },
   { to: '/alerts', label: 'Alerts', icon: '!', soon: true },
   { to: '/incidents', label: 'Incidents', icon: '⚑', soon: true },

@@ -36,6 +36,19 @@ function DashboardView({ dashboard }: { dashboard: Dashboard }) {
   const [spec, setSpec] = useState<DashboardSpec>(dashboard.spec);
   const [title, setTitle] = useState(dashboard.title);
   const [editing, setEditing] = useState(sp.get('edit') === '1' && canWrite);
+  // `?edit=1` (a new dashboard) opens the editor once; a reload shows the saved dashboard.
+  useEffect(() => {
+    if (sp.has('edit'))
+      setSp(
+        (p) => {
+          const n = new URLSearchParams(p);
+          n.delete('edit');
+          return n;
+        },
+        { replace: true },
+      );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
   const [dirty, setDirty] = useState(false);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const [editPanel, setEditPanel] = useState<PanelSpec | null>(null);

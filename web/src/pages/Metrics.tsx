@@ -32,6 +32,7 @@ export function Metrics() {
   const agg = sp.get('agg') ?? '';
   const groupBy = sp.get('group_by') ?? '';
   const service = sp.get('service') ?? '';
+  const type = sp.get('type') ?? '';
   const set = (k: string, v: string) =>
     setSp((p) => {
       const n = new URLSearchParams(p);
@@ -41,11 +42,11 @@ export function Metrics() {
     });
   const names = useLoad((signal) => api<{ metrics: MetricName[] }>(`/api/v1/apm/metrics/names${qs(params)}`, { signal }), [params]);
   const m = useLoad(
-    (signal) => (name ? api<MetricAnswer>(`/api/v1/apm/metrics${qs({ ...params, name, agg, group_by: groupBy, service })}`, { signal }) : Promise.resolve(null)),
-    [name, agg, groupBy, service, params],
+    (signal) => (name ? api<MetricAnswer>(`/api/v1/apm/metrics${qs({ ...params, name, type, agg, group_by: groupBy, service })}`, { signal }) : Promise.resolve(null)),
+    [name, type, agg, groupBy, service, params],
   );
   const data = useMemo(() => (m.data ? metricSeries(m.data) : null), [m.data]);
-  const info = names.data?.metrics.find((x) => x.name === name);
+  const info = names.data?.metrics.find((x) => x.name === name && (!type || x.type === type));
   const shown = (names.data?.metrics ?? []).filter((x) => x.name.toLowerCase().includes(filter.toLowerCase()));
   const [adding, setAdding] = useState(false);
 
@@ -62,8 +63,22 @@ export function Metrics() {
           {names.data && names.data.metrics.length === 0 && <Empty title="No metrics in this range.">Send OTLP metrics to port 4318, or widen the range.</Empty>}
           <ul>
             {shown.map((x) => (
-              <li key={x.name}>
-                <button type="button" className={`link ${x.name === name ? 'active' : ''}`} onClick={() => set('name', x.name)}>
+              <li key={`${x.name}:${x.type}`}>
+                <button
+                  type="button"
+                  className={`link ${x.name === name && (!type || x.type === type) ? 'active' : ''}`}
+                  onClick={() =>
+                    setSp((p) => {
+                      const n = new URLSearchParams(p);
+                      n.set('name', x.name);
+                      // The same name can come as two types (a gauge from one service, a sum from another).
+                      if ((names.data?.metrics ?? []).filter((y) => y.name === x.name).length > 1) n.set('type', x.type);
+                      else n.delete('type');
+                      n.delete('agg');
+                      return n;
+                    })
+                  }
+                >
                   {x.name}
                 </button>
                 <span className="muted small">

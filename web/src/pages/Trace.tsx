@@ -26,7 +26,7 @@ interface Span {
   db_statement?: string | null;
   attributes?: Record<string, unknown> | null;
   resource_attributes?: Record<string, unknown> | null;
-  events?: { name?: string; timestamp?: string; time?: string; attributes?: Record<string, unknown> }[] | null;
+  events?: RawEvent[] | null;
   [k: string]: unknown;
 }
 interface Trace {
@@ -37,6 +37,30 @@ interface Trace {
   errorCount: number;
   spans: Span[];
   logs: { time: string; span_id: string; service: string; severity_text: string; body: string; [k: string]: unknown }[];
+}
+
+/** A span event as stored (OTel Collector layout: Timestamp in ns, Name, Attributes); lower-case accepted too. */
+interface RawEvent {
+  Name?: string;
+  Timestamp?: string | number;
+  Attributes?: Record<string, unknown>;
+  name?: string;
+  timestamp?: string | number;
+  attributes?: Record<string, unknown>;
+}
+
+interface SpanEvent {
+  name: string;
+  time: string | null;
+  attributes: Record<string, unknown>;
+}
+
+function readEvent(e: RawEvent): SpanEvent {
+  const ts = e.Timestamp ?? e.timestamp;
+  let time: string | null = null;
+  if (typeof ts === 'string' && /^\d{16,}$/.test(ts)) time = new Date(Number(BigInt(ts) / 1_000_000n)).toISOString();
+  else if (ts !== undefined) time = new Date(ts).toISOString();
+  return { name: String(e.Name ?? e.name ?? ''), time, attributes: e.Attributes ?? e.attributes ?? {} };
 }
 
 /** The trace page. */
@@ -118,7 +142,7 @@ export function TracePage() {
                   className="wf-bar"
                   style={{ left: `${(s.offset_ms / total) * 100}%`, width: `max(2px, ${(s.duration_ms / total) * 100}%)`, background: colors.get(s.service) }}
                 />
-                <span className="wf-dur" style={{ left: `min(calc(${((s.offset_ms + s.duration_ms) / total) * 100}% + 4px), calc(100% - 60px))` }}>
+                <span className="wf-dur" style={{ left: `calc(${((s.offset_ms + s.duration_ms) / total) * 100}% + 4px)` }}>
                   {fmt(s.duration_ms, 'ms')}
                 </span>
               </div>
@@ -162,8 +186,9 @@ function LogTable({ logs, onSpan }: { logs: Trace['logs']; onSpan?: (id: string)
 }
 
 function SpanDetail({ span, logs, onClose }: { span: Span; logs: Trace['logs']; onClose: () => void }) {
-  const exceptions = (span.events ?? []).filter((e) => e.name === 'exception');
-  const others = (span.events ?? []).filter((e) => e.name !== 'exception');
+  const events = (Array.isArray(span.events) ? span.events : []).map(readEvent);
+  const exceptions = events.filter((e) => e.name === 'exception');
+  const others = events.filter((e) => e.name !== 'exception');
   const attrs = Object.entries(span.attributes ?? {});
   const res = Object.entries(span.resource_attributes ?? {});
   const stmt = span.db_statement ?? (span.attributes?.['db.statement'] as string | undefined) ?? (span.attributes?.['db.query.text'] as string | undefined);
@@ -207,9 +232,9 @@ function SpanDetail({ span, logs, onClose }: { span: Span; logs: Trace['logs']; 
       {exceptions.map((e, i) => (
         <div key={i} className="exception">
           <h3>
-            Exception: {text(e.attributes?.['exception.type'])} <span className="muted">{text(e.attributes?.['exception.message'])}</span>
+            Exception: {text(e.attributes['exception.type'])} <span className="muted">{text(e.attributes['exception.message'])}</span>
           </h3>
-          {e.attributes?.['exception.stacktrace'] ? <pre className="code">{text(e.attributes['exception.stacktrace'])}</pre> : null}
+          {e.attributes['exception.stacktrace'] ? <pre className="code">{text(e.attributes['exception.stacktrace'])}</pre> : null}
         </div>
       ))}
       {others.length > 0 && (
@@ -218,7 +243,7 @@ function SpanDetail({ span, logs, onClose }: { span: Span; logs: Trace['logs']; 
           <ul className="events">
             {others.map((e, i) => (
               <li key={i}>
-                <strong>{text(e.name)}</strong> <span className="muted">{fmtTime(text(e.timestamp ?? e.time))}</span> {e.attributes ? <code>{text(e.attributes)}</code> : null}
+                <strong>{e.name}</strong> <span className="muted">{fmtTime(e.time)}</span> {Object.keys(e.attributes).length ? <code>{text(e.attributes)}</code> : null}
               </li>
             ))}
           </ul>
