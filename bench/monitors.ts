@@ -3,15 +3,21 @@
  * process, so its CPU is not counted) for BENCH_SECONDS (default 120) after a warm-up of one interval.
  * Reports Vigil's CPU share of one core, the RSS the monitors added, the scheduling delay p50/p99/max
  * and the storage one monitor-day takes (telemetry rows and bytes, state-store rollups).
+ * A second phase measures storage at scale (a two-minute run appends too few rows for DuckDB's
+ * compression to show): one full day of check rows for BENCH_STORAGE_MONITORS monitors (default 50)
+ * written through the pipeline, and 90 days of rollups for them in the state store.
  * Environment: BENCH_MONITORS (default 1000), BENCH_INTERVAL (default 30s), BENCH_SECONDS (default 120).
  */
 import { spawn } from 'node:child_process';
+import { sql } from 'kysely';
 import { statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.ts';
 import { startVigil } from '../src/server/app.ts';
 import { monitorSpecSchema } from '../src/monitors/spec.ts';
+import { checkMetrics } from '../src/monitors/telemetry.ts';
+import { DAY_MS, HOUR_MS } from '../src/monitors/uptime.ts';
 import { tempDir } from '../test/helpers/vigil.ts';
 
 const MONITORS = Number(process.env.BENCH_MONITORS ?? 1000);
@@ -108,6 +114,48 @@ const result = {
   rollupRowsNow: rollupRows,
 };
 log(JSON.stringify(result, null, 2));
+
+// Storage at scale: a day of results for STORAGE_MONITORS monitors, built by the scheduler's own row builder.
+const STORAGE_MONITORS = Number(process.env.BENCH_STORAGE_MONITORS ?? 50);
+log(`storage phase: one day of ${intervalMs / 1000}-second checks for ${STORAGE_MONITORS} monitors, and 90 days of rollups`);
+await monitoring.stop();
+await server.store.compact();
+const before = { telemetry: size(paths.telemetry), state: size(paths.state) };
+const day0 = Date.now() - DAY_MS;
+let written = 0;
+let batch: ReturnType<typeof checkMetrics> = [];
+for (let m = 0; m < STORAGE_MONITORS; m++) {
+  const spec = monitorSpecSchema.parse({ id: `storage-${m}`, name: `Storage monitor ${m}`, system: 'lms', type: 'http', url: 'http://127.0.0.1/' });
+  for (let t = day0; t < day0 + DAY_MS; t += intervalMs) {
+    const ms = 5 + Math.random() * 20;
+    batch.push(...checkMetrics(spec, { ok: true, status: 'up', latencyMs: Math.round(ms * 10) / 10, phases: { dnsMs: null, connectMs: 0.4, tlsMs: null, firstByteMs: Math.round(ms * 8) / 10 }, details: {} }, new Date(t)));
+    if (batch.length >= 20_000) {
+      await server.pipeline.submit({ logs: [], spans: [], metrics: batch });
+      written += batch.length;
+      batch = [];
+    }
+  }
+}
+await server.pipeline.submit({ logs: [], spans: [], metrics: batch });
+written += batch.length;
+await server.store.compact();
+const telemetryPerMonitorDay = (size(paths.telemetry) - before.telemetry) / STORAGE_MONITORS;
+const increments = [];
+for (let m = 0; m < STORAGE_MONITORS; m++) {
+  for (let h = 0; h < 8 * 24; h++) increments.push({ monitorId: `storage-${m}`, bucket: 'hour' as const, start: Math.floor((Date.now() - h * HOUR_MS) / HOUR_MS) * HOUR_MS, checks: 120, up: 119, down: 1, degraded: 0, latencySum: 1800.5, latencyMax: 40.2 });
+  for (let d = 0; d < 90; d++) increments.push({ monitorId: `storage-${m}`, bucket: 'day' as const, start: Math.floor((Date.now() - d * DAY_MS) / DAY_MS) * DAY_MS, checks: 2880, up: 2870, down: 10, degraded: 0, latencySum: 43210.5, latencyMax: 80.1 });
+}
+await monitoring.store.flush([], increments);
+await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(server.state);
+const stateBytes = size(paths.state) - before.state;
+log(JSON.stringify({
+  storageMonitors: STORAGE_MONITORS,
+  telemetryRowsPerMonitorDay: Math.round(written / STORAGE_MONITORS),
+  telemetryBytesPerMonitorDay: Math.round(telemetryPerMonitorDay),
+  telemetryBytesPerRow: Math.round((telemetryPerMonitorDay * STORAGE_MONITORS) / written * 10) / 10,
+  stateBytesFor90DaysPerMonitor: Math.round(stateBytes / STORAGE_MONITORS),
+  stateMbFor1000MonitorsAnd90Days: mb((stateBytes / STORAGE_MONITORS) * 1000),
+}, null, 2));
 await server.stop();
 target.kill();
 cleanup();
