@@ -48,7 +48,7 @@ export function QueryBar({ value, onChange, onSubmit, error, fields, loadValues,
   const suggestions: Suggestion[] = useMemo(() => {
     const lc = (s: string) => s.toLowerCase();
     if (ctx.kind === 'command') {
-      return COMMANDS.filter((c) => c.startsWith(lc(ctx.prefix))).map((c) => ({ label: c, insert: `${c} `, hint: 'command' }));
+      return COMMANDS.filter((c) => c.startsWith(lc(ctx.prefix)) && c !== lc(ctx.prefix)).map((c) => ({ label: c, insert: `${c} `, hint: 'command' }));
     }
     if (ctx.kind === 'value') {
       const list = values?.field === ctx.field ? values.list : [];

@@ -81,7 +81,8 @@ export function Logs() {
     const ctl = new AbortController();
     setLoading(true);
     setError(null);
-    search(q, params, 1000, ctl.signal).then(
+    // Listings start with 1,000 rows (more load on scroll); aggregates get the full 10,000.
+    search(q, params, /\|\s*(stats|timechart|top|rare)\b/.test(q) ? 10_000 : 1000, ctl.signal).then(
       (r) => {
         setResult(r);
         setRows(r.rows);
