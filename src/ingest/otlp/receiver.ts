@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyError, readBody } from '../body.ts';
 import { authenticateIngest, type ReceiverContext } from '../context.ts';
 import { QueueFullError } from '../pipeline.ts';
+import { decodeLogsWire, decodeTracesWire } from './wire.ts';
 import { decodeOtlp, encodeOtlpResponse, encodeOtlpStatus, OtlpDecodeError, type OtlpEncoding, type OtlpSignal } from './decode.ts';
 
 const CONTENT_TYPES: Record<OtlpEncoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
@@ -66,7 +67,10 @@ async function handle(signal: OtlpSignal, req: FastifyRequest, reply: FastifyRep
     if (body.bytes.length === 0) return fail(400, GRPC.INVALID_ARGUMENT, 'request body is empty', 'empty');
     let decoded;
     try {
-      decoded = decodeOtlp(signal, body.bytes, encoding);
+      decoded =
+        encoding === 'protobuf' && signal === 'logs' ? decodeLogsWire(body.bytes)
+        : encoding === 'protobuf' && signal === 'traces' ? decodeTracesWire(body.bytes)
+        : decodeOtlp(signal, body.bytes, encoding);
     } catch (err) {
       if (err instanceof OtlpDecodeError) return fail(400, GRPC.INVALID_ARGUMENT, err.message, 'undecodable');
       throw err;
