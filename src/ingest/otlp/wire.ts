@@ -24,12 +24,14 @@ class Reader {
     readonly buf: Buffer,
     start: number,
     readonly end: number,
+    /** The signal, for error messages. */
+    readonly signal: string,
   ) {
     this.pos = start;
   }
 
   private fail(what: string): never {
-    throw new OtlpDecodeError(`invalid protobuf request: ${what} at byte ${this.pos}`);
+    throw new OtlpDecodeError(`invalid protobuf ${this.signal} request: ${what} at byte ${this.pos}`);
   }
 
   /** A varint as a number (exact up to 2^53; larger values only occur in int64 fields, read with varint64). */
@@ -98,7 +100,7 @@ class Reader {
   /** A sub-reader over a length-delimited field. */
   sub(): Reader {
     const [s, e] = this.len();
-    return new Reader(this.buf, s, e);
+    return new Reader(this.buf, s, e, this.signal);
   }
 
   skip(wire: number): void {
@@ -222,8 +224,8 @@ function bodyText(v: AttrValue): string {
  * Walks resource → scope → items of an export request: `itemField` of the scope message holds the
  * items; each is decoded by `item`, and an ItemError rejects that item alone.
  */
-function walk(buf: Buffer, itemField: number, item: (r: Reader, res: ResourceInfo, sc: ScopeInfo) => void, out: DecodedRequest): void {
-  const top = new Reader(buf, 0, buf.length);
+function walk(buf: Buffer, signal: string, itemField: number, item: (r: Reader, res: ResourceInfo, sc: ScopeInfo) => void, out: DecodedRequest): void {
+  const top = new Reader(buf, 0, buf.length, signal);
   while (top.next()) {
     const field = top.field;
     const wire = top.wire;
@@ -254,7 +256,7 @@ function walk(buf: Buffer, itemField: number, item: (r: Reader, res: ResourceInf
       }
       for (const [s, e] of items) {
         try {
-          item(new Reader(buf, s, e), res, sc);
+          item(new Reader(buf, s, e, signal), res, sc);
         } catch (err) {
           if (!(err instanceof ItemError)) throw err;
           out.rejected++;
@@ -273,6 +275,7 @@ export function decodeLogsWire(body: Uint8Array): DecodedRequest {
   const rows = out.batch.logs;
   walk(
     buf,
+    'logs',
     2,
     (r, res, sc) => {
       let time = 0n;
@@ -362,6 +365,7 @@ export function decodeTracesWire(body: Uint8Array): DecodedRequest {
   const rows = out.batch.spans;
   walk(
     buf,
+    'traces',
     2,
     (r, res, sc) => {
       let traceId: string | undefined;
