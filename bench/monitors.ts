@@ -120,6 +120,7 @@ const STORAGE_MONITORS = Number(process.env.BENCH_STORAGE_MONITORS ?? 50);
 log(`storage phase: one day of ${intervalMs / 1000}-second checks for ${STORAGE_MONITORS} monitors, and 90 days of rollups`);
 await monitoring.stop();
 await server.store.compact();
+await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(server.state);
 const before = { telemetry: size(paths.telemetry), state: size(paths.state) };
 const day0 = Date.now() - DAY_MS;
 let written = 0;
