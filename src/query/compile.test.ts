@@ -69,10 +69,18 @@ describe('compilation rules', () => {
   });
 
   it('escapes LIKE metacharacters of user text and turns * into %', () => {
-    const c = compile('from spans http.route=/api/100%_off* "50%_\\\\"');
+    const c = compile('from spans http.route=/api/100%_off* "50%_*x"');
     expect(c.params).toContain('/api/100\\%\\_off%');
-    expect(c.params).toContain('%50\\%\\_\\\\%');
-    expect(compile('"a\\*b"').params).toContain('%a*b%');
+    expect(c.params).toContain('%50\\%\\_%x%');
+    expect(c.sql).toContain('ILIKE');
+  });
+
+  it('runs free text without wildcards as a plain lower-cased substring test', () => {
+    const c = compile('"Payment 50%_\\\\" "a\\*b"');
+    expect(c.sql).toContain('contains(lower(t0."Body"), $');
+    expect(c.sql).not.toContain('ILIKE');
+    expect(c.params).toContain('payment 50%_\\');
+    expect(c.params).toContain('a*b');
   });
 
   it('casts JSON attributes for numeric comparisons and passes the JSON path as a parameter', () => {

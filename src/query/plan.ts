@@ -32,6 +32,8 @@ export type PlanExpr =
   | { kind: 'logic'; op: 'and' | 'or'; args: PlanExpr[] }
   | { kind: 'compare'; op: '=' | '!=' | '<' | '<=' | '>' | '>='; left: PlanExpr; right: PlanExpr }
   | { kind: 'arith'; op: '+' | '-' | '*' | '/' | '%'; left: PlanExpr; right: PlanExpr }
+  /** Case-insensitive substring test; `needle` is a lower-cased param. Far cheaper than ILIKE '%x%' in DuckDB. */
+  | { kind: 'contains'; arg: PlanExpr; needle: PlanExpr }
   /** LIKE with `\` as escape character; `pattern` is normally a param. */
   | { kind: 'like'; arg: PlanExpr; pattern: PlanExpr; caseInsensitive: boolean }
   | { kind: 'in'; arg: PlanExpr; values: PlanExpr[] }

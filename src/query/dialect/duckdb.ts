@@ -98,6 +98,8 @@ function expr(ctx: Ctx, q: string, e: PlanExpr): string {
       return `(${r(e.left)} ${e.op} ${r(e.right)})`;
     case 'like':
       return `(${r(e.arg)} ${e.caseInsensitive ? 'ILIKE' : 'LIKE'} ${r(e.pattern)} ESCAPE '\\')`;
+    case 'contains':
+      return `contains(lower(${r(e.arg)}), ${r(e.needle)})`;
     case 'in':
       return `(${r(e.arg)} IN (${e.values.map(r).join(', ')}))`;
     case 'isNull':
