@@ -126,6 +126,12 @@ describe('traces, services and the service map', () => {
     expect(t.spans.every((s) => s.critical)).toBe(true);
     expect(new Set(t.services)).toEqual(new Set(['lms-api', 'auth-service']));
     expect(t.logs.map((l) => l.body).sort()).toEqual(['login failed for "<script>alert(1)</script>"', 'slow password hash']);
+    // A time hint bounds the lookup; a wrong one falls back to the whole store; a bad one is a 400.
+    const hinted = (await (await get(`/api/v1/traces/${traceId}?around=${encodeURIComponent(new Date().toISOString())}`)).json()) as { spans: unknown[] };
+    expect(hinted.spans).toHaveLength(4);
+    const wrongHint = (await (await get(`/api/v1/traces/${traceId}?around=2001-01-01T00:00:00Z`)).json()) as { spans: unknown[] };
+    expect(wrongHint.spans).toHaveLength(4);
+    expect((await get(`/api/v1/traces/${traceId}?around=whenever`)).status).toBe(400);
     expect((await get('/api/v1/traces/not-hex')).status).toBe(400);
     expect((await get(`/api/v1/traces/${'0'.repeat(31)}1`)).status).toBe(404);
   });

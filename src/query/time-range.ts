@@ -13,7 +13,8 @@ export interface TimeRange {
 /** A bad request parameter (time range, limit, query text); the message names it. */
 export class ParamError extends Error {}
 
-function parseInstant(name: string, text: string, now: Date): bigint {
+/** Parses one instant (ISO-8601, Unix ms or now-<duration>) into Unix ns; the error names the parameter. */
+export function parseInstant(name: string, text: string, now: Date): bigint {
   const t = text.trim();
   if (t === 'now') return BigInt(now.getTime()) * 1_000_000n;
   const rel = /^now-(.+)$/.exec(t);

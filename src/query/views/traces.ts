@@ -16,8 +16,29 @@ const ts = (n: number) => `make_timestamp_ns(CAST($${n} AS BIGINT))`;
 /** Hex trace ids as OTLP writes them. */
 export const TRACE_ID = /^[0-9a-f]{32}$/;
 
+/** A time window that bounds a trace lookup (Unix ns), so DuckDB reads only the row groups in it. */
+export interface TraceWindow {
+  fromNs: bigint;
+  toNs: bigint;
+}
+
+function windowed(q: SqlQuery, column: string, w: TraceWindow | undefined): SqlQuery {
+  if (!w) return q;
+  const n = q.params.length;
+  return { sql: q.sql.replace(' WHERE TraceId = $1', ` WHERE TraceId = $1 AND ${column} >= ${ts(n + 1)} AND ${column} < ${ts(n + 2)}`), params: [...q.params, w.fromNs, w.toNs] };
+}
+
 /** All spans of one trace, in start order. */
-export function traceSpansQuery(traceId: string): SqlQuery {
+export function traceSpansQuery(traceId: string, window?: TraceWindow): SqlQuery {
+  return windowed(traceSpansQueryAll(traceId), 'Timestamp', window);
+}
+
+/** Log records correlated with one trace. */
+export function traceLogsQuery(traceId: string, window?: TraceWindow): SqlQuery {
+  return windowed(traceLogsQueryAll(traceId), 'Timestamp', window);
+}
+
+function traceSpansQueryAll(traceId: string): SqlQuery {
   return {
     sql: `SELECT SpanId AS span_id, ParentSpanId AS parent_span_id, SpanName AS name, SpanKind AS kind, ServiceName AS service,
       ServiceVersion AS service_version, HostName AS host, epoch_ns(Timestamp) AS start_ns, Duration AS duration_ns,
@@ -29,8 +50,7 @@ export function traceSpansQuery(traceId: string): SqlQuery {
   };
 }
 
-/** Log records correlated with one trace. */
-export function traceLogsQuery(traceId: string): SqlQuery {
+function traceLogsQueryAll(traceId: string): SqlQuery {
   return {
     sql: `SELECT epoch_ns(Timestamp) AS time_ns, SpanId AS span_id, ServiceName AS service, SeverityText AS severity_text,
       SeverityNumber AS severity_number, Body AS body, LogAttributes AS attributes

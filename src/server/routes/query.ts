@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { compileQuery, executeQuery, QueryBusyError, QueryError, QueryGate, QueryTimeoutError, type QueryResult } from '../../query/index.ts';
-import { parseTimeRange, ParamError } from '../../query/time-range.ts';
+import { parseInstant, parseTimeRange, ParamError } from '../../query/time-range.ts';
 import { serviceMapQuery, servicesQuery, traceLogsQuery, traceSpansQuery, TRACE_ID, type SqlQuery } from '../../query/views/traces.ts';
 import { toResultValue, type ResultValue } from '../../query/executor.ts';
 import type { TelemetryStore } from '../../store/telemetry/store.ts';
@@ -131,7 +131,16 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
     const traceId = String((req.params as { traceId: string }).traceId).toLowerCase();
     if (!TRACE_ID.test(traceId)) return reply.code(400).send({ error: 'traceId: expected 32 hexadecimal characters' });
     try {
-      const [spans, logs] = await Promise.all([run(traceSpansQuery(traceId)), run(traceLogsQuery(traceId))]);
+      // A time the trace was seen at (from a log line or search result) lets the lookup read an hour
+      // either side instead of every row group; without a hit there, the whole store is searched.
+      const around = (req.query as { around?: string }).around;
+      let window: { fromNs: bigint; toNs: bigint } | undefined;
+      if (around) {
+        const at = parseInstant('around', around, now());
+        window = { fromNs: at - 3_600_000_000_000n, toNs: at + 3_600_000_000_000n };
+      }
+      let [spans, logs] = await Promise.all([run(traceSpansQuery(traceId, window)), run(traceLogsQuery(traceId, window))]);
+      if (window && spans.length === 0 && logs.length === 0) [spans, logs] = await Promise.all([run(traceSpansQuery(traceId)), run(traceLogsQuery(traceId))]);
       if (spans.length === 0 && logs.length === 0) return reply.code(404).send({ error: `no trace ${traceId} in the store (it may have expired)` });
       return buildTrace(traceId, spans.map(jsonRow), logs.map(jsonRow));
     } catch (err) {

@@ -268,7 +268,7 @@ export function Logs() {
         </Empty>
       )}
       {!error && result?.kind === 'events' && rows.length > 0 && (
-        <EventList rows={rows} spans={spans} onFilter={addFilter} onEnd={loadMore} onTrace={(id) => navigate(`/traces/${id}`)} />
+        <EventList rows={rows} spans={spans} onFilter={addFilter} onEnd={loadMore} onTrace={(id, at) => navigate(`/traces/${id}${at ? `?around=${encodeURIComponent(at)}` : ''}`)} />
       )}
       {!error && result?.kind === 'aggregate' && rows.length > 0 && <AggregateView result={result} fromMs={fromMs} toMs={toMs} />}
       {!result && loading && <Loading what="Searching" />}
@@ -330,7 +330,7 @@ function Histogram({ result, span, fromMs, toMs, spans, onZoom }: { result: Sear
 }
 
 /** A virtualised list of records; a click expands one to all its fields. */
-function EventList({ rows, spans, onFilter, onEnd, onTrace }: { rows: Row[]; spans: boolean; onFilter: (f: string, v: unknown, neg?: boolean) => void; onEnd: () => void; onTrace: (id: string) => void }) {
+function EventList({ rows, spans, onFilter, onEnd, onTrace }: { rows: Row[]; spans: boolean; onFilter: (f: string, v: unknown, neg?: boolean) => void; onEnd: () => void; onTrace: (id: string, at?: string) => void }) {
   const parent = useRef<HTMLDivElement>(null);
   const [open, setOpen] = useState<Set<string>>(new Set());
   const v = useVirtualizer({ count: rows.length, getScrollElement: () => parent.current, estimateSize: () => 28, overscan: 15, getItemKey: (i) => rowKey(rows[i]!) + i });
@@ -390,7 +390,7 @@ function EventList({ rows, spans, onFilter, onEnd, onTrace }: { rows: Row[]; spa
   );
 }
 
-function EventDetail({ row, onFilter, onTrace }: { row: Row; onFilter: (f: string, v: unknown, neg?: boolean) => void; onTrace: (id: string) => void }) {
+function EventDetail({ row, onFilter, onTrace }: { row: Row; onFilter: (f: string, v: unknown, neg?: boolean) => void; onTrace: (id: string, at?: string) => void }) {
   const entries: [string, unknown, string][] = [];
   for (const [k, v] of Object.entries(row)) {
     if (k === 'attributes' || k === 'resource_attributes') continue;
@@ -408,7 +408,7 @@ function EventDetail({ row, onFilter, onTrace }: { row: Row; onFilter: (f: strin
     <div className="event-detail">
       {traceId && (
         <div className="detail-actions">
-          <Link to={`/traces/${traceId}`} className="btn small primary" onClick={(e) => (e.preventDefault(), onTrace(traceId))}>
+          <Link to={`/traces/${traceId}`} className="btn small primary" onClick={(e) => (e.preventDefault(), onTrace(traceId, text(row.timestamp)))}>
             Open trace ⋔
           </Link>
         </div>

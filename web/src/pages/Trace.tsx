@@ -3,7 +3,7 @@
  * events, exceptions and database statements, and the trace's logs.
  */
 import { useMemo, useState } from 'react';
-import { Link, useParams } from 'react-router-dom';
+import { Link, useLocation, useParams } from 'react-router-dom';
 import { api } from '../api.ts';
 import { PageHead } from '../components/Layout.tsx';
 import { Empty, ErrorState, Loading, Panel } from '../components/States.tsx';
@@ -66,7 +66,9 @@ function readEvent(e: RawEvent): SpanEvent {
 /** The trace page. */
 export function TracePage() {
   const id = useParams().id ?? '';
-  const t = useLoad((signal) => api<Trace>(`/api/v1/traces/${encodeURIComponent(id)}`, { signal }), [id]);
+  // When the trace was seen (passed by the page that links here) bounds the lookup to an hour around it.
+  const around = new URLSearchParams(useLocation().search).get('around');
+  const t = useLoad((signal) => api<Trace>(`/api/v1/traces/${encodeURIComponent(id)}${around ? `?around=${encodeURIComponent(around)}` : ''}`, { signal }), [id, around]);
   const [selected, setSelected] = useState<string | null>(null);
   const [criticalOnly, setCriticalOnly] = useState(false);
   const colors = useMemo(() => new Map((t.data?.services ?? []).map((s, i) => [s, PALETTE[i % PALETTE.length]!])), [t.data]);

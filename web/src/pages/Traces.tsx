@@ -159,7 +159,7 @@ export function Traces() {
               columns={[
                 { key: 'timestamp', label: 'Time', value: (r) => text(r.timestamp), render: (r) => fmtTime(text(r.timestamp), true) },
                 { key: 'service.name', label: 'Service' },
-                { key: 'name', label: 'Operation', render: (r) => <Link to={`/traces/${text(r.trace_id)}`}>{text(r.name)}</Link> },
+                { key: 'name', label: 'Operation', render: (r) => <Link to={`/traces/${text(r.trace_id)}?around=${encodeURIComponent(text(r.timestamp))}`}>{text(r.name)}</Link> },
                 { key: 'http.response.status_code', label: 'HTTP', numeric: true, render: (r) => text(r['http.response.status_code']) || '—' },
                 { key: 'status', label: 'Status', render: (r) => <span className={r.status === 'Error' ? 'bad-text' : ''}>{text(r.status)}</span> },
                 { key: 'duration_ms', label: 'Duration', numeric: true, value: (r) => Number(r.duration_ms), render: (r) => fmt(Number(r.duration_ms), 'ms') },
@@ -167,7 +167,7 @@ export function Traces() {
                   key: 'trace_id',
                   label: 'Trace',
                   render: (r) => (
-                    <button type="button" className="link mono" onClick={() => navigate(`/traces/${text(r.trace_id)}`)}>
+                    <button type="button" className="link mono" onClick={() => navigate(`/traces/${text(r.trace_id)}?around=${encodeURIComponent(text(r.timestamp))}`)}>
                       {text(r.trace_id).slice(0, 12)}…
                     </button>
                   ),
