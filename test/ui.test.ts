@@ -131,7 +131,7 @@ describe('pages with real data', () => {
     const first = page.locator('.event-line').first();
     await first.click();
     await page.getByRole('link', { name: /Open trace/ }).first().click();
-    await page.waitForURL(/\/traces\/[0-9a-f]{32}$/);
+    await page.waitForURL(/\/traces\/[0-9a-f]{32}\?around=/);
     const rows = page.getByTestId('span-row');
     await expect.poll(() => rows.count()).toBe(4);
     expect(await count('.wf-row.critical')).toBeGreaterThanOrEqual(2);
