@@ -6,7 +6,7 @@ import { guardedFetch, type OutboundPolicy } from '../net/outbound.ts';
 import { parseDuration } from '../config/config.ts';
 import { getPath } from './json-path.ts';
 import { recordPhases, type PhaseRecorder } from './phases.ts';
-import { down, errorMessage, noPhases, round, type CheckContext, type CheckResult, type CheckStatus, type Phases } from './result.ts';
+import { assertResolvable, down, errorMessage, noPhases, round, type CheckContext, type CheckResult, type CheckStatus, type Phases } from './result.ts';
 import type { Expectations, HttpSpec } from './spec.ts';
 
 // Keyword and JSON checks look at the start of the body only; a monitor is not a download.
@@ -37,6 +37,7 @@ export async function httpExchange(
   opts: { policy: OutboundPolicy; timeoutMs: number; insecureTls: boolean; maxRedirects: number },
 ): Promise<HttpExchange> {
   const started = performance.now();
+  assertResolvable(new URL(req.url).hostname);
   const headers: Record<string, string> = { 'user-agent': 'vigil-monitor/1.0', ...req.headers };
   let body: string | undefined;
   if (typeof req.body === 'string') body = req.body;

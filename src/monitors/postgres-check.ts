@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { resolveAllowed } from '../net/outbound.ts';
-import { down, errorMessage, noPhases, round, type CheckContext, type CheckResult } from './result.ts';
+import { assertResolvable, down, errorMessage, noPhases, round, type CheckContext, type CheckResult } from './result.ts';
 import type { PostgresSpec } from './spec.ts';
 
 /** Connects, runs the query and disconnects. */
@@ -12,6 +12,7 @@ export async function checkPostgres(spec: PostgresSpec, ctx: CheckContext): Prom
   const started = performance.now();
   let client: pg.Client | undefined;
   try {
+    assertResolvable(spec.host);
     const { address } = await resolveAllowed(spec.host, ctx.policy);
     const dnsMs = round(performance.now() - started);
     client = new pg.Client({

@@ -73,3 +73,11 @@ export async function withTimeout<T>(ms: number, what: string, fn: (signal: Abor
     clearTimeout(timer);
   }
 }
+
+/**
+ * Refuses names under `.invalid` without a DNS query (RFC 6761 asks resolver libraries to answer them
+ * negatively at once), so checks of such names never send traffic.
+ */
+export function assertResolvable(host: string): void {
+  if (/(^|\.)invalid\.?$/i.test(host)) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+}

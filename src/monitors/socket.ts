@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { resolveAllowed, type OutboundPolicy } from '../net/outbound.ts';
-import { round } from './result.ts';
+import { assertResolvable, round } from './result.ts';
 
 /** An open, guarded connection. */
 export interface GuardedSocket {
@@ -17,6 +17,7 @@ export interface GuardedSocket {
 /** Resolves through the guard and connects; rejects on refusal, DNS failure, connection error or time-out. */
 export async function connectGuarded(host: string, port: number, policy: OutboundPolicy, timeoutMs: number): Promise<GuardedSocket> {
   const t0 = performance.now();
+  assertResolvable(host);
   const { address } = await resolveAllowed(host, policy);
   const t1 = performance.now();
   const socket = await new Promise<net.Socket>((resolve, reject) => {
