@@ -54,6 +54,7 @@ export interface SchedulerStats {
 }
 
 const DELAY_SAMPLES = 20_000;
+const PUSH_EVALUATION_MS = 30_000;
 
 /** Runs monitors; see the module comment. */
 export class MonitorScheduler {
@@ -108,9 +109,12 @@ export class MonitorScheduler {
       if (old) this.unschedule(old);
       const status: MonitorStatusRow = old?.status ??
         statuses.get(id) ?? { monitorId: id, state: 'pending', failures: 0, since: now, lastCheckAt: null, lastResult: null, lastPushAt: null, lastPushStatus: null, lastPushMessage: null };
+      // A heartbeat is judged at least every 30 s, so a missed beat shows soon after interval + grace
+      // even for a daily job; the judgement itself uses the monitor's own interval.
+      const intervalMs = stored.spec.type === 'push' ? Math.min(parseDuration(stored.spec.interval), PUSH_EVALUATION_MS) : parseDuration(stored.spec.interval);
       const entry: Entry = {
         stored,
-        intervalMs: parseDuration(stored.spec.interval),
+        intervalMs,
         retryMs: parseDuration(stored.spec.retryInterval ?? stored.spec.interval),
         timeoutMs: parseDuration(stored.spec.timeout),
         due: 0,
