@@ -151,7 +151,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   registerApmRoutes(api, queryContext);
   registerDashboardRoutes(api, { state });
   registerUiRoutes(api);
-  const monitoring = createMonitoring({ config, state, telemetry: store, submit: (b) => pipeline.submit(b), log: api.log });
+  const monitoring = createMonitoring({ config, state, telemetry: store, submit: (b) => pipeline.submit(b), log: api.log, secrets });
   registerMonitorRoutes(api, monitoring);
   registerStatusPageRoutes(api, monitoring);
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
