@@ -167,6 +167,21 @@ describe('monitors API', () => {
   });
 });
 
+describe('credentials in definitions', () => {
+  it('are sealed at rest and masked for principals without write access', async () => {
+    const db = { id: 'rms-db', name: 'RMS database', system: 'rms', type: 'postgres', database: 'test', password: 'hunter2-secret', interval: '1h' };
+    expect((await api('POST', '/api/v1/monitors', writeToken, db)).status).toBe(201);
+    const wf = { id: 'api-flow', name: 'Flow', type: 'workflow', interval: '1h', vars: { apiKey: 'k-secret' }, steps: [{ name: 's', url: `${targetUrl}/x`, headers: { Authorization: 'Bearer t-secret', accept: 'application/json' } }] };
+    expect((await api('POST', '/api/v1/monitors', writeToken, wf)).status).toBe(201);
+    const asReader = JSON.stringify((await api('GET', '/api/v1/monitors', readToken)).body);
+    for (const secret of ['hunter2-secret', 'k-secret', 't-secret']) expect(asReader).not.toContain(secret);
+    expect(asReader).toContain('application/json');
+    expect((await api('GET', '/api/v1/monitors/rms-db', writeToken)).body.password).toBe('hunter2-secret');
+    const raw = await v.server.state.selectFrom('monitors').select('spec').where('id', 'in', ['rms-db', 'api-flow']).execute();
+    for (const r of raw) expect(r.spec).not.toMatch(/secret/);
+  });
+});
+
 describe('heartbeat monitors', () => {
   it('is up while the job pushes and down once a beat is missed past interval + grace', async () => {
     const created = await api('POST', '/api/v1/monitors', writeToken, { id: 'nightly-backup', name: 'Nightly backup', system: 'rms', type: 'push', interval: '60s', grace: '30s' });

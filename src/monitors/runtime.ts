@@ -9,7 +9,7 @@ import type { StateDb } from '../store/state/db.ts';
 import type { TelemetryStore } from '../store/telemetry/store.ts';
 import { MonitorScheduler } from './scheduler.ts';
 import { MonitorService } from './service.ts';
-import { MonitorStore } from './store.ts';
+import { MonitorStore, type SpecSealer } from './store.ts';
 
 /** A minimal logger (pino's shape). */
 export interface MonitorLogger {
@@ -30,9 +30,10 @@ export interface Monitoring {
 }
 
 /** Builds monitoring from the configuration; nothing runs until `start()`. */
-export function createMonitoring(opts: { config: Config; state: StateDb; telemetry: TelemetryStore; submit: (b: TelemetryBatch) => Promise<void>; log: MonitorLogger }): Monitoring {
+export function createMonitoring(opts: { config: Config; state: StateDb; telemetry: TelemetryStore; submit: (b: TelemetryBatch) => Promise<void>; log: MonitorLogger; secrets?: SpecSealer }): Monitoring {
   const { config } = opts;
-  const store = new MonitorStore(opts.state);
+  // Definitions hold database passwords and API credentials: sealed at rest when a key is available.
+  const store = new MonitorStore(opts.state, opts.secrets);
   const scheduler = new MonitorScheduler({
     store,
     submit: opts.submit,

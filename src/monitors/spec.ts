@@ -180,3 +180,34 @@ export function describeIssues(error: z.ZodError): string[] {
     return `${key}: ${msg}`;
   });
 }
+
+const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$/i;
+const MASK = '********';
+
+function maskHeaders(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, SENSITIVE_HEADER.test(k) ? MASK : v]));
+}
+
+/**
+ * A definition as principals without write access see it: passwords, credential headers, workflow
+ * variables and request bodies masked. Returns a new object; the spec is not changed.
+ */
+export function redactSpec(spec: MonitorSpec): MonitorSpec {
+  switch (spec.type) {
+    case 'postgres':
+    case 'redis':
+      return spec.password === undefined ? spec : { ...spec, password: MASK };
+    case 'mysql':
+      return spec.password === '' ? spec : { ...spec, password: MASK };
+    case 'http':
+      return { ...spec, headers: maskHeaders(spec.headers), ...(spec.body === undefined ? {} : { body: MASK }) };
+    case 'workflow':
+      return {
+        ...spec,
+        vars: Object.fromEntries(Object.keys(spec.vars).map((k) => [k, MASK])),
+        steps: spec.steps.map((st) => ({ ...st, headers: maskHeaders(st.headers), ...(st.body === undefined ? {} : { body: MASK }) })),
+      };
+    default:
+      return spec;
+  }
+}

@@ -45,12 +45,32 @@ export interface StatusPageDef {
   components: { monitorId: string; name: string }[];
 }
 
+/** Seals monitor definitions at rest (passwords, tokens in headers and bodies): the server's SecretBox. */
+export interface SpecSealer {
+  encrypt(plain: string): string;
+  decrypt(sealed: string): string;
+}
+
 /** Rollup bucket kinds. */
 export type BucketKind = 'hour' | 'day';
 
 /** State-store access for monitors. */
 export class MonitorStore {
-  constructor(private readonly db: StateDb) {}
+  constructor(
+    private readonly db: StateDb,
+    private readonly sealer?: SpecSealer,
+  ) {}
+
+  private seal(spec: MonitorSpec): string {
+    const json = JSON.stringify(spec);
+    return this.sealer ? this.sealer.encrypt(json) : json;
+  }
+
+  private toStored(r: { spec: string; source: string; file: string | null; push_token: string | null; created_at: string; updated_at: string }): StoredMonitor {
+    // Plain JSON (written without a sealer) starts with "{"; sealed text with its version prefix.
+    const json = r.spec.startsWith('{') || !this.sealer ? r.spec : this.sealer.decrypt(r.spec);
+    return { spec: JSON.parse(json) as MonitorSpec, source: r.source as MonitorSource, file: r.file, pushToken: r.push_token, createdAt: r.created_at, updatedAt: r.updated_at };
+  }
 
   /** Inserts or replaces a monitor, keeping its push token; returns the stored row. */
   async upsert(spec: MonitorSpec, source: MonitorSource, file: string | null, now = new Date()): Promise<StoredMonitor> {
@@ -63,7 +83,7 @@ export class MonitorStore {
       type: spec.type,
       source,
       file,
-      spec: JSON.stringify(spec),
+      spec: this.seal(spec),
       push_token: pushToken,
       created_at: existing?.created_at ?? now.toISOString(),
       updated_at: now.toISOString(),
@@ -79,13 +99,13 @@ export class MonitorStore {
   /** All monitors. */
   async list(): Promise<StoredMonitor[]> {
     const rows = await this.db.selectFrom('monitors').selectAll().orderBy('id').execute();
-    return rows.map(toStored);
+    return rows.map((r) => this.toStored(r));
   }
 
   /** One monitor, or undefined. */
   async get(id: string): Promise<StoredMonitor | undefined> {
     const row = await this.db.selectFrom('monitors').selectAll().where('id', '=', id).executeTakeFirst();
-    return row ? toStored(row) : undefined;
+    return row ? this.toStored(row) : undefined;
   }
 
   /** The monitor id a push token belongs to. */
@@ -241,8 +261,4 @@ export class MonitorStore {
     const r = await this.db.deleteFrom('status_pages').where('slug', '=', slug).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
-}
-
-function toStored(r: { spec: string; source: string; file: string | null; push_token: string | null; created_at: string; updated_at: string }): StoredMonitor {
-  return { spec: JSON.parse(r.spec) as MonitorSpec, source: r.source as MonitorSource, file: r.file, pushToken: r.push_token, createdAt: r.created_at, updatedAt: r.updated_at };
 }

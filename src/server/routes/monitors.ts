@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { allows } from '../access.ts';
 import { MonitorError, type MonitorService } from '../../monitors/service.ts';
 import type { MonitorScheduler } from '../../monitors/scheduler.ts';
-import { describeIssues, monitorSpecSchema } from '../../monitors/spec.ts';
+import { describeIssues, monitorSpecSchema, redactSpec } from '../../monitors/spec.ts';
 import type { StoredMonitor } from '../../monitors/store.ts';
 import { parseTimeRange, ParamError } from '../../query/time-range.ts';
 
@@ -35,9 +35,10 @@ export function registerMonitorRoutes(app: FastifyInstance, ctx: MonitorRouteCon
     const r = parseTimeRange(q, now(), fallback);
     return { from: Number(r.fromNs / 1_000_000n), to: Number(r.toNs / 1_000_000n) };
   };
-  // The push token lets anyone send heartbeats, so only principals who may change monitors see it.
+  // The push token lets anyone send heartbeats, and definitions may hold credentials: principals who
+  // may not change monitors see neither.
   const view = (m: StoredMonitor & { state?: unknown }, canWrite: boolean) => ({
-    ...m.spec,
+    ...(canWrite ? m.spec : redactSpec(m.spec)),
     source: m.source,
     file: m.file,
     createdAt: m.createdAt,
