@@ -171,6 +171,29 @@ describe('pages with real data', () => {
     await shot('metrics');
   });
 
+  it('monitors page lists monitors with their status and a monitor page shows its checks', async () => {
+    // A monitor of Vigil's own health endpoint, created through the API and checked at once.
+    const headers = { authorization: `Bearer ${v.adminToken}`, 'content-type': 'application/json' };
+    const created = await fetch(`${base}/api/v1/monitors`, { method: 'POST', headers, body: JSON.stringify({ id: 'vigil-health', name: 'Vigil <health>', type: 'http', system: 'ops', url: `${base}/healthz`, interval: '30s' }) });
+    expect(created.status).toBe(201);
+    expect((await fetch(`${base}/api/v1/monitors/vigil-health/check`, { method: 'POST', headers, body: '{}' })).status).toBe(200);
+    // Check results are written as telemetry; wait until the store has the first one.
+    await expect
+      .poll(async () => ((await (await fetch(`${base}/api/v1/monitors/vigil-health/results?since=1h`, { headers })).json()) as { results: unknown[] }).results.length, { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    await page.goto(`${base}/monitors`);
+    const link = page.getByRole('link', { name: 'Vigil <health>' });
+    await expect.poll(() => link.count()).toBe(1);
+    await shot('monitors');
+    await link.click();
+    await page.waitForURL(/\/monitors\/vigil-health$/);
+    await expect.poll(() => page.locator('.page-head .badge').first().textContent()).toBe('up');
+    await expect.poll(() => count('.uplot canvas'), { timeout: 15_000 }).toBe(1);
+    await page.getByRole('button', { name: 'Check now' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Check now' }).isEnabled()).toBe(true);
+    await shot('monitor');
+  });
+
   it('built-in dashboards render their panels', async () => {
     await page.goto(`${base}/dashboards`);
     await expect.poll(() => page.locator('.dash-list li').count()).toBe(3);
@@ -227,7 +250,7 @@ describe('pages with real data', () => {
   });
 
   it('shows the coming sections with an empty state', async () => {
-    for (const p of ['alerts', 'incidents', 'monitors', 'knowledge', 'reports']) {
+    for (const p of ['alerts', 'incidents', 'knowledge', 'reports']) {
       await page.goto(`${base}/${p}`);
       await expect.poll(() => page.locator('.state.empty').textContent()).toMatch(/coming/);
     }

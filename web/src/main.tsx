@@ -18,6 +18,7 @@ import { Dashboards } from './pages/Dashboards.tsx';
 import { DashboardPage } from './pages/Dashboard.tsx';
 import { Account } from './pages/Account.tsx';
 import { Coming } from './pages/Coming.tsx';
+import { MonitorDetail, Monitors } from './pages/Monitors.tsx';
 import './styles.css';
 
 applyTheme(initialTheme());
@@ -57,7 +58,8 @@ function App() {
             <Route path="account" element={<Account />} />
             <Route path="alerts" element={<Coming what="Alerts" />} />
             <Route path="incidents" element={<Coming what="Incidents" />} />
-            <Route path="monitors" element={<Coming what="Monitors" />} />
+            <Route path="monitors" element={<Monitors />} />
+            <Route path="monitors/:id" element={<MonitorDetail />} />
             <Route path="knowledge" element={<Coming what="Knowledge" />} />
             <Route path="reports" element={<Coming what="Reports" />} />
             <Route path="*" element={<Coming what="Not found" />} />

@@ -13,7 +13,7 @@ const NAV: { to: string; label: string; icon: string; soon?: boolean }[] = [
   { to: '/dashboards', label: 'Dashboards', icon: '▦' },
   { to: '/alerts', label: 'Alerts', icon: '!', soon: true },
   { to: '/incidents', label: 'Incidents', icon: '⚑', soon: true },
-  { to: '/monitors', label: 'Monitors', icon: '♥', soon: true },
+  { to: '/monitors', label: 'Monitors', icon: '♥' },
   { to: '/knowledge', label: 'Knowledge', icon: '❏', soon: true },
   { to: '/reports', label: 'Reports', icon: '▣', soon: true },
 ];

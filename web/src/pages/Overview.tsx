@@ -26,15 +26,15 @@ export interface ServiceRow {
   last_seen: string | null;
 }
 
+/** A monitor as /api/v1/monitors lists it (the fields the overview reads). */
 interface Monitor {
-  name?: string;
-  system?: string;
-  status?: string;
-  lastStatus?: string;
-  uptime?: number;
-  uptime_24h?: number;
-  uptimeRatio?: number;
+  name: string;
+  system: string;
+  status: { state: 'up' | 'down' | 'degraded' | 'pending' };
 }
+
+/** Uptime per system from /api/v1/systems/uptime. */
+type SystemUptime = Map<string, number | null>;
 
 const GROUPS = ['service.namespace', 'service.name', 'deployment.environment', 'host.name'];
 
@@ -44,21 +44,21 @@ function groupOf(s: ServiceRow, field: string): string {
   return '';
 }
 
-/** Monitors API when present; an absent API (404) reads as "no monitors". */
-async function loadMonitors(signal: AbortSignal): Promise<Monitor[] | null> {
+/** Monitors and their systems' 24-hour uptime; null when they cannot be read (monitoring turned off). */
+async function loadMonitors(signal: AbortSignal): Promise<{ monitors: Monitor[]; uptime: SystemUptime } | null> {
   try {
-    const body = await api<{ monitors?: Monitor[] } | Monitor[]>('/api/v1/monitors', { signal });
-    return Array.isArray(body) ? body : (body.monitors ?? []);
+    const [list, systems] = await Promise.all([
+      api<{ monitors: Monitor[] }>('/api/v1/monitors', { signal }),
+      api<{ systems: { system: string; uptime: Record<string, number | null> }[] }>('/api/v1/systems/uptime', { signal }),
+    ]);
+    return { monitors: list.monitors, uptime: new Map(systems.systems.map((s) => [s.system, s.uptime['24h'] ?? null])) };
   } catch {
     return null;
   }
 }
 
-function uptimeOf(ms: Monitor[]): { ratio: number | null; down: number; total: number } {
-  const ratios = ms.map((m) => m.uptime ?? m.uptime_24h ?? m.uptimeRatio).filter((v): v is number => typeof v === 'number');
-  const down = ms.filter((m) => (m.status ?? m.lastStatus) === 'down').length;
-  const norm = ratios.map((r) => (r > 1 ? r / 100 : r));
-  return { ratio: norm.length ? norm.reduce((a, b) => a + b, 0) / norm.length : null, down, total: ms.length };
+function uptimeOf(ms: Monitor[], ratio: number | null): { ratio: number | null; down: number; total: number } {
+  return { ratio, down: ms.filter((m) => m.status.state === 'down').length, total: ms.length };
 }
 
 function health(errRate: number | null, requests: number, monitorsDown: number): { cls: string; label: string } {
@@ -139,8 +139,8 @@ export function Overview() {
       {chart.error && <ErrorState error={chart.error} retry={chart.reload} hint="The health charts could not be computed; the service list below still works." />}
       <div className="tiles">
         {tiles.map((t) => {
-          const ms = monitors.data ? monitors.data.filter((m) => m.system === t.name || (group === 'service.name' && m.name === t.name)) : [];
-          const up = uptimeOf(ms);
+          const ms = monitors.data ? monitors.data.monitors.filter((m) => m.system === t.name || (group === 'service.name' && m.name === t.name)) : [];
+          const up = uptimeOf(ms, group === 'service.namespace' ? (monitors.data?.uptime.get(t.name) ?? null) : null);
           const errRate = t.requests ? t.errors / t.requests : null;
           const h = health(errRate, t.requests, up.down);
           return (
