@@ -28,7 +28,8 @@ export async function startTestVigil(overrides: Record<string, unknown> = {}): P
   const { dir, cleanup } = tempDir();
   const config: Config = loadConfig({
     env: {},
-    flags: { dataDir: dir, port: 0, otlpPort: 0, hecPort: 0, logLevel: 'silent', ...overrides },
+    // No demo monitors: tests start the demo themselves when they need it.
+    flags: { dataDir: dir, port: 0, otlpPort: 0, hecPort: 0, logLevel: 'silent', demo: { enabled: false }, ...overrides },
   });
   const server = await startVigil(config);
   const ingestToken = await server.tokens.create('test-ingest', 'ingest');
