@@ -227,6 +227,11 @@ function histogramPoint(base: MetricBase, p: Obj, temporality: Temporality): Met
   if (bucketCounts.length !== 0 && bucketCounts.length !== explicitBounds.length + 1) {
     throw new ItemError(`histogram ${base.name}: ${bucketCounts.length} bucket counts for ${explicitBounds.length} bounds`);
   }
+  return histogramRow(base, p, temporality, bucketCounts, explicitBounds);
+}
+
+/** A histogram row from a (explicit or converted) data point's common fields and its buckets. */
+function histogramRow(base: MetricBase, p: Obj, temporality: Temporality, bucketCounts: number[], explicitBounds: number[]): MetricRow {
   return {
     ...emptyMetric(base, p),
     kind: 'histogram',
@@ -261,17 +266,7 @@ function exponentialPoint(base: MetricBase, p: Obj, temporality: Temporality): M
     explicitBounds.push(Math.pow(b, offset + i + 1));
   }
   bucketCounts.push(0);
-  return {
-    ...emptyMetric(base, p),
-    kind: 'histogram',
-    temporality,
-    count: Number(int64(p.count)),
-    sum: has(p, 'sum') ? num(p.sum) : null,
-    min: has(p, 'min') ? num(p.min) : null,
-    max: has(p, 'max') ? num(p.max) : null,
-    bucketCounts,
-    explicitBounds,
-  };
+  return histogramRow(base, p, temporality, bucketCounts, explicitBounds);
 }
 
 /** Summaries (legacy) become gauges: `name.count`, `name.sum`, and `name` with a `quantile` attribute. */
