@@ -117,6 +117,8 @@ async function raw(c: DuckDBConnection, sql: string, params: DuckDBValue[] = [])
   return reader.getRowObjects().length;
 }
 
+const traceSeenAt = new Map<string, bigint>();
+
 function questions(fromNs: bigint, toNs: bigint, traceIds: string[]): Question[] {
   const range = { from: fromNs, to: toNs };
   const ts = (n: number) => `make_timestamp_ns(CAST($${n} AS BIGINT))`;
@@ -200,6 +202,27 @@ function questions(fromNs: bigint, toNs: bigint, traceIds: string[]): Question[]
         return spans + logs;
       },
     },
+    {
+      name: 'trace by id with the time it was seen (UI links; ±1 h window)',
+      goalMs: 50,
+      vigil: async (s, run) => {
+        const id = traceAt(run);
+        const at = traceSeenAt.get(id) ?? 0n;
+        const window = { fromNs: at - 3_600_000_000_000n, toNs: at + 3_600_000_000_000n };
+        const [spans, logs] = await Promise.all([view(s, traceSpansQuery(id, window)), view(s, traceLogsQuery(id, window))]);
+        return spans + logs;
+      },
+      ceiling: async ([a, b], run) => {
+        const id = traceAt(run);
+        const at = traceSeenAt.get(id) ?? 0n;
+        const w = [id, at - 3_600_000_000_000n, at + 3_600_000_000_000n];
+        const [spans, logs] = await Promise.all([
+          raw(a!, `SELECT * FROM otel_traces WHERE TraceId = $1 AND Timestamp >= ${ts(2)} AND Timestamp < ${ts(3)}`, w),
+          raw(b!, `SELECT * FROM otel_logs WHERE TraceId = $1 AND Timestamp >= ${ts(2)} AND Timestamp < ${ts(3)}`, w),
+        ]);
+        return spans + logs;
+      },
+    },
   ];
 }
 
@@ -226,11 +249,16 @@ async function main(): Promise<void> {
     const fromNs = BigInt(String(bounds[0]!.lo));
     const toNs = BigInt(String(bounds[0]!.hi)) + 1n;
     // Trace ids to look up, spread over the day; not the same id twice in a row.
-    const traceIds = (await probe.query(`SELECT TraceId FROM otel_traces WHERE ParentSpanId = '' AND hash(TraceId) % 997 = 7 LIMIT 40`)).map((r) => String(r.TraceId));
+    const probed = await probe.query(`SELECT TraceId, epoch_ns(Timestamp) AS ns FROM otel_traces WHERE ParentSpanId = '' AND hash(TraceId) % 997 = 7 LIMIT 40`);
+    const traceIds = probed.map((r) => String(r.TraceId));
+    // When each trace was seen: what the UI passes as `around` when it links to a trace.
+    for (const r of probed) traceSeenAt.set(String(r.TraceId), BigInt(String(r.ns)));
     const fileMb = statSync(path).size / 1e6;
     log(`store: ${logCount.toLocaleString('en')} logs, ${Number(bounds[0]!.n).toLocaleString('en')} spans, ${fileMb.toFixed(0)} MB file`);
 
-    const qs = questions(fromNs, toNs, traceIds.length ? traceIds : ['0'.repeat(32)]);
+    // BENCH_ONLY=<text> runs only the questions whose name contains it (e.g. "trace by id").
+    const only = process.env.BENCH_ONLY;
+    const qs = questions(fromNs, toNs, traceIds.length ? traceIds : ['0'.repeat(32)]).filter((q) => !only || q.name.includes(only));
     await probe.close();
     // One file cannot be open twice in a process, so each question runs through Vigil, then on a bare
     // connection with the store's settings (2 threads, 1 GB) right after: both see the same machine load.
