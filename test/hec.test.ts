@@ -2,6 +2,7 @@
  * The Splunk HEC receiver, driven by Splunk's own `splunk-logging` client and by raw requests that
  * check Splunk's reply bodies and codes.
  */
+import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows, startTestVigil, type TestVigil } from './helpers/vigil.ts';
@@ -143,16 +144,41 @@ describe('HEC under more load than it accepts', () => {
   });
 
   it('answers 503 code 9 "Server is busy" with Retry-After, and keeps what it acknowledged', async () => {
+    // Ten senders each hold half of a 2 MB body in flight at the same time — 10 MB against a 4 MB
+    // budget — so some must be refused; then every sender finishes its body.
     const lines = Array.from({ length: 2000 }, (_, i) => `flood line ${i} ${'x'.repeat(1000)}`).join('\n');
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () => fetch(`${small.server.urls.hec}/services/collector/raw?source=flood`, { method: 'POST', body: lines, headers: { authorization: `Splunk ${small.ingestToken}` } })),
-    );
+    const body = Buffer.from(lines);
+    const half = Math.floor(body.length / 2);
+    const { port } = new URL(small.server.urls.hec);
+    const senders = Array.from({ length: 10 }, () => {
+      const req = request({
+        host: '127.0.0.1',
+        port: Number(port),
+        method: 'POST',
+        path: '/services/collector/raw?source=flood',
+        headers: { authorization: `Splunk ${small.ingestToken}`, 'content-length': String(body.length) },
+      });
+      const answer = new Promise<{ status: number; retryAfter: string | undefined; json: unknown }>((resolve, reject) => {
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, json: JSON.parse(text) }));
+        });
+        // A refused sender may see its connection closed while still writing: that is the refusal.
+        req.on('error', reject);
+      });
+      req.write(body.subarray(0, half));
+      return { req, answer };
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    for (const s of senders) s.req.end(body.subarray(half));
+    const results = await Promise.all(senders.map((s) => s.answer.catch(() => ({ status: 0, retryAfter: undefined, json: null }))));
     const busy = results.filter((r) => r.status === 503);
     const ok = results.filter((r) => r.status === 200);
     expect(busy.length).toBeGreaterThan(0);
     expect(ok.length).toBeGreaterThan(0);
-    expect(await busy[0]!.json()).toEqual({ text: 'Server is busy', code: 9 });
-    expect(Number(busy[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(busy[0]!.json).toEqual({ text: 'Server is busy', code: 9 });
+    expect(Number(busy[0]!.retryAfter)).toBeGreaterThanOrEqual(1);
     expect(await countRows(small.server, 'otel_logs', `ServiceName = 'flood'`)).toBe(ok.length * 2000);
   });
 });
