@@ -8,6 +8,7 @@ import { metricSeries, pivotTimechart, scalarOf, type MetricAnswer } from '../se
 import { PALETTE } from '../theme.ts';
 import { resolveRange, spanFor, type TimeRange } from '../time.ts';
 import { Chart } from './Chart.tsx';
+import { ResultTable } from './ResultTable.tsx';
 import { Empty, ErrorState, Loading } from './States.tsx';
 
 type Answer = { kind: 'search'; r: SearchResult } | { kind: 'metric'; m: MetricAnswer };
@@ -87,30 +88,12 @@ export function PanelView({ panel, range, params, vars, height, refreshMs, tick 
       );
     }
     return (
-      <div className="table-wrap">
-        <table className="table compact">
-          <thead>
-            <tr>
-              {r.columns.map((c) => (
-                <th key={c.name} className={c.type === 'number' ? 'num' : ''}>
-                  {c.name}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {r.rows.slice(0, 500).map((row, i) => (
-              <tr key={i}>
-                {r.columns.map((c) => (
-                  <td key={c.name} className={c.type === 'number' ? 'num' : 'wrap'}>
-                    {c.type === 'number' && row[c.name] !== null ? fmt(Number(row[c.name]), /ms$/.test(c.name) ? 'ms' : unit) : text(row[c.name])}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ResultTable
+        result={r}
+        maxRows={500}
+        compact
+        cell={(row, c) => (c.type === 'number' && row[c.name] !== null ? fmt(Number(row[c.name]), /ms$/.test(c.name) ? 'ms' : unit) : text(row[c.name]))}
+      />
     );
   }, [d.data, panel.type, panel.unit, panel.title, height, span, fromMs, toMs]);
   if (d.error) return <ErrorState error={d.error} retry={d.reload} />;

@@ -10,6 +10,7 @@ import { api, ApiError, search, type Row, type SearchResult } from '../api.ts';
 import { Chart } from '../components/Chart.tsx';
 import { PageHead } from '../components/Layout.tsx';
 import { QueryBar } from '../components/QueryBar.tsx';
+import { ResultTable } from '../components/ResultTable.tsx';
 import { Empty, ErrorState, Loading } from '../components/States.tsx';
 import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
 import { fmt, fmtTime, text } from '../format.ts';
@@ -448,30 +449,12 @@ function AggregateView({ result, fromMs, toMs }: { result: SearchResult; fromMs:
           <Chart x={data.x} series={data.series} height={240} label="timechart" />
         </div>
       )}
-      <div className="table-wrap">
-        <table className="table" aria-label="results">
-          <thead>
-            <tr>
-              {result.columns.map((c) => (
-                <th key={c.name} className={c.type === 'number' ? 'num' : ''}>
-                  {c.name}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {result.rows.slice(0, 2000).map((r, i) => (
-              <tr key={i}>
-                {result.columns.map((c) => (
-                  <td key={c.name} className={c.type === 'number' ? 'num' : ''}>
-                    {c.type === 'number' && r[c.name] !== null ? fmt(Number(r[c.name])) : c.name === '_time' ? fmtTime(text(r[c.name]), true) : text(r[c.name])}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ResultTable
+        result={result}
+        maxRows={2000}
+        label="results"
+        cell={(r, c) => (c.type === 'number' && r[c.name] !== null ? fmt(Number(r[c.name])) : c.name === '_time' ? fmtTime(text(r[c.name]), true) : text(r[c.name]))}
+      />
     </div>
   );
 }

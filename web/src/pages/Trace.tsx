@@ -252,33 +252,31 @@ function SpanDetail({ span, logs, onClose }: { span: Span; logs: Trace['logs']; 
         </>
       )}
       <h3>Attributes</h3>
-      <table className="kv">
-        <tbody>
-          {attrs.map(([k, v]) => (
-            <tr key={k}>
-              <th>{k}</th>
-              <td>{text(v)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <KeyValues entries={attrs} />
       {res.length > 0 && (
         <>
           <h3>Resource</h3>
-          <table className="kv">
-            <tbody>
-              {res.map(([k, v]) => (
-                <tr key={k}>
-                  <th>{k}</th>
-                  <td>{text(v)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <KeyValues entries={res} />
         </>
       )}
       <h3>Logs of this span ({logs.length})</h3>
       {logs.length ? <LogTable logs={logs} /> : <p className="muted">None.</p>}
     </aside>
+  );
+}
+
+/** Attribute name → value rows. */
+function KeyValues({ entries }: { entries: [string, unknown][] }) {
+  return (
+    <table className="kv">
+      <tbody>
+        {entries.map(([k, v]) => (
+          <tr key={k}>
+            <th>{k}</th>
+            <td>{text(v)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
