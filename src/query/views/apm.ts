@@ -201,11 +201,13 @@ export function databaseQuery(o: DatabaseOptions): SqlQuery {
   const extra = filters.map((f) => ` AND ${f}`).join('');
   const sql = `WITH d AS (
       SELECT ServiceName AS service, coalesce(DbSystem, '') AS db_system, coalesce(nullif(DbStatement, ''), SpanName) AS raw,
-        Duration, ${errorSql()} AS err
+        DbStatementNormalized AS norm, Duration, ${errorSql()} AS err
       FROM otel_traces
       WHERE Timestamp >= ${from} AND Timestamp < ${to} AND (coalesce(DbStatement, '') <> '' OR coalesce(DbSystem, '') <> '')${extra}),
-    -- Two stages: one regex pass per distinct raw text, the remaining passes per distinct literal-free text (far fewer).
-    l AS (SELECT raw, ${stripLiteralsSql('raw')} AS stripped FROM (SELECT DISTINCT raw FROM d)),
+    -- Statements are normalised at ingest (DbStatementNormalized). Rows without it (stored before the column
+    -- existed, or spans named by their span name) are normalised here in two stages: one regex pass per
+    -- distinct raw text, the remaining passes per distinct literal-free text (far fewer).
+    l AS (SELECT raw, ${stripLiteralsSql('raw')} AS stripped FROM (SELECT DISTINCT raw FROM d WHERE norm IS NULL)),
     shapes AS (SELECT stripped, ${normalizeShapeSql('stripped')} AS statement FROM (SELECT DISTINCT stripped FROM l)),
     n AS (SELECT l.raw, shapes.statement FROM l JOIN shapes ON l.stripped = shapes.stripped),
     svc AS (
@@ -213,10 +215,10 @@ export function databaseQuery(o: DatabaseOptions): SqlQuery {
       WHERE Timestamp >= ${from} AND Timestamp < ${to} AND SpanKind = 'Server'${svcFilters.map((f) => ` AND ${f}`).join('')}
       GROUP BY ServiceName),
     g AS MATERIALIZED (
-      SELECT d.service, d.db_system, n.statement, count(*) AS calls, count(*) FILTER (WHERE err) AS errors,
+      SELECT d.service, d.db_system, coalesce(d.norm, n.statement) AS statement, count(*) AS calls, count(*) FILTER (WHERE err) AS errors,
         sum(Duration) AS total_ns, avg(Duration) AS avg_ns, quantile_cont(Duration, 0.95) AS p95_ns,
         count(DISTINCT d.raw) AS variants, any_value(d.raw) AS example
-      FROM d JOIN n ON d.raw = n.raw GROUP BY d.service, d.db_system, n.statement)
+      FROM d LEFT JOIN n ON d.norm IS NULL AND d.raw = n.raw GROUP BY 1, 2, 3)
     SELECT g.*, sum(g.total_ns) OVER (PARTITION BY g.service) AS service_db_ns, svc.request_ns AS service_request_ns
     FROM g LEFT JOIN svc ON svc.service = g.service
     ORDER BY ${DATABASE_SORTS[o.sort]}, g.service, g.statement LIMIT ${b.big(o.limit)}`;

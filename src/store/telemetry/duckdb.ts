@@ -19,6 +19,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { Attributes, LogRow, MetricRow, ResourceInfo, Signal, SpanRow, TelemetryBatch } from '../../model/telemetry.ts';
+import { normalizeStatement } from '../../model/db-statement.ts';
 import { TELEMETRY_DDL } from './schema.ts';
 import { StoreTimeoutError, type QueryOptions, type ResultRow, type StoreStats, type TelemetryStore } from './store.ts';
 
@@ -100,6 +101,10 @@ const SPAN_COLUMNS: Column<SpanRow>[] = [
   (r) => json(r.attributes),
   (r) => JSON.stringify(r.events.map((e) => ({ Timestamp: e.timeNs.toString(), Name: e.name, Attributes: e.attributes }))),
   (r) => JSON.stringify(r.links.map((l) => ({ TraceId: l.traceId, SpanId: l.spanId, TraceState: l.traceState, Attributes: l.attributes }))),
+  (r) => {
+    const statement = str(r.attributes['db.query.text'] ?? r.attributes['db.statement']);
+    return statement ? normalizeStatement(statement) : null;
+  },
 ];
 
 const METRIC_COMMON: Column<MetricRow>[] = [
@@ -208,7 +213,9 @@ async function connect(path: string, opts: DuckDBOptions): Promise<Handles> {
   for (const ddl of TELEMETRY_DDL) await writer.run(ddl);
   // Staging lives in memory: nothing there is acknowledged, so nothing there needs to survive.
   await writer.run(`ATTACH ':memory:' AS ${STAGING}`);
-  for (const ddl of TELEMETRY_DDL) await writer.run(ddl.replace(/CREATE TABLE IF NOT EXISTS (\w+)/, `CREATE TABLE ${STAGING}.main.$1`));
+  for (const ddl of TELEMETRY_DDL.filter((d) => d.startsWith('CREATE TABLE'))) {
+    await writer.run(ddl.replace(/CREATE TABLE IF NOT EXISTS (\w+)/, `CREATE TABLE ${STAGING}.main.$1`));
+  }
   const readers = await Promise.all(Array.from({ length: READERS }, () => instance.connect()));
   return { instance, writer, readers };
 }

@@ -49,8 +49,11 @@ export const TELEMETRY_DDL: readonly string[] = [
     ResourceAttributes JSON,
     SpanAttributes JSON,
     Events JSON,
-    Links JSON
+    Links JSON,
+    DbStatementNormalized VARCHAR
   )`,
+  // Files written before the column existed get it (at the end, where the DDL has it too).
+  `ALTER TABLE otel_traces ADD COLUMN IF NOT EXISTS DbStatementNormalized VARCHAR`,
   `CREATE TABLE IF NOT EXISTS otel_metrics_gauge (
     TimeUnix TIMESTAMP_NS NOT NULL,
     StartTimeUnix TIMESTAMP_NS,
