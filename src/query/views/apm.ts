@@ -217,7 +217,9 @@ export function databaseQuery(o: DatabaseOptions): SqlQuery {
     g AS MATERIALIZED (
       SELECT d.service, d.db_system, coalesce(d.norm, n.statement) AS statement, count(*) AS calls, count(*) FILTER (WHERE err) AS errors,
         sum(Duration) AS total_ns, avg(Duration) AS avg_ns, quantile_cont(Duration, 0.95) AS p95_ns,
-        count(DISTINCT d.raw) AS variants, any_value(d.raw) AS example
+        -- Distinct raw texts of a statement, estimated (HyperLogLog): an exact count over millions of
+        -- inlined-literal variants cost as much as the rest of the query (4.1 s → 2.0 s on 10M spans).
+        approx_count_distinct(d.raw) AS variants, any_value(d.raw) AS example
       FROM d LEFT JOIN n ON d.norm IS NULL AND d.raw = n.raw GROUP BY 1, 2, 3)
     SELECT g.*, sum(g.total_ns) OVER (PARTITION BY g.service) AS service_db_ns, svc.request_ns AS service_request_ns
     FROM g LEFT JOIN svc ON svc.service = g.service
