@@ -210,6 +210,18 @@ describe('audit log', () => {
     await api('/api/v1/users/victor', { method: 'PATCH', as: admin, body: JSON.stringify({ role: 'viewer' }) });
   });
 
+  it('records configuration changes made through any write route, with who and which item', async () => {
+    const admin = await session('alice');
+    const created = await api('/api/v1/monitors', { method: 'POST', as: admin, body: JSON.stringify({ id: 'audited-monitor', name: 'Audited', type: 'tcp', system: 'ops', host: '127.0.0.1', port: 9, interval: '60s' }) });
+    expect(created.status).toBe(201);
+    expect((await api('/api/v1/monitors/audited-monitor', { method: 'DELETE', as: admin })).status).toBeLessThan(300);
+    const { entries } = (await (await api('/api/v1/audit?action=config.changed', { as: admin })).json()) as { entries: { actor: string; target: string; details: { params: Record<string, string> } }[] };
+    expect(entries).toContainEqual(expect.objectContaining({ actor: 'user:alice', target: 'POST /api/v1/monitors' }));
+    expect(entries).toContainEqual(expect.objectContaining({ actor: 'user:alice', target: 'DELETE /api/v1/monitors/:id', details: expect.objectContaining({ params: { id: 'audited-monitor' } }) }));
+    // Routes that write their own entries are not recorded twice.
+    expect(entries.some((e) => e.target.startsWith('POST /api/v1/tokens'))).toBe(false);
+  });
+
   it('keeps the last admin', async () => {
     const admin = await session('alice');
     expect((await api('/api/v1/users/alice', { method: 'DELETE', as: admin })).status).toBe(409);

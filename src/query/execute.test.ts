@@ -1,8 +1,13 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TELEMETRY_DDL } from '../store/telemetry/schema.ts';
-import { duckdbRunner, executeQuery, QueryBusyError, QueryGate, QueryTimeoutError, type QueryResult } from './executor.ts';
+import { executeQuery, QueryBusyError, QueryGate, QueryTimeoutError, type QueryResult, type RunFn } from './executor.ts';
 import { compileQuery } from './index.ts';
+
+/** A RunFn over a bare DuckDB connection (the server runs queries through the telemetry store). */
+function duckdbRunner(connection: DuckDBConnection): RunFn {
+  return async (sql, params) => (await connection.runAndReadAll(sql, params as DuckDBValue[])).getRowObjects();
+}
 
 const BASE = 1_714_557_600_000_000_000n; // 2024-05-01T10:00:00Z
 const MIN = 60_000_000_000n;

@@ -3,7 +3,6 @@
  * the engine), a concurrency gate, truncation detection, and JSON-safe result values.
  * The engine is passed in as a `run` function so this module stays testable without a database.
  */
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { CompiledColumn, CompiledQuery, SqlParam } from './dialect/dialect.ts';
 
 /** Runs SQL with bind parameters and returns rows keyed by column name. */
@@ -107,14 +106,6 @@ export function toResultValue(v: unknown, json = false): ResultValue {
     return String(v);
   }
   return String(v);
-}
-
-/** A {@link RunFn} over a DuckDB connection. */
-export function duckdbRunner(connection: Pick<DuckDBConnection, 'runAndReadAll'>): RunFn {
-  return async (sql, params) => {
-    const reader = await connection.runAndReadAll(sql, params as DuckDBValue[]);
-    return reader.getRowObjects();
-  };
 }
 
 /**

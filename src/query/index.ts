@@ -24,4 +24,4 @@ export function compileQuery(text: string, options: CompileQueryOptions): Compil
   const plan = buildPlan(text, { limits: options.limits });
   return (options.dialect ?? duckdbDialect).compile(plan, options);
 }
-export { executeQuery, duckdbRunner, QueryGate, QueryTimeoutError, QueryBusyError, type RunFn, type QueryResult, type ResultValue, type ExecuteOptions } from './executor.ts';
+export { executeQuery, QueryGate, QueryTimeoutError, QueryBusyError, type RunFn, type QueryResult, type ResultValue, type ExecuteOptions } from './executor.ts';

@@ -29,6 +29,7 @@ import { setSecurityHeaders } from './security-headers.ts';
 import { SecretBox } from '../security/secrets.ts';
 import { authenticator } from './authenticate.ts';
 import { installAccessControl, type RouteRule } from './access.ts';
+import { installChangeAudit } from './change-audit.ts';
 import { openDuckDBStore } from '../store/telemetry/duckdb.ts';
 import type { TelemetryStore } from '../store/telemetry/store.ts';
 import { SelfMetrics } from '../telemetry-self/metrics.ts';
@@ -131,6 +132,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   const audit = new AuditLog(state);
   const api = newFastify(config, false);
   const routes = installAccessControl(api, authenticator({ tokens, sessions, users }));
+  installChangeAudit(api, audit);
   registerAuthRoutes(api, {
     users,
     sessions,
@@ -143,7 +145,6 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   // One gate for every query path: the concurrency limit holds across search, APM and dashboards.
   const queryContext = {
     store,
-    tokens,
     gate: new QueryGate(config.query.maxConcurrent, config.query.maxConcurrent * 8),
     timeoutMs: parseDuration(config.query.timeout),
   };

@@ -127,7 +127,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AuthRouteContext):
 
   app.get('/api/v1/users', { config: { access: 'admin' } }, async () => ({ users: (await ctx.users.list()).map(userView) }));
 
-  app.post('/api/v1/users', { config: { access: 'admin' } }, async (req, reply) => {
+  app.post('/api/v1/users', { config: { access: 'admin', audited: true } }, async (req, reply) => {
     const { username, role, password } = body<{ username: string; role: string; password: string }>(req);
     if (typeof username !== 'string' || typeof role !== 'string') return reply.code(400).send({ error: 'username and role are required' });
     const initial = typeof password === 'string' && password !== '' ? password : randomPassword();
@@ -142,7 +142,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AuthRouteContext):
     }
   });
 
-  app.patch('/api/v1/users/:username', { config: { access: 'admin' } }, async (req, reply) => {
+  app.patch('/api/v1/users/:username', { config: { access: 'admin', audited: true } }, async (req, reply) => {
     const name = (req.params as { username: string }).username;
     const user = await ctx.users.byName(name);
     if (!user) return reply.code(404).send({ error: `no user ${name.slice(0, 64)}` });
@@ -165,7 +165,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AuthRouteContext):
     return { user: userView((await ctx.users.byId(user.id))!) };
   });
 
-  app.delete('/api/v1/users/:username', { config: { access: 'admin' } }, async (req, reply) => {
+  app.delete('/api/v1/users/:username', { config: { access: 'admin', audited: true } }, async (req, reply) => {
     const name = (req.params as { username: string }).username;
     const user = await ctx.users.byName(name);
     if (!user) return reply.code(404).send({ error: `no user ${name.slice(0, 64)}` });
@@ -179,7 +179,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AuthRouteContext):
 
   app.get('/api/v1/tokens', { config: { access: 'admin' } }, async () => ({ tokens: await ctx.tokens.list() }));
 
-  app.post('/api/v1/tokens', { config: { access: 'admin' } }, async (req, reply) => {
+  app.post('/api/v1/tokens', { config: { access: 'admin', audited: true } }, async (req, reply) => {
     const { name, scope, rateLimit } = body<{ name: string; scope: string; rateLimit: number }>(req);
     if (typeof name !== 'string' || typeof scope !== 'string') return reply.code(400).send({ error: 'name and scope are required' });
     try {
@@ -192,7 +192,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AuthRouteContext):
     }
   });
 
-  app.delete('/api/v1/tokens/:name', { config: { access: 'admin' } }, async (req, reply) => {
+  app.delete('/api/v1/tokens/:name', { config: { access: 'admin', audited: true } }, async (req, reply) => {
     const name = (req.params as { name: string }).name;
     try {
       await ctx.tokens.revoke(name);

@@ -11,12 +11,10 @@ import { serviceMapQuery, servicesQuery, traceLogsQuery, traceSpansQuery, TRACE_
 import { toResultValue, type ResultValue } from '../../query/executor.ts';
 import type { TelemetryStore } from '../../store/telemetry/store.ts';
 import { StoreTimeoutError } from '../../store/telemetry/store.ts';
-import type { TokenStore } from '../../store/state/tokens.ts';
 
 /** What the query routes need. */
 export interface QueryRouteContext {
   store: TelemetryStore;
-  tokens: TokenStore;
   gate: QueryGate;
   timeoutMs: number;
   /** Clock, for tests. */
