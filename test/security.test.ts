@@ -191,6 +191,28 @@ describe('brute force', () => {
     expect(audit.entries[0]!.ip).toBeTruthy();
   });
 
+  it('throttles and audits wrong current passwords on password change, so a stolen session cannot guess it', async () => {
+    await v.server.users.create({ username: 'petra', password: PASSWORD, role: 'viewer' });
+    const s = await session('petra');
+    const change = (current: string) => api('/api/v1/auth/password', { method: 'POST', as: s, body: JSON.stringify({ current, next: 'a brand new passphrase' }) });
+    for (let i = 0; i < 5; i++) {
+      const res = await change(`guess-${i}`);
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: string }).error).toMatch(/^current: /);
+    }
+    // Locked now, even for the right password: the guesser learns nothing more.
+    const locked = await change(PASSWORD);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await v.server.users.authenticate('petra', PASSWORD)).toBeTruthy();
+    const admin = await session('alice');
+    const audit = (await (await api('/api/v1/audit?action=auth.password_change', { as: admin })).json()) as { entries: { actor: string; action: string; target: string; ip: string }[] };
+    const mine = audit.entries.filter((e) => e.target === 'user:petra');
+    expect(mine.filter((e) => e.action === 'auth.password_change_failed')).toHaveLength(5);
+    expect(mine.some((e) => e.action === 'auth.password_change_locked')).toBe(true);
+    expect(mine.every((e) => e.actor === 'user:petra' && e.ip)).toBe(true);
+  });
+
   it('answers unknown users and wrong passwords alike', async () => {
     const unknown = await login('nobody-here', 'whatever-password');
     expect(unknown.status).toBe(401);
@@ -247,6 +269,27 @@ describe('hardening', () => {
     expect(bad.status).toBe(400);
     const text = await bad.text();
     expect(text).not.toMatch(/at .*\.ts:\d+|node_modules|SELECT|sqlite/i);
+  });
+
+  it('ignores a malformed session cookie or Origin instead of failing: public pages, sign-in and sessions keep working', async () => {
+    const s = await session('victor');
+    for (const cookie of ['vigil_session=%', 'vigil_session=%E0%A4%A', 'vigil_session=%; other=1']) {
+      expect((await api('/healthz', { headers: { cookie } })).status, cookie).toBe(200);
+      expect((await api('/api/v1/auth/login', { method: 'POST', headers: { cookie }, body: JSON.stringify({ username: 'victor', password: PASSWORD }) })).status, cookie).toBe(200);
+      // Anonymous with the broken cookie: 401 (sign in again), never 500.
+      expect((await api('/api/v1/auth/me', { headers: { cookie } })).status, cookie).toBe(401);
+    }
+    // Someone else's broken cookie beside a real session does not end it.
+    expect((await api('/api/v1/auth/me', { headers: { cookie: `other=%; ${s.cookie}` } })).status).toBe(200);
+    for (const origin of ['garbage', 'http://[::1', '://']) {
+      expect((await api('/healthz', { headers: { origin } })).status, origin).toBe(200);
+      expect((await api('/api/v1/auth/login', { method: 'POST', headers: { origin }, body: JSON.stringify({ username: 'victor', password: PASSWORD }) })).status, origin).toBe(200);
+      // A state change whose Origin cannot be read is not provably same-origin: refused like a cross-site one.
+      const res = await api('/api/v1/auth/logout', { method: 'POST', as: s, headers: { origin } });
+      expect(res.status, origin).toBe(403);
+      expect(await res.json()).toEqual({ error: 'cross-origin request refused' });
+    }
+    expect((await api('/api/v1/auth/me', { as: s })).status).toBe(200);
   });
 
   it('answers path traversal attempts with 404, sent raw (clients would normalise them away)', async () => {

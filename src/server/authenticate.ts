@@ -14,14 +14,33 @@ import { ForbiddenRequestError, type Authenticate, type Principal } from './acce
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'vigil_session';
 
-/** Reads one cookie from a Cookie header. */
+/**
+ * Reads one cookie from a Cookie header; a value that cannot be decoded counts as absent, so a
+ * malformed cookie planted on the domain (`vigil_session=%`) leaves the request anonymous instead of
+ * failing every route.
+ */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
   }
   return undefined;
+}
+
+/** Whether an `Origin` header names this host; one that does not parse as a URL is not this host. */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -48,7 +67,7 @@ export function authenticator(deps: { tokens: TokenStore; sessions: SessionStore
     if (!user) return undefined;
     if (!SAFE_METHODS.has(req.method)) {
       const origin = req.headers.origin;
-      if (origin && origin !== 'null' && new URL(origin).host !== req.headers.host) throw new ForbiddenRequestError('cross-origin request refused');
+      if (origin && origin !== 'null' && !sameOrigin(origin, req.headers.host)) throw new ForbiddenRequestError('cross-origin request refused');
       const sent = req.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !sameToken(sent, session.csrfToken)) throw new ForbiddenRequestError('missing or wrong x-csrf-token header');
     }

@@ -105,7 +105,19 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AuthRouteContext):
     if (!p) return reply;
     const { current, next } = body<{ current: string; next: string }>(req);
     if (typeof current !== 'string' || typeof next !== 'string') return reply.code(400).send({ error: 'current and next are required' });
-    if (!(await ctx.users.authenticate(p.name, current))) return reply.code(403).send({ error: 'current password is wrong' });
+    // A stolen session must not become an unlimited password oracle: the check counts against the same
+    // lockout as sign-in (per user and per address), and every failure is audited.
+    const wait = await ctx.throttle.lockedFor(p.name, req.ip);
+    if (wait > 0) {
+      await audit(req, 'auth.password_change_locked', `user:${p.name}`);
+      return reply.code(429).header('retry-after', String(wait)).send({ error: `too many wrong passwords: try again in ${wait} s`, retryAfter: wait });
+    }
+    if (!(await ctx.users.authenticate(p.name, current))) {
+      await ctx.throttle.recordFailure(p.name, req.ip);
+      await audit(req, 'auth.password_change_failed', `user:${p.name}`);
+      return reply.code(403).send({ error: 'current: wrong password' });
+    }
+    await ctx.throttle.clear(p.name);
     try {
       await ctx.users.setPassword(p.userId!, next);
     } catch (err) {
