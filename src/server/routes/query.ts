@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { compileQuery, executeQuery, QueryBusyError, QueryError, QueryGate, QueryTimeoutError, type QueryResult } from '../../query/index.ts';
 import { parseInstant, parseTimeRange, ParamError } from '../../query/time-range.ts';
 import { serviceMapQuery, servicesQuery, traceLogsQuery, traceSpansQuery, TRACE_ID, type SqlQuery } from '../../query/views/traces.ts';
+import { criticalPath } from '../../query/views/critical-path.ts';
 import { toResultValue, type ResultValue } from '../../query/executor.ts';
 import type { TelemetryStore } from '../../store/telemetry/store.ts';
 import { StoreTimeoutError } from '../../store/telemetry/store.ts';
@@ -221,14 +222,7 @@ function buildTrace(traceId: string, spans: Record<string, ResultValue>[], logs:
   const endOf = (s: Record<string, ResultValue>) => BigInt(String(s.start_ns)) + BigInt(String(s.duration_ns ?? 0));
   const endNs = spans.reduce((max, s) => (endOf(s) > max ? endOf(s) : max), startNs);
 
-  // Critical path: from each span, follow the child that finishes last (what the parent waited on).
-  const critical = new Set<string>();
-  const markCritical = (s: Record<string, ResultValue>) => {
-    critical.add(String(s.span_id));
-    const kids = children.get(String(s.span_id)) ?? [];
-    if (kids.length) markCritical(kids.reduce((a, b) => (endOf(b) > endOf(a) ? b : a)));
-  };
-  if (roots.length) markCritical(roots.reduce((a, b) => (endOf(b) - BigInt(String(b.start_ns)) > endOf(a) - BigInt(String(a.start_ns)) ? b : a)));
+  const critical = criticalPath(spans.map((s) => ({ id: String(s.span_id), parentId: String(s.parent_span_id ?? ''), startNs: BigInt(String(s.start_ns)), endNs: endOf(s), service: String(s.service), kind: String(s.kind) })));
 
   const ordered: TraceSpan[] = [];
   const visit = (s: Record<string, ResultValue>, depth: number) => {
@@ -236,6 +230,7 @@ function buildTrace(traceId: string, spans: Record<string, ResultValue>[], logs:
       ...s,
       depth,
       critical: critical.has(String(s.span_id)),
+      critical_self_ms: Number(critical.get(String(s.span_id)) ?? 0n) / 1e6,
       offset_ms: Number(BigInt(String(s.start_ns)) - startNs) / 1e6,
       duration_ms: Number(s.duration_ns ?? 0) / 1e6,
     });
