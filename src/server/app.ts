@@ -14,7 +14,7 @@ import { IngestPipeline } from '../ingest/pipeline.ts';
 import { IngestRateLimiter } from '../ingest/rate-limit.ts';
 import { buildRedactor } from '../ingest/redact.ts';
 import { QueryGate } from '../query/index.ts';
-import { applyRetention } from '../retention/retention.ts';
+import { applyRetention, recordLimits, type RetentionPolicy } from '../retention/retention.ts';
 import { registerQueryRoutes } from './routes/query.ts';
 import { registerApmRoutes } from './routes/apm.ts';
 import { registerDashboardRoutes } from './routes/dashboards.ts';
@@ -36,6 +36,7 @@ import { SelfMetrics } from '../telemetry-self/metrics.ts';
 import { createMonitoring, type Monitoring } from '../monitors/runtime.ts';
 import { registerMonitorRoutes } from './routes/monitors.ts';
 import { registerStatusPageRoutes } from './routes/status-page.ts';
+import { registerMonitorTestRoutes } from './routes/monitor-test.ts';
 import { startHostAgent, type HostAgent } from '../agent/agent.ts';
 import { PipelineMetricExporter } from '../agent/pipeline-exporter.ts';
 
@@ -112,6 +113,12 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     maxRowsPerCommit: config.ingest.maxRowsPerCommit,
     metrics,
   });
+  const policy: RetentionPolicy = {
+    logs: parseDuration(config.retention.logs),
+    traces: parseDuration(config.retention.traces),
+    metrics: parseDuration(config.retention.metrics),
+    maxClockSkew: parseDuration(config.ingest.maxClockSkew),
+  };
   const ctx: ReceiverContext = {
     pipeline,
     tokens,
@@ -119,6 +126,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     budget: new MemoryBudget(config.ingest.maxInflightBytes),
     maxBodyBytes: config.ingest.maxBodyBytes,
     limiter: new IngestRateLimiter(config.ingest.tokenRecordsPerSecond),
+    limits: recordLimits(policy),
   };
   let stopping = false;
 
@@ -155,6 +163,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   const monitoring = createMonitoring({ config, state, telemetry: store, submit: (b) => pipeline.submit(b), log: api.log, secrets });
   registerMonitorRoutes(api, monitoring);
   registerStatusPageRoutes(api, monitoring);
+  registerMonitorTestRoutes(api, { policy: config.outbound, audit });
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   api.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });
@@ -172,11 +181,6 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  const policy = {
-    logs: parseDuration(config.retention.logs),
-    traces: parseDuration(config.retention.traces),
-    metrics: parseDuration(config.retention.metrics),
-  };
   const runRetention = async (now = new Date()) => {
     const deleted = await applyRetention(store, policy, now);
     for (const [signal, n] of Object.entries(deleted)) metrics.retentionDeleted.inc({ signal }, n);
