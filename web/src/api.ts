@@ -116,3 +116,119 @@ export interface SearchResult {
 export function search(q: string, range: Record<string, string>, limit?: number, signal?: AbortSignal): Promise<SearchResult> {
   return api<SearchResult>('/api/v1/search', { method: 'POST', body: { q, ...range, limit }, signal });
 }
+
+// ---- management (users, tokens, monitors, status pages) ----
+
+/** A user as the admin API lists it. */
+export interface UserInfo {
+  username: string;
+  role: 'admin' | 'responder' | 'viewer';
+  createdAt: string;
+  passwordChangedAt: string;
+}
+
+/** The roles a user may have, weakest first. */
+export const ROLES = ['viewer', 'responder', 'admin'] as const;
+
+/** Lists users (admin). */
+export const listUsers = (signal?: AbortSignal) => api<{ users: UserInfo[] }>('/api/v1/users', { signal });
+
+/** Creates a user; without a password the server generates one and returns it once. */
+export const createUser = (body: { username: string; role: string; password?: string }) =>
+  api<{ user: UserInfo; password?: string }>('/api/v1/users', { method: 'POST', body });
+
+/** Changes a user's role and/or password (admin). */
+export const updateUser = (username: string, body: { role?: string; password?: string }) =>
+  api<{ user: UserInfo }>(`/api/v1/users/${encodeURIComponent(username)}`, { method: 'PATCH', body });
+
+/** Deletes a user (admin). */
+export const deleteUser = (username: string) => api<void>(`/api/v1/users/${encodeURIComponent(username)}`, { method: 'DELETE' });
+
+/** An API token as listed: never its secret. */
+export interface TokenInfo {
+  name: string;
+  scope: 'ingest' | 'read' | 'write' | 'admin';
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  rateLimit: number | null;
+}
+
+/** The token scopes. */
+export const SCOPES = ['ingest', 'read', 'write', 'admin'] as const;
+
+/** Lists tokens (admin). */
+export const listTokens = (signal?: AbortSignal) => api<{ tokens: TokenInfo[] }>('/api/v1/tokens', { signal });
+
+/** Creates a token; the answer holds its secret, which no later call can return. */
+export const createToken = (body: { name: string; scope: string; rateLimit?: number }) =>
+  api<{ name: string; scope: string; token: string }>('/api/v1/tokens', { method: 'POST', body });
+
+/** Revokes a token by name (admin). */
+export const revokeToken = (name: string) => api<void>(`/api/v1/tokens/${encodeURIComponent(name)}`, { method: 'DELETE' });
+
+/** A monitor definition as the API takes it (fields depend on `type`; see docs/monitors.md). */
+export type MonitorSpecInput = { id: string; name: string; type: string } & Record<string, unknown>;
+
+/** A monitor as the API returns it: its definition plus where it is defined. */
+export type MonitorInfo = MonitorSpecInput & { source: 'api' | 'file'; file: string | null };
+
+/** One monitor (writers get its definition with secrets as the server chooses to show them). */
+export const getMonitor = (id: string, signal?: AbortSignal) => api<MonitorInfo>(`/api/v1/monitors/${encodeURIComponent(id)}`, { signal });
+
+/** Lists monitors. */
+export const listMonitors = (signal?: AbortSignal) => api<{ monitors: MonitorInfo[] }>('/api/v1/monitors', { signal });
+
+/** Creates (no `existing` id) or replaces a monitor defined through the API. */
+export const saveMonitor = (spec: MonitorSpecInput, existing?: string) =>
+  existing
+    ? api<MonitorInfo>(`/api/v1/monitors/${encodeURIComponent(existing)}`, { method: 'PUT', body: spec })
+    : api<MonitorInfo>('/api/v1/monitors', { method: 'POST', body: spec });
+
+/** Deletes a monitor defined through the API. */
+export const deleteMonitor = (id: string) => api<void>(`/api/v1/monitors/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+/** What one check found. */
+export interface CheckOutcome {
+  ok: boolean;
+  status: 'up' | 'down' | 'degraded';
+  latencyMs: number;
+  phases: Record<string, number | null>;
+  error?: string;
+  details: Record<string, unknown>;
+}
+
+/** Runs a definition once, unsaved, through the same checker and outbound guard as scheduled checks. */
+export const testMonitor = (spec: MonitorSpecInput) => api<{ result: CheckOutcome }>('/api/v1/monitors/test', { method: 'POST', body: spec });
+
+/** A status page definition. */
+export interface StatusPageDef {
+  slug: string;
+  title: string;
+  description: string;
+  components: { monitorId: string; name: string }[];
+}
+
+/** Lists status pages (admin). */
+export const listStatusPages = (signal?: AbortSignal) => api<{ statusPages: StatusPageDef[] }>('/api/v1/status-pages', { signal });
+
+/** Creates (no `existing` slug) or replaces a status page (admin). */
+export const saveStatusPage = (page: StatusPageDef, existing?: string) =>
+  existing
+    ? api<StatusPageDef>(`/api/v1/status-pages/${encodeURIComponent(existing)}`, { method: 'PUT', body: page })
+    : api<StatusPageDef>('/api/v1/status-pages', { method: 'POST', body: page });
+
+/** Deletes a status page (admin). */
+export const deleteStatusPage = (slug: string) => api<void>(`/api/v1/status-pages/${encodeURIComponent(slug)}`, { method: 'DELETE' });
+
+/** A status page as the public sees it. */
+export interface PublicStatusPage {
+  title: string;
+  description: string;
+  status: 'operational' | 'degraded' | 'outage' | 'unknown';
+  components: { name: string; status: PublicStatusPage['status']; uptime90d: number | null; bars: { date: string; uptime: number | null; checks: number; down: number }[] }[];
+  updatedAt: string;
+}
+
+/** The public JSON of a saved status page. */
+export const publicStatusPage = (slug: string, signal?: AbortSignal) => api<PublicStatusPage>(`/api/v1/public/status/${encodeURIComponent(slug)}`, { signal });

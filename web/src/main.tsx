@@ -19,6 +19,10 @@ import { DashboardPage } from './pages/Dashboard.tsx';
 import { Account } from './pages/Account.tsx';
 import { Coming } from './pages/Coming.tsx';
 import { MonitorDetail, Monitors } from './pages/Monitors.tsx';
+import { MonitorForm } from './pages/MonitorForm.tsx';
+import { StatusPages } from './pages/StatusPages.tsx';
+import { Tokens } from './pages/Tokens.tsx';
+import { Users } from './pages/Users.tsx';
 import './styles.css';
 
 applyTheme(initialTheme());
@@ -59,7 +63,12 @@ function App() {
             <Route path="alerts" element={<Coming what="Alerts" />} />
             <Route path="incidents" element={<Coming what="Incidents" />} />
             <Route path="monitors" element={<Monitors />} />
+            <Route path="monitors/new" element={<MonitorForm />} />
             <Route path="monitors/:id" element={<MonitorDetail />} />
+            <Route path="monitors/:id/edit" element={<MonitorForm />} />
+            <Route path="status-pages" element={<StatusPages />} />
+            <Route path="users" element={<Users />} />
+            <Route path="tokens" element={<Tokens />} />
             <Route path="knowledge" element={<Coming what="Knowledge" />} />
             <Route path="reports" element={<Coming what="Reports" />} />
             <Route path="*" element={<Coming what="Not found" />} />

@@ -4,7 +4,8 @@ import { Link, NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth.tsx';
 import { applyTheme, initialTheme, type Theme } from '../theme.ts';
 
-const NAV: { to: string; label: string; icon: string; soon?: boolean }[] = [
+// `admin` entries are management pages only admins can use; others do not see them.
+const NAV: { to: string; label: string; icon: string; soon?: boolean; admin?: boolean }[] = [
   { to: '/', label: 'Overview', icon: '◉' },
   { to: '/services', label: 'Services', icon: '▤' },
   { to: '/logs', label: 'Logs', icon: '≡' },
@@ -16,6 +17,9 @@ const NAV: { to: string; label: string; icon: string; soon?: boolean }[] = [
   { to: '/monitors', label: 'Monitors', icon: '♥' },
   { to: '/knowledge', label: 'Knowledge', icon: '❏', soon: true },
   { to: '/reports', label: 'Reports', icon: '▣', soon: true },
+  { to: '/status-pages', label: 'Status pages', icon: '◎', admin: true },
+  { to: '/users', label: 'Users', icon: '☺', admin: true },
+  { to: '/tokens', label: 'API tokens', icon: '⚿', admin: true },
 ];
 
 /** The shell around every signed-in page. */
@@ -39,7 +43,7 @@ export function Layout() {
           Vigil
         </Link>
         <ul>
-          {NAV.map((n) => (
+          {NAV.filter((n) => !n.admin || user?.role === 'admin').map((n) => (
             <li key={n.to}>
               <NavLink to={n.to} end={n.to === '/'} className={({ isActive }) => (isActive ? 'active' : '')}>
                 <span className="icon" aria-hidden="true">

@@ -55,13 +55,16 @@ function StateBadge({ state }: { state: State }) {
 
 /** The monitors list. */
 export function Monitors() {
+  const { canWrite } = useAuth();
   const list = useLoad((signal) => api<{ monitors: Monitor[]; fileErrors: { file: string; message: string }[] }>('/api/v1/monitors', { signal }), [], 15_000);
   const systems = useLoad((signal) => api<{ systems: { system: string; monitors: number; uptime: Record<string, number | null> }[] }>('/api/v1/systems/uptime', { signal }), [], 60_000);
   const monitors = list.data?.monitors ?? [];
   const down = monitors.filter((m) => m.status.state === 'down').length;
   return (
     <>
-      <PageHead title="Monitors" sub="Synthetic checks of endpoints, workflows, ports, DNS and databases, and heartbeats from jobs." />
+      <PageHead title="Monitors" sub="Synthetic checks of endpoints, workflows, ports, DNS and databases, and heartbeats from jobs.">
+        {canWrite && <Link className="btn primary" to="/monitors/new">New monitor</Link>}
+      </PageHead>
       {list.data && list.data.fileErrors.length > 0 && (
         <Panel title="Monitor files with errors">
           {list.data.fileErrors.map((e) => (
@@ -160,6 +163,7 @@ export function MonitorDetail() {
         }
         sub={`${mon.type} · ${mon.system} · every ${mon.interval}${mon.status.since ? ` · ${mon.status.state} since ${fmtTime(mon.status.since, true)}` : ''}`}
       >
+        {canWrite && <Link className="btn" to={`/monitors/${encodeURIComponent(id)}/edit`}>{mon.file ? 'View definition' : 'Edit'}</Link>}
         {canWrite && (
           <button type="button" className="btn primary" onClick={() => void checkNow()} disabled={checking}>
             {checking ? 'Checking…' : 'Check now'}
