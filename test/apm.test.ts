@@ -174,6 +174,26 @@ function buildLms(): void {
   }
 }
 
+/**
+ * rate-svc reports only from T0+5 min to T0+7 min: 2 requests a second (240), every 4th of them
+ * refused with 403 on POST /register, GET /ok always 200. Its rate must be taken over the time it reported.
+ */
+function buildRates(): void {
+  for (let i = 0; i < 240; i++) {
+    const register = i % 2 === 0;
+    const refused = register && i % 4 === 0;
+    spans.push({
+      service: 'rate-svc',
+      traceId: newId(16),
+      name: register ? 'POST /register' : 'GET /ok',
+      kind: 'server',
+      startMs: T0 + 300_000 + i * 500,
+      durMs: 10,
+      attributes: { 'http.request.method': register ? 'POST' : 'GET', 'http.route': register ? '/register' : '/ok', 'http.response.status_code': refused ? 403 : 200 },
+    });
+  }
+}
+
 /** Metrics: a gauge per host and state, a counter with a reset, delta and cumulative histograms. */
 async function sendMetrics(): Promise<void> {
   const point = (tMs: number, value: number, a: Record<string, Attr> = {}, startMs = T0 - 3_600_000) => ({ timeUnixNano: ns(tMs), startTimeUnixNano: ns(startMs), asDouble: value, attributes: attrs(a) });
@@ -260,6 +280,7 @@ beforeAll(async () => {
   readToken = await v.server.tokens.create('reader', 'read');
   buildShop();
   buildLms();
+  buildRates();
   await sendSpans();
   await sendLogs();
   await sendMetrics();
@@ -311,12 +332,63 @@ describe('service overview', () => {
 
   it('covers every service without a service parameter and refuses bad parameters by name', async () => {
     const all = await get<{ summary: Figures }>(`/api/v1/apm/overview?${RANGE}`);
-    expect(all.summary.requests).toBe(100 + 20 + 10 + 10 + 8 + 3);
+    expect(all.summary.requests).toBe(100 + 20 + 10 + 10 + 8 + 3 + 240);
     expect((await get<{ error: string }>(`/api/v1/apm/overview?apdex_t=-1&${RANGE}`, 400)).error).toMatch(/^apdex_t:/);
     expect((await get<{ error: string }>(`/api/v1/apm/overview?since=eternity`, 400)).error).toMatch(/^since:/);
     expect((await get<{ error: string }>(`/api/v1/apm/overview?bucket=1s&since=7d`, 400)).error).toMatch(/^bucket:/);
     const res = await fetch(`${v.server.urls.api}/api/v1/apm/overview`, { headers: { authorization: `Bearer ${v.ingestToken}` } });
     expect(res.status).toBe(403);
+  });
+});
+
+describe('rates over the time a service reported', () => {
+  type Point = Figures & { time: string; client_errors: number; client_error_rate: number | null };
+  it('divides the count by the covered time from the first bucket with data, and the chart agrees', async () => {
+    const body = await get<{ summary: Figures & { first_seen: string }; series: Point[] }>(`/api/v1/apm/overview?service=rate-svc&${RANGE}`);
+    // 240 requests from T0+300 s; the range ends at T0+1200 s (in the past): 900 covered seconds.
+    expect(body.summary.requests).toBe(240);
+    expect(body.summary.throughput_rps).toBeCloseTo(240 / 900, 4);
+    expect(body.summary.first_seen).toBe(new Date(T0 + 300_000).toISOString());
+    // The chart: 2/s in each of the twelve 10 s buckets while it reported.
+    expect(body.series.filter((p) => p.requests > 0).map((p) => p.throughput_rps)).toEqual(Array(12).fill(2));
+    // The figure is the mean of the chart's per-bucket rates from the first bucket with data.
+    const from = body.series.findIndex((p) => p.requests > 0);
+    const rates = body.series.slice(from).map((p) => p.throughput_rps!);
+    expect(rates.reduce((a, r) => a + r, 0) / rates.length).toBeCloseTo(body.summary.throughput_rps, 4);
+    // The operations table takes each operation's rate the same way.
+    const ops = await get<{ operations: Operation[] }>(`/api/v1/apm/operations?service=rate-svc&${RANGE}`);
+    for (const o of ops.operations) expect(o.throughput_rps).toBeCloseTo(120 / 900, 4);
+  });
+
+  it('ends the covered time at now when the range reaches into the future', async () => {
+    const now = Date.now();
+    const body = await get<{ summary: Figures; series: Point[] }>(`/api/v1/apm/overview?service=rate-svc&from=${T0}&to=${now + 3_600_000}&bucket=1m`);
+    const covered = (Date.now() + now) / 2 - (T0 + 300_000);
+    expect(body.summary.throughput_rps).toBeCloseTo(240 / (covered / 1000), 3);
+    // Buckets wholly after now have no rate rather than a zero.
+    expect(body.series.at(-1)!.throughput_rps).toBeNull();
+  });
+
+  it('counts 4xx answers beside failures and flags the operation refusing an unusual share', async () => {
+    const body = await get<{ summary: Point }>(`/api/v1/apm/overview?service=rate-svc&${RANGE}`);
+    expect(body.summary).toMatchObject({ errors: 0, error_rate: 0, client_errors: 60, client_error_rate: 0.25 });
+    const ops = await get<{ operations: (Operation & { client_errors: number; client_error_rate: number; client_error_alert: boolean })[] }>(`/api/v1/apm/operations?service=rate-svc&${RANGE}`);
+    const byOp = Object.fromEntries(ops.operations.map((o) => [o.operation, o]));
+    expect(byOp['POST /register']).toMatchObject({ requests: 120, errors: 0, client_errors: 60, client_error_rate: 0.5, client_error_alert: true });
+    expect(byOp['GET /ok']).toMatchObject({ client_errors: 0, client_error_alert: false });
+    // 500s are failures, not refusals: shop-api's failing items are no 4xx.
+    const shop = await get<{ summary: Point }>(`/api/v1/apm/overview?service=shop-api&${RANGE}`);
+    expect(shop.summary.client_errors).toBe(0);
+  });
+
+  it('groups the overview by a span field with the same figures as one service alone', async () => {
+    const grouped = await get<{ groups: { group: string; services: string[]; summary: Point }[] }>(`/api/v1/apm/overview?group_by=service.name&${RANGE}`);
+    const one = await get<{ summary: Point }>(`/api/v1/apm/overview?service=rate-svc&${RANGE}`);
+    const g = grouped.groups.find((x) => x.group === 'rate-svc')!;
+    expect(g.services).toEqual(['rate-svc']);
+    expect(g.summary).toEqual(one.summary);
+    expect(grouped.groups.map((x) => x.group).sort()).toEqual(['lms-api', 'pay-svc', 'rate-svc', 'sdk-svc', 'shop-api']);
+    expect((await get<{ error: string }>(`/api/v1/apm/overview?group_by=${encodeURIComponent("a'b")}&${RANGE}`, 400)).error).toMatch(/^group_by:/);
   });
 });
 
@@ -372,6 +444,19 @@ describe('external calls', () => {
     expect(byTarget['api.stripe.example']).toMatchObject({ target_kind: 'host', calls: 10, errors: 2, error_rate: 0.2, p95_ms: 300 });
     expect(byTarget['inventory']).toMatchObject({ target_kind: 'service', calls: 5, errors: 0 });
     expect(byTarget['pay-svc']).toMatchObject({ target_kind: 'service', calls: 10, p95_ms: 50 });
+  });
+
+  it('gives a link the same p95 on the service map: the client span as the caller saw it', async () => {
+    const external = await get<{ calls: { target: string; calls: number; errors: number; p95_ms: number }[] }>(`/api/v1/apm/external?service=shop-api&${RANGE}`);
+    const map = await get<{ edges: { source: string; target: string; target_kind: string; calls: number; errors: number; p95_ms: number }[] }>(`/api/v1/service-map?${RANGE}`);
+    for (const target of ['pay-svc', 'inventory']) {
+      const call = external.calls.find((c) => c.target === target)!;
+      const edge = map.edges.find((e) => e.source === 'shop-api' && e.target === target)!;
+      expect(edge, target).toMatchObject({ target_kind: 'service', calls: call.calls, errors: call.errors, p95_ms: call.p95_ms });
+    }
+    // pay-svc's own server spans took 45 ms; the caller waited 50 ms.
+    expect(map.edges.find((e) => e.target === 'pay-svc')!.p95_ms).toBe(50);
+    expect(map.edges.find((e) => e.target === 'postgresql')).toMatchObject({ source: 'shop-api', target_kind: 'database', calls: 45 });
   });
 });
 
@@ -459,6 +544,15 @@ describe('metrics', () => {
       expect(p.quantiles).toEqual({ p50: 62.5, p95: 400 });
       expect(p.count).toBe(100);
     }
+  });
+
+  it('lists the attribute keys of each metric with a sample of their values', async () => {
+    type Attribute = { key: string; scope: string; distinct_values: number; sample: string[] };
+    const names = await get<{ metrics: { name: string; type: string; attributes: Attribute[] }[] }>(`/api/v1/apm/metrics/names?${RANGE}`);
+    const memory = names.metrics.find((m) => m.name === 'system.memory.usage')!;
+    expect(memory.attributes).toContainEqual({ key: 'state', scope: 'point', distinct_values: 2, sample: ['free', 'used'] });
+    expect(memory.attributes).toContainEqual({ key: 'host.name', scope: 'resource', distinct_values: 2, sample: ['h1', 'h2'] });
+    expect(names.metrics.find((m) => m.name === 'http.requests')!.attributes).toContainEqual(expect.objectContaining({ key: 'route', scope: 'point', sample: ['/a'] }));
   });
 
   it('lists metric names and answers an empty series for an unknown metric', async () => {

@@ -8,6 +8,10 @@
  * - a request is a span of kind Server; its operation is `METHOD route` when `http.route` is known,
  *   else the span name;
  * - a request failed when its status is Error or its HTTP status code is 5xx;
+ * - a request was refused (a client error) when it answered 4xx without failing: counted apart, since a
+ *   wave of 403s is an outage to its users even though the server did its job;
+ * - a rate is a count divided by the covered time: from the start of the first bucket holding data (or
+ *   the range start) to the range end or now, whichever comes first ({@link rateOver});
  * - Apdex with threshold T: satisfied = successful and ≤ T, tolerating = successful and ≤ 4T, failed
  *   requests are frustrated; Apdex = (satisfied + tolerating / 2) / requests.
  */
@@ -51,19 +55,81 @@ export function errorSql(alias = ''): string {
   return `(${a}StatusCode = 'Error' OR coalesce(${a}HttpStatusCode, 0) >= 500)`;
 }
 
+/** SQL that is true for a refused span: an HTTP 4xx answer that did not also fail (see {@link errorSql}). */
+export function clientErrorSql(alias = ''): string {
+  const a = alias ? `${alias}.` : '';
+  return `(coalesce(${a}HttpStatusCode, 0) BETWEEN 400 AND 499 AND NOT ${errorSql(alias)})`;
+}
+
+/** Attribute keys accepted in group-bys and filters (the query language's charset). */
+export const ATTRIBUTE_KEY = /^[A-Za-z0-9_.\-:@/]{1,255}$/;
+
+/** Span fields held in promoted columns: grouping by them reads no JSON. */
+const SPAN_GROUP_COLUMNS: Readonly<Record<string, string>> = {
+  'service.name': 'ServiceName',
+  'service.namespace': 'ServiceNamespace',
+  'service.version': 'ServiceVersion',
+  'host.name': 'HostName',
+};
+
+/** SQL for the value a span is grouped by: a promoted column, else the resource's then the span's attribute; '' when absent. */
+export function spanGroupSql(b: Binder, key: string | undefined): string {
+  if (key === undefined) return `''`;
+  const column = SPAN_GROUP_COLUMNS[key];
+  if (column) return `coalesce(${column}, '')`;
+  if (!ATTRIBUTE_KEY.test(key)) throw new RangeError('group_by: attribute keys use A-Z a-z 0-9 _ . - : @ /');
+  const path = b.add(`$."${key}"`);
+  return `coalesce(json_extract_string(ResourceAttributes, ${path}), json_extract_string(SpanAttributes, ${path}), '')`;
+}
+
 /** Bucket width for a range: a round size giving at most 120 points (about 60 to 120 for usual ranges). */
 export function bucketNsFor(range: NsRange, bucketSeconds?: number): bigint {
   const seconds = bucketSeconds ?? chooseBucketSeconds(Number(range.toNs - range.fromNs) / 1e9, 120);
   return BigInt(Math.round(seconds * 1e9));
 }
 
+/**
+ * What a rate is taken over: the range, its bucket width and the server's clock (time after `now` has
+ * not happened yet, so it cannot dilute a rate).
+ */
+export interface RateWindow extends NsRange {
+  bucketNs: bigint;
+  nowNs: bigint;
+}
+
+/** Seconds of [startNs, endNs) that lie inside the range and before now. */
+export function coveredSeconds(startNs: bigint, endNs: bigint, w: RateWindow): number {
+  const end = w.toNs < w.nowNs ? w.toNs : w.nowNs;
+  const a = startNs > w.fromNs ? startNs : w.fromNs;
+  const b = endNs < end ? endNs : end;
+  return b > a ? Number(b - a) / 1e9 : 0;
+}
+
+/**
+ * The one definition of a rate: `count` per second over the covered time, from the start of the bucket
+ * of `firstNs` (the first data seen; clipped to the range start) to the range end or now. The same as
+ * the mean of the chart's per-bucket rates from that bucket on, each bucket weighted by its covered
+ * seconds, so a figure and its chart agree however late in the range a service started reporting.
+ * 0 without data; null when no time is covered (a range wholly in the future).
+ */
+export function rateOver(count: number, firstNs: bigint | null, w: RateWindow): number | null {
+  if (count === 0 || firstNs === null) return 0;
+  const seconds = coveredSeconds((firstNs / w.bucketNs) * w.bucketNs, w.toNs, w);
+  return seconds > 0 ? round4(count / seconds) : null;
+}
+
+function round4(v: number): number {
+  return Math.round(v * 1e4) / 1e4;
+}
+
 /** Options of the service overview. */
-export interface OverviewOptions extends NsRange {
+export interface OverviewOptions extends RateWindow {
   service?: string;
   operation?: string;
+  /** A span field: one summary and series per value (`service.namespace`, `service.name`, `host.name`, an attribute). */
+  groupBy?: string;
   /** Apdex threshold in milliseconds. */
   apdexTMs: number;
-  bucketNs: bigint;
 }
 
 /** Apdex counts SQL over columns `Duration` and `err` (a boolean). */
@@ -74,21 +140,25 @@ function apdexCountsSql(b: Binder, apdexTMs: number): string {
 }
 
 /**
- * Requests, errors, latency quantiles and Apdex counts per time bucket of server spans; the row with
- * a null `bucket_ns` holds the totals of the whole range (one scan, grouping sets).
+ * Requests, errors, refusals (4xx), latency quantiles and Apdex counts per group and time bucket of
+ * server spans; the rows with a null `bucket_ns` hold each group's totals over the whole range and its
+ * services (one scan, grouping sets). Without `groupBy` there is one group, ''.
  */
 export function overviewQuery(o: OverviewOptions): SqlQuery {
   const b = new Binder();
   const where = [`Timestamp >= ${b.ts(o.fromNs)}`, `Timestamp < ${b.ts(o.toNs)}`, `SpanKind = 'Server'`];
   if (o.service !== undefined) where.push(`ServiceName = ${b.add(o.service)}`);
   if (o.operation !== undefined) where.push(`${operationSql()} = ${b.add(o.operation)}`);
+  const grp = spanGroupSql(b, o.groupBy);
   const bucket = b.big(o.bucketNs);
   const sql = `WITH s AS (
-      SELECT (epoch_ns(Timestamp) // ${bucket}) * ${bucket} AS bucket_ns, Duration, ${errorSql()} AS err
+      SELECT ${grp} AS grp, ServiceName AS svc, (epoch_ns(Timestamp) // ${bucket}) * ${bucket} AS bucket_ns, Duration,
+        ${errorSql()} AS err, ${clientErrorSql()} AS refused
       FROM otel_traces WHERE ${where.join(' AND ')})
-    SELECT bucket_ns, count(*) AS requests, count(*) FILTER (WHERE err) AS errors,
-      quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, avg(Duration) AS avg_ns, ${apdexCountsSql(b, o.apdexTMs)}
-    FROM s GROUP BY GROUPING SETS ((bucket_ns), ()) ORDER BY bucket_ns NULLS FIRST`;
+    SELECT grp, bucket_ns, count(*) AS requests, count(*) FILTER (WHERE err) AS errors, count(*) FILTER (WHERE refused) AS client_errors,
+      quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, avg(Duration) AS avg_ns, ${apdexCountsSql(b, o.apdexTMs)},
+      CASE WHEN GROUPING(bucket_ns) = 1 THEN list(DISTINCT svc ORDER BY svc) END AS services
+    FROM s GROUP BY GROUPING SETS ((grp, bucket_ns), (grp)) ORDER BY grp, bucket_ns NULLS FIRST`;
   return { sql, params: b.params };
 }
 
@@ -101,6 +171,7 @@ export const OPERATION_SORTS = {
   p95: 'q[2] DESC',
   p99: 'q[3] DESC',
   total_time: 'total_ns DESC',
+  client_errors: 'client_errors DESC, requests DESC',
   apdex: '(satisfied + tolerating / 2) / requests ASC, requests DESC',
 } as const;
 /** A sort order of the operations table. */
@@ -126,17 +197,19 @@ export function operationsQuery(o: OperationsOptions): SqlQuery {
   // concatenation on every span tripled the cost of this query on 10M spans.
   const sql = `WITH s AS (
       SELECT ServiceName AS service, HttpMethod AS m, HttpRoute AS r,
-        CASE WHEN coalesce(HttpRoute, '') = '' THEN SpanName END AS n, Duration, ${errorSql()} AS err
+        CASE WHEN coalesce(HttpRoute, '') = '' THEN SpanName END AS n, Timestamp, Duration, ${errorSql()} AS err,
+        ${clientErrorSql()} AS refused
       FROM otel_traces WHERE ${where.join(' AND ')}),
     -- MATERIALIZED: the optimizer turns the window below into a join with an aggregate of g, which
     -- otherwise scans and aggregates the spans twice.
     g AS MATERIALIZED (
       SELECT service, CASE WHEN coalesce(r, '') <> '' THEN ltrim(coalesce(m, '') || ' ' || r) ELSE n END AS operation,
-        count(*) AS requests, count(*) FILTER (WHERE err) AS errors,
+        count(*) AS requests, count(*) FILTER (WHERE err) AS errors, count(*) FILTER (WHERE refused) AS client_errors,
         quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, avg(Duration) AS avg_ns, sum(Duration) AS total_ns,
-        ${apdexCountsSql(b, o.apdexTMs)}
+        epoch_ns(min(Timestamp)) AS first_ns, ${apdexCountsSql(b, o.apdexTMs)}
       FROM s GROUP BY service, m, r, n ${having})
-    SELECT *, sum(total_ns) OVER (PARTITION BY service) AS service_total_ns
+    SELECT *, sum(total_ns) OVER (PARTITION BY service) AS service_total_ns,
+      sum(requests) OVER (PARTITION BY service) AS service_requests, sum(client_errors) OVER (PARTITION BY service) AS service_client_errors
     FROM g ORDER BY ${OPERATION_SORTS[o.sort]}, service, operation LIMIT ${b.big(o.limit)}`;
   return { sql, params: b.params };
 }
@@ -238,17 +311,18 @@ const PEER_KEYS = ['peer.service'] as const;
 const HOST_KEYS = ['server.address', 'net.peer.name', 'http.host'] as const;
 
 /**
- * Client and producer spans that are not database calls, grouped by calling service and target.
- * The target is `peer.service`, else the service of the server span it caused (same trace, parent
- * = the client span), else `server.address` / `net.peer.name` / `http.host`, else "unknown".
+ * The outgoing calls CTEs (`children`, `calls`): client and producer spans that are not database calls,
+ * each with its calling service, its target service (`peer.service`, else the service of the server
+ * span it caused: same trace, parent = the client span), its host (`server.address` /
+ * `net.peer.name` / `http.host`), its duration as the caller saw it, and whether it failed. The
+ * external-calls table and the service map both read it, so a link has one p95 on both.
  */
-export function externalQuery(o: ExternalOptions): SqlQuery {
-  const b = new Binder();
-  const from = b.ts(o.fromNs);
-  const to = b.ts(o.toNs);
-  const svc = o.service !== undefined ? ` AND c.ServiceName = ${b.add(o.service)}` : '';
+function callsCtes(b: Binder, range: NsRange, service: string | undefined): string {
+  const from = b.ts(range.fromNs);
+  const to = b.ts(range.toNs);
+  const svc = service !== undefined ? ` AND c.ServiceName = ${b.add(service)}` : '';
   const attr = (k: string) => `nullif(json_extract_string(c.SpanAttributes, '$."${k}"'), '')`;
-  const sql = `WITH children AS (
+  return `children AS (
       -- One row per calling span even if a retry produced several server spans.
       SELECT TraceId, ParentSpanId, any_value(ServiceName) AS service FROM otel_traces
       WHERE Timestamp >= ${from} AND Timestamp < ${to} + INTERVAL 1 HOUR AND SpanKind = 'Server' AND coalesce(ParentSpanId, '') <> ''
@@ -260,12 +334,47 @@ export function externalQuery(o: ExternalOptions): SqlQuery {
         c.Duration, ${errorSql('c')} AS err
       FROM otel_traces c LEFT JOIN children ch ON ch.TraceId = c.TraceId AND ch.ParentSpanId = c.SpanId
       WHERE c.Timestamp >= ${from} AND c.Timestamp < ${to} AND c.SpanKind IN ('Client', 'Producer')
-        AND coalesce(c.DbSystem, '') = '' AND coalesce(c.DbStatement, '') = ''${svc})
+        AND coalesce(c.DbSystem, '') = '' AND coalesce(c.DbStatement, '') = ''${svc})`;
+}
+
+/** Call figures over a `Duration` column: calls, failures, p50/p95/p99 and total time (the same on every view of calls). */
+const CALL_FIGURES_SQL = `count(*) AS calls, count(*) FILTER (WHERE err) AS errors, quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, sum(Duration) AS total_ns`;
+
+/**
+ * Outgoing calls grouped by calling service and target: the target is `peer.service`, else the
+ * service of the server span it caused, else `server.address` / `net.peer.name` / `http.host`, else
+ * "unknown" (see {@link callsCtes}).
+ */
+export function externalQuery(o: ExternalOptions): SqlQuery {
+  const b = new Binder();
+  const sql = `WITH ${callsCtes(b, o, o.service)}
     SELECT service, coalesce(peer, host, 'unknown') AS target,
       CASE WHEN peer IS NOT NULL THEN 'service' WHEN host IS NOT NULL THEN 'host' ELSE 'unknown' END AS target_kind,
-      count(*) AS calls, count(*) FILTER (WHERE err) AS errors, quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q,
-      sum(Duration) AS total_ns
+      ${CALL_FIGURES_SQL}
     FROM calls GROUP BY 1, 2, 3 ORDER BY calls DESC, service, target LIMIT ${b.big(o.limit)}`;
+  return { sql, params: b.params };
+}
+
+/**
+ * The service map's edges: calls from a service to another service, from the same calls as
+ * {@link externalQuery} (the caller's client span, same quantile), and database calls per `db.system`.
+ * `p95_ms` is rounded to microseconds in SQL exactly as {@link ms} rounds the external-calls table.
+ */
+export function serviceMapQuery(fromNs: bigint, toNs: bigint): SqlQuery {
+  const b = new Binder();
+  const range = { fromNs, toNs };
+  const p95 = (col: string) => `round(${col} / 1e3) / 1e3`;
+  const sql = `WITH ${callsCtes(b, range, undefined)},
+    svc AS (
+      SELECT service AS source, peer AS target, 'service' AS target_kind, ${CALL_FIGURES_SQL}
+      FROM calls WHERE peer IS NOT NULL GROUP BY 1, 2),
+    db AS (
+      SELECT ServiceName AS source, DbSystem AS target, 'database' AS target_kind, count(*) AS calls,
+        count(*) FILTER (WHERE ${errorSql()}) AS errors, quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, sum(Duration) AS total_ns
+      FROM otel_traces WHERE Timestamp >= ${b.ts(fromNs)} AND Timestamp < ${b.ts(toNs)} AND coalesce(DbSystem, '') <> ''
+      GROUP BY 1, 2)
+    SELECT source, target, target_kind, calls, errors, ${p95('q[2]')} AS p95_ms
+    FROM (SELECT * FROM svc UNION ALL SELECT * FROM db) ORDER BY calls DESC, source, target LIMIT 1000`;
   return { sql, params: b.params };
 }
 
@@ -305,63 +414,113 @@ export function apdex(satisfied: number, tolerating: number, requests: number): 
 export interface OverviewPoint {
   time: string;
   requests: number;
-  throughput_rps: number;
+  /** Requests per second of the bucket's covered time; null for a bucket wholly after now. */
+  throughput_rps: number | null;
   errors: number;
   error_rate: number | null;
+  /** 4xx answers that did not fail (refusals), and their share of requests. */
+  client_errors: number;
+  client_error_rate: number | null;
   p50_ms: number | null;
   p95_ms: number | null;
   p99_ms: number | null;
   apdex: number | null;
 }
 
-/** Figures over the whole range. */
-export type OverviewSummary = Omit<OverviewPoint, 'time'> & { avg_ms: number | null };
+/** Figures over the whole range; `throughput_rps` is {@link rateOver} from the first bucket with requests. */
+export type OverviewSummary = Omit<OverviewPoint, 'time'> & { avg_ms: number | null; first_seen: string | null };
+
+/** One group of a grouped overview. */
+export interface OverviewGroup {
+  group: string;
+  services: string[];
+  summary: OverviewSummary;
+  series: OverviewPoint[];
+}
 
 function nsToIso(ns: bigint): string {
   return new Date(Number(ns / 1_000_000n)).toISOString();
 }
 
-/** Shapes overview rows: totals and a gap-free series (buckets without requests have zeros and nulls). */
-export function shapeOverview(rows: Record<string, unknown>[], o: OverviewOptions): { summary: OverviewSummary; series: OverviewPoint[] } {
-  const bucketSeconds = Number(o.bucketNs) / 1e9;
-  const point = (r: Record<string, unknown> | undefined, seconds: number) => {
-    const requests = num(r?.requests);
-    const errors = num(r?.errors);
-    return {
-      requests,
-      throughput_rps: Math.round((requests / seconds) * 1000) / 1000,
-      errors,
-      error_rate: ratio(errors, requests),
-      ...quantiles(r?.q),
-      apdex: apdex(num(r?.satisfied), num(r?.tolerating), requests),
-    };
+/** Request, error and refusal counts with their shares and latency figures of one row. */
+function requestFigures(r: Record<string, unknown> | undefined) {
+  const requests = num(r?.requests);
+  const errors = num(r?.errors);
+  const clientErrors = num(r?.client_errors);
+  return {
+    requests,
+    errors,
+    error_rate: ratio(errors, requests),
+    client_errors: clientErrors,
+    client_error_rate: ratio(clientErrors, requests),
+    ...quantiles(r?.q),
+    apdex: apdex(num(r?.satisfied), num(r?.tolerating), requests),
   };
-  const total = rows.find((r) => r.bucket_ns === null || r.bucket_ns === undefined);
-  const byBucket = new Map<bigint, Record<string, unknown>>();
-  for (const r of rows) if (r.bucket_ns !== null && r.bucket_ns !== undefined) byBucket.set(BigInt(String(r.bucket_ns)), r);
-  const series: OverviewPoint[] = [];
-  const first = (o.fromNs / o.bucketNs) * o.bucketNs;
-  for (let t = first; t < o.toNs; t += o.bucketNs) series.push({ time: nsToIso(t), ...point(byBucket.get(t), bucketSeconds) });
-  const rangeSeconds = Number(o.toNs - o.fromNs) / 1e9;
-  return { summary: { ...point(total, rangeSeconds), avg_ms: ms(total?.avg_ns) }, series };
 }
 
-/** Shapes operation rows with rates, quantiles in ms, Apdex and the share of the service's time. */
-export function shapeOperations(rows: Record<string, unknown>[], range: NsRange) {
-  const seconds = Number(range.toNs - range.fromNs) / 1e9;
+/** Shapes overview rows: per group, totals and a gap-free series (buckets without requests have zeros and nulls). */
+export function shapeOverview(rows: Record<string, unknown>[], o: OverviewOptions): OverviewGroup[] {
+  type Acc = { total?: Record<string, unknown>; buckets: Map<bigint, Record<string, unknown>> };
+  const groups = new Map<string, Acc>();
+  for (const r of rows) {
+    const key = String(r.grp ?? '');
+    const g: Acc = groups.get(key) ?? { buckets: new Map() };
+    groups.set(key, g);
+    if (r.bucket_ns === null || r.bucket_ns === undefined) g.total = r;
+    else g.buckets.set(BigInt(String(r.bucket_ns)), r);
+  }
+  if (groups.size === 0 && o.groupBy === undefined) groups.set('', { buckets: new Map() });
+  const first = (o.fromNs / o.bucketNs) * o.bucketNs;
+  return [...groups.entries()].map(([group, g]) => {
+    const series: OverviewPoint[] = [];
+    for (let t = first; t < o.toNs; t += o.bucketNs) {
+      const r = g.buckets.get(t);
+      const seconds = coveredSeconds(t, t + o.bucketNs, o);
+      series.push({ time: nsToIso(t), ...requestFigures(r), throughput_rps: seconds > 0 ? round4(num(r?.requests) / seconds) : null });
+    }
+    const firstNs = g.buckets.size ? [...g.buckets.keys()].reduce((a, c) => (c < a ? c : a)) : null;
+    const figures = requestFigures(g.total);
+    return {
+      group,
+      services: Array.isArray(g.total?.services) ? g.total.services.map(String) : [],
+      summary: { ...figures, throughput_rps: rateOver(figures.requests, firstNs, o), avg_ms: ms(g.total?.avg_ns), first_seen: firstNs === null ? null : nsToIso(firstNs > o.fromNs ? firstNs : o.fromNs) },
+      series,
+    };
+  });
+}
+
+/** An operation is flagged when at least this share of its requests were refused (4xx)… */
+export const CLIENT_ERROR_ALERT_SHARE = 0.2;
+/** …at least this many times… */
+export const CLIENT_ERROR_ALERT_MIN = 5;
+/** …and that share is at least this multiple of the rest of its service's. */
+export const CLIENT_ERROR_ALERT_FACTOR = 2;
+
+/**
+ * Whether an operation's share of 4xx answers is unusual: at least {@link CLIENT_ERROR_ALERT_SHARE} of
+ * its requests and {@link CLIENT_ERROR_ALERT_MIN} answers, and at least {@link CLIENT_ERROR_ALERT_FACTOR}
+ * times the share among the service's other requests (an API that always answers many 404s is not flagged
+ * for it; one route refusing most users is).
+ */
+export function unusualClientErrors(requests: number, clientErrors: number, serviceRequests: number, serviceClientErrors: number): boolean {
+  if (requests <= 0 || clientErrors < CLIENT_ERROR_ALERT_MIN) return false;
+  const share = clientErrors / requests;
+  const restRequests = serviceRequests - requests;
+  const restShare = restRequests > 0 ? (serviceClientErrors - clientErrors) / restRequests : 0;
+  return share >= CLIENT_ERROR_ALERT_SHARE && share >= CLIENT_ERROR_ALERT_FACTOR * restShare;
+}
+
+/** Shapes operation rows with rates ({@link rateOver} from each operation's first request), quantiles in ms, Apdex, 4xx and time share. */
+export function shapeOperations(rows: Record<string, unknown>[], w: RateWindow) {
   return rows.map((r) => {
-    const requests = num(r.requests);
-    const errors = num(r.errors);
+    const figures = requestFigures(r);
     return {
       service: String(r.service),
       operation: String(r.operation),
-      requests,
-      throughput_rps: Math.round((requests / seconds) * 1000) / 1000,
-      errors,
-      error_rate: ratio(errors, requests),
-      ...quantiles(r.q),
+      ...figures,
+      throughput_rps: rateOver(figures.requests, r.first_ns === null || r.first_ns === undefined ? null : BigInt(String(r.first_ns)), w),
+      client_error_alert: unusualClientErrors(figures.requests, figures.client_errors, num(r.service_requests), num(r.service_client_errors)),
       avg_ms: ms(r.avg_ns),
-      apdex: apdex(num(r.satisfied), num(r.tolerating), requests),
       total_time_ms: ms(r.total_ns),
       time_share: ratio(num(r.total_ns), num(r.service_total_ns)),
     };

@@ -4,7 +4,7 @@
  * histograms become quantiles interpolated within buckets. Attribute keys travel as JSON-path
  * parameters after a charset check; values are parameters.
  */
-import { Binder, num, type NsRange } from './apm.ts';
+import { ATTRIBUTE_KEY, Binder, num, type NsRange } from './apm.ts';
 import type { SqlQuery } from './traces.ts';
 
 /** Metric point kinds, each with its table. */
@@ -12,8 +12,7 @@ export const METRIC_TABLES = { gauge: 'otel_metrics_gauge', sum: 'otel_metrics_s
 /** A metric point kind. */
 export type MetricType = keyof typeof METRIC_TABLES;
 
-/** Attribute keys accepted in filters and group-bys (the query language's charset). */
-export const ATTRIBUTE_KEY = /^[A-Za-z0-9_.\-:@/]{1,255}$/;
+export { ATTRIBUTE_KEY };
 
 /** An `attr.key=value` filter. */
 export interface AttributeFilter {
@@ -92,6 +91,63 @@ export function metricNamesQuery(range: NsRange, service?: string): SqlQuery {
     `SELECT MetricName AS name, '${type}' AS type, any_value(MetricUnit) AS unit, count(*) AS points, list(DISTINCT ServiceName) AS services
      FROM ${METRIC_TABLES[type]} WHERE TimeUnix >= ${from} AND TimeUnix < ${to}${svc} GROUP BY MetricName`;
   return { sql: `${(Object.keys(METRIC_TABLES) as MetricType[]).map(part).join(' UNION ALL ')} ORDER BY name, type LIMIT 5000`, params: b.params };
+}
+
+/** How many distinct values of an attribute key the metric listing shows as a sample. */
+export const ATTRIBUTE_SAMPLE = 5;
+
+/**
+ * The attribute keys of each metric over a range, so grouping by one is discoverable: point
+ * attributes (`scope` point) and resource attributes (`scope` resource), each with its number of
+ * distinct values and the first {@link ATTRIBUTE_SAMPLE} of them. Keys are read from the distinct
+ * attribute sets (one per series), not from every point.
+ */
+export function metricAttributesQuery(range: NsRange, service?: string): SqlQuery {
+  const b = new Binder();
+  const from = b.ts(range.fromNs);
+  const to = b.ts(range.toNs);
+  const svc = service !== undefined ? ` AND ServiceName = ${b.add(service)}` : '';
+  const part = (type: MetricType) =>
+    `SELECT DISTINCT MetricName AS name, '${type}' AS type, Attributes AS a, ResourceAttributes AS ra
+     FROM ${METRIC_TABLES[type]} WHERE TimeUnix >= ${from} AND TimeUnix < ${to}${svc}`;
+  const sql = `WITH sets AS (${(Object.keys(METRIC_TABLES) as MetricType[]).map(part).join(' UNION ALL ')}),
+    kv AS (
+      SELECT sets.name, sets.type, 'point' AS scope, e.key, json_extract_string(e.value, '$') AS value FROM sets, json_each(sets.a) e
+      UNION ALL
+      SELECT sets.name, sets.type, 'resource' AS scope, e.key, json_extract_string(e.value, '$') AS value FROM sets, json_each(sets.ra) e)
+    SELECT name, type, scope, key, count(DISTINCT value) AS distinct_values, list(DISTINCT value ORDER BY value)[1:${ATTRIBUTE_SAMPLE}] AS sample
+    FROM kv GROUP BY ALL ORDER BY name, type, scope, key LIMIT 20000`;
+  return { sql, params: b.params };
+}
+
+/** One attribute key of a metric, as the metric listing shows it. */
+export interface MetricAttribute {
+  key: string;
+  scope: 'point' | 'resource';
+  distinct_values: number;
+  sample: string[];
+}
+
+/** The key of a metric in {@link shapeMetricAttributes}' map: a name can come as two types. */
+export function metricKey(name: string, type: string): string {
+  return `${name}\u001f${type}`;
+}
+
+/** Groups attribute rows by metric ({@link metricKey}), point attributes first. */
+export function shapeMetricAttributes(rows: Record<string, unknown>[]): Map<string, MetricAttribute[]> {
+  const out = new Map<string, MetricAttribute[]>();
+  for (const r of rows) {
+    const id = metricKey(String(r.name), String(r.type));
+    const list = out.get(id) ?? [];
+    out.set(id, list);
+    list.push({
+      key: String(r.key),
+      scope: r.scope === 'resource' ? 'resource' : 'point',
+      distinct_values: num(r.distinct_values),
+      sample: Array.isArray(r.sample) ? r.sample.map(String) : [],
+    });
+  }
+  return out;
 }
 
 /**

@@ -81,24 +81,5 @@ export function servicesQuery(fromNs: bigint, toNs: bigint): SqlQuery {
   };
 }
 
-/**
- * Dependencies between services: a span whose parent belongs to another service is a call from the
- * parent's service to its own; client spans with `db.system` are calls to that database.
- */
-export function serviceMapQuery(fromNs: bigint, toNs: bigint): SqlQuery {
-  return {
-    sql: `SELECT p.ServiceName AS source, c.ServiceName AS target, 'service' AS target_kind, count(*) AS calls,
-        count(*) FILTER (WHERE c.StatusCode = 'Error') AS errors, quantile_cont(c.Duration, 0.95) / 1e6 AS p95_ms
-      FROM otel_traces c JOIN otel_traces p ON c.TraceId = p.TraceId AND c.ParentSpanId = p.SpanId
-      WHERE c.Timestamp >= ${ts(1)} AND c.Timestamp < ${ts(2)} AND p.Timestamp >= ${ts(1)} - INTERVAL 1 HOUR AND p.Timestamp < ${ts(2)}
-        AND c.ServiceName <> p.ServiceName
-      GROUP BY 1, 2
-      UNION ALL
-      SELECT ServiceName AS source, DbSystem AS target, 'database' AS target_kind, count(*) AS calls,
-        count(*) FILTER (WHERE StatusCode = 'Error') AS errors, quantile_cont(Duration, 0.95) / 1e6 AS p95_ms
-      FROM otel_traces WHERE Timestamp >= ${ts(1)} AND Timestamp < ${ts(2)} AND DbSystem IS NOT NULL AND DbSystem <> ''
-      GROUP BY 1, 2
-      ORDER BY calls DESC LIMIT 1000`,
-    params: [fromNs, toNs],
-  };
-}
+/** The service map's edges live beside the external-calls view so a link has one p95 on both (docs/apm.md). */
+export { serviceMapQuery } from './apm.ts';

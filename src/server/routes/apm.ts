@@ -22,6 +22,7 @@ import {
   shapeOverview,
   type DatabaseSort,
   type OperationSort,
+  type RateWindow,
 } from '../../query/views/apm.ts';
 import { errorGroupsQuery, shapeErrorGroups } from '../../query/views/errors.ts';
 import {
@@ -29,8 +30,11 @@ import {
   COUNTER_AGGS,
   counterQuery,
   histogramQuery,
+  metricAttributesQuery,
   metricInfoQuery,
+  metricKey,
   metricNamesQuery,
+  shapeMetricAttributes,
   shapeCounter,
   shapeHistogram,
   shapeValues,
@@ -144,12 +148,19 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
       }
     });
   const rangeOf = (p: Params) => parseTimeRange({ since: one(p, 'since'), from: one(p, 'from'), to: one(p, 'to') }, now(), '1h');
+  // Rates divide by the covered time, which ends at the server's now (docs/apm.md, Throughput).
+  const window = (p: Params, range: TimeRange): RateWindow => ({ ...range, bucketNs: bucketNs(p, range), nowNs: BigInt(now().getTime()) * 1_000_000n });
 
   route('/api/v1/apm/overview', async (p) => {
     const range = rangeOf(p);
-    const o = { ...range, service: one(p, 'service'), operation: one(p, 'operation'), apdexTMs: positive(p, 'apdex_t', 500, 600_000), bucketNs: bucketNs(p, range) };
-    const shaped = shapeOverview(await run(overviewQuery(o)), o);
-    return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, operation: o.operation ?? null, apdex_t_ms: o.apdexTMs, bucket_seconds: Number(o.bucketNs) / 1e9, ...shaped };
+    const groupBy = one(p, 'group_by');
+    if (groupBy !== undefined && !ATTRIBUTE_KEY.test(groupBy)) throw new ParamError('group_by: attribute keys use A-Z a-z 0-9 _ . - : @ /');
+    const o = { ...window(p, range), service: one(p, 'service'), operation: one(p, 'operation'), groupBy, apdexTMs: positive(p, 'apdex_t', 500, 600_000) };
+    const groups = shapeOverview(await run(overviewQuery(o)), o);
+    const head = { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, operation: o.operation ?? null, apdex_t_ms: o.apdexTMs, bucket_seconds: Number(o.bucketNs) / 1e9 };
+    if (groupBy !== undefined) return { ...head, group_by: groupBy, groups };
+    const [only] = groups;
+    return { ...head, summary: only!.summary, series: only!.series };
   });
 
   const operations = async (p: Params, defaults: { sort: OperationSort; minRequests: number }) => {
@@ -162,7 +173,7 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
       limit: integer(p, 'limit', 100, 1000),
       minRequests: integer(p, 'min_requests', defaults.minRequests, 1_000_000_000),
     };
-    const rows = shapeOperations(await run(operationsQuery(o)), range);
+    const rows = shapeOperations(await run(operationsQuery(o)), window(p, range));
     return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, apdex_t_ms: o.apdexTMs, sort: o.sort, operations: rows };
   };
   route('/api/v1/apm/operations', (p) => operations(p, { sort: 'requests', minRequests: 1 }));
@@ -194,11 +205,20 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
 
   route('/api/v1/apm/metrics/names', async (p) => {
     const range = rangeOf(p);
-    const rows = await run(metricNamesQuery(range, one(p, 'service')));
+    const service = one(p, 'service');
+    const [rows, attributeRows] = await Promise.all([run(metricNamesQuery(range, service)), run(metricAttributesQuery(range, service))]);
+    const attributes = shapeMetricAttributes(attributeRows);
     return {
       from: iso(range.fromNs),
       to: iso(range.toNs),
-      metrics: rows.map((r) => ({ name: String(r.name), type: String(r.type), unit: String(r.unit ?? ''), points: Number(r.points), services: Array.isArray(r.services) ? r.services.map(String) : [] })),
+      metrics: rows.map((r) => ({
+        name: String(r.name),
+        type: String(r.type),
+        unit: String(r.unit ?? ''),
+        points: Number(r.points),
+        services: Array.isArray(r.services) ? r.services.map(String) : [],
+        attributes: attributes.get(metricKey(String(r.name), String(r.type))) ?? [],
+      })),
     };
   });
 
