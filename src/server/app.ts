@@ -16,6 +16,7 @@ import { buildRedactor } from '../ingest/redact.ts';
 import { QueryGate } from '../query/index.ts';
 import { applyRetention, recordLimits, type RetentionPolicy } from '../retention/retention.ts';
 import { registerQueryRoutes } from './routes/query.ts';
+import { registerTraceListRoute } from './routes/trace-list.ts';
 import { registerApmRoutes } from './routes/apm.ts';
 import { registerDashboardRoutes } from './routes/dashboards.ts';
 import { registerUiRoutes } from './routes/ui.ts';
@@ -157,6 +158,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     timeoutMs: parseDuration(config.query.timeout),
   };
   registerQueryRoutes(api, queryContext);
+  registerTraceListRoute(api, queryContext);
   registerApmRoutes(api, queryContext);
   registerDashboardRoutes(api, { state });
   registerUiRoutes(api);

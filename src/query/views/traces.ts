@@ -1,9 +1,15 @@
 /**
  * Fixed analytical views over spans and logs that are not user queries: a trace with its logs, the
- * service list and the service map. Built here, in the query layer, so no module outside store/ and
+ * service list, the service map, and the pages of the trace explorer's list. Built here, in the query layer, so no module outside store/ and
  * query/ writes telemetry SQL; every value is a parameter.
  */
-import type { SqlParam } from '../dialect/dialect.ts';
+import type { CompiledQuery, SqlParam } from '../dialect/dialect.ts';
+import { duckdbDialect } from '../dialect/duckdb.ts';
+import { QueryError } from '../errors.ts';
+import type { ResultValue } from '../executor.ts';
+import type { LogicalPlan, PlanExpr } from '../plan.ts';
+import { buildPlan } from '../planner.ts';
+import { ParamError } from '../time-range.ts';
 
 /** SQL with its parameters. */
 export interface SqlQuery {
@@ -83,3 +89,113 @@ export function servicesQuery(fromNs: bigint, toNs: bigint): SqlQuery {
 
 /** The service map's edges live beside the external-calls view so a link has one p95 on both (docs/apm.md). */
 export { serviceMapQuery } from './apm.ts';
+
+/** Orders of the trace explorer's list: newest first (default), oldest, slowest or fastest first. */
+export const TRACE_LIST_SORTS = ['-timestamp', 'timestamp', '-duration_ms', 'duration_ms'] as const;
+
+/** One of {@link TRACE_LIST_SORTS}. */
+export type TraceListSort = (typeof TRACE_LIST_SORTS)[number];
+
+/** A page of the trace list: its span search, range, order, the cursor of the previous page and a size. */
+export interface TraceListRequest {
+  /** A span search (`from spans …`) without aggregations. */
+  text: string;
+  fromNs: bigint;
+  toNs: bigint;
+  sort: TraceListSort;
+  /** From {@link nextTraceCursor} of the previous page; absent for the first page. */
+  cursor?: string;
+  limit: number;
+}
+
+/** The queries of one page: the rows, and on the first page the count of every matching span. */
+export interface TraceListQueries {
+  list: CompiledQuery;
+  count: CompiledQuery | null;
+}
+
+// Hidden output columns the next cursor is read from (dropped before rows reach the caller).
+const CURSOR_VALUE = '_cursor_value';
+const CURSOR_SPAN = '_cursor_span';
+const SPAN_ID: PlanExpr = { kind: 'column', column: 'SpanId' };
+
+/**
+ * Compiles one page of matching spans, ordered by time or duration with the span id breaking ties, so
+ * that the cursor `(value, span id)` of the last row resumes exactly after it however many spans share
+ * a timestamp. The user's search plans as any other query; only ordering, the cursor predicate and the
+ * count are added here, with every value a parameter.
+ */
+export function traceListQueries(req: TraceListRequest): TraceListQueries {
+  const plan = buildPlan(req.text);
+  if (plan.dataset !== 'spans' || plan.kind !== 'events') throw new QueryError('expected a span search (from spans …) without stats, timechart, top or rare', 0);
+  const byTime = req.sort.endsWith('timestamp');
+  const desc = req.sort.startsWith('-');
+  const key: PlanExpr = { kind: 'column', column: byTime ? 'Timestamp' : 'Duration' };
+  let root = plan.root;
+  if (req.cursor) {
+    const [value, spanId] = decodeCursor(req.cursor, byTime);
+    const op = desc ? '<' : '>';
+    // A timestamp travels as text with nanoseconds; DuckDB casts the parameter to the column's type.
+    const v: PlanExpr = { kind: 'param', value };
+    const predicate: PlanExpr = {
+      kind: 'logic',
+      op: 'or',
+      args: [
+        { kind: 'compare', op, left: key, right: v },
+        { kind: 'logic', op: 'and', args: [{ kind: 'compare', op: '=', left: key, right: v }, { kind: 'compare', op, left: SPAN_ID, right: { kind: 'param', value: spanId } }] },
+      ],
+    };
+    root = { op: 'filter', input: root, predicate };
+  }
+  const list: LogicalPlan = {
+    ...plan,
+    root,
+    // The time as DuckDB's own text keeps its nanoseconds (a timestamp read into JS keeps only ms).
+    output: [...plan.output, { name: CURSOR_VALUE, expr: byTime ? { kind: 'cast', arg: key, to: 'string' } : key, type: byTime ? 'string' : 'number' }, { name: CURSOR_SPAN, expr: SPAN_ID, type: 'string' }],
+    order: [
+      { expr: key, desc },
+      { expr: SPAN_ID, desc },
+    ],
+  };
+  const range = { from: req.fromNs, to: req.toNs };
+  const count: LogicalPlan | null = req.cursor
+    ? null
+    : {
+        ...plan,
+        kind: 'aggregate',
+        root: { op: 'aggregate', input: plan.root, groupBy: [], aggregates: [{ id: 'total', expr: { kind: 'agg', fn: 'count', arg: null } }] },
+        output: [{ name: 'total', expr: { kind: 'ref', id: 'total' }, type: 'number' }],
+        order: [],
+      };
+  return { list: duckdbDialect.compile(list, { ...range, limit: req.limit }), count: count && duckdbDialect.compile(count, { ...range, limit: 1 }) };
+}
+
+/** The cursor after the last of `rows` (null when there is none), and the rows without the cursor columns. */
+export function nextTraceCursor(rows: Record<string, ResultValue>[], more: boolean): { rows: Record<string, ResultValue>[]; cursor: string | null } {
+  const last = rows[rows.length - 1];
+  const cursor = more && last ? Buffer.from(JSON.stringify([last[CURSOR_VALUE], last[CURSOR_SPAN]])).toString('base64url') : null;
+  return {
+    rows: rows.map((r) => {
+      const { [CURSOR_VALUE]: _v, [CURSOR_SPAN]: _s, ...rest } = r;
+      return rest;
+    }),
+    cursor,
+  };
+}
+
+function decodeCursor(cursor: string, byTime: boolean): [string | number, string] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = null;
+  }
+  const ok =
+    Array.isArray(parsed) &&
+    parsed.length === 2 &&
+    typeof parsed[1] === 'string' &&
+    /^[0-9a-f]{1,32}$/.test(parsed[1]) &&
+    (byTime ? typeof parsed[0] === 'string' && /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})?$/.test(parsed[0]) : Number.isSafeInteger(parsed[0]));
+  if (!ok) throw new ParamError('cursor: not a cursor of this list and order; start again from the first page');
+  return parsed as [string | number, string];
+}

@@ -32,7 +32,7 @@ interface SearchParams {
 }
 
 /** Answers a failed query with a status and a message users can act on. */
-function sendQueryError(reply: FastifyReply, err: unknown): FastifyReply {
+export function sendQueryError(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof QueryError) return reply.code(400).send({ error: err.message, position: err.position, detail: err.detail });
   if (err instanceof ParamError || err instanceof RangeError) return reply.code(400).send({ error: err.message });
   if (err instanceof QueryBusyError) return reply.code(429).header('retry-after', '1').send({ error: err.message });
