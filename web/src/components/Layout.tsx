@@ -3,6 +3,7 @@ import { useState, type ReactNode } from 'react';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router-dom';
 import { useAuth } from '../auth.tsx';
 import { applyTheme, initialTheme, type Theme } from '../theme.ts';
+import { useLinkRange, withRange } from '../time.ts';
 
 // `admin` entries are management pages only admins can use; others do not see them.
 const NAV: { to: string; label: string; icon: string; soon?: boolean; admin?: boolean }[] = [
@@ -27,6 +28,8 @@ export function Layout() {
   const { user, logout } = useAuth();
   const navigate = useNavigate();
   const [theme, setTheme] = useState<Theme>(initialTheme);
+  // Sidebar links carry the time range being looked at, so moving between pages keeps the window.
+  const range = useLinkRange();
   const toggle = () => {
     const t = theme === 'dark' ? 'light' : 'dark';
     setTheme(t);
@@ -35,7 +38,7 @@ export function Layout() {
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="main">
-        <Link to="/" className="brand">
+        <Link to={withRange('/', range)} className="brand">
           <svg width="22" height="22" viewBox="0 0 32 32" aria-hidden="true">
             <rect width="32" height="32" rx="7" fill="#2563eb" />
             <path d="M7 17h5l3-8 4 15 3-7h3" fill="none" stroke="#fff" strokeWidth="2.5" strokeLinecap="round" strokeLinejoin="round" />
@@ -45,7 +48,7 @@ export function Layout() {
         <ul>
           {NAV.filter((n) => !n.admin || user?.role === 'admin').map((n) => (
             <li key={n.to}>
-              <NavLink to={n.to} end={n.to === '/'} className={({ isActive }) => (isActive ? 'active' : '')}>
+              <NavLink to={withRange(n.to, range)} end={n.to === '/'} className={({ isActive }) => (isActive ? 'active' : '')}>
                 <span className="icon" aria-hidden="true">
                   {n.icon}
                 </span>
