@@ -46,9 +46,26 @@ const schema = z
         maxRowsPerCommit: positiveInt.default(50_000),
         /** Default per-token ingest limit in records per second; 0 = unlimited. */
         tokenRecordsPerSecond: z.coerce.number().int().min(0).default(0),
+        /** How far ahead of the server clock a record's time may be (older than retention is refused too). */
+        maxClockSkew: duration.default('1h'),
       })
       .strict()
-      .default({ maxBodyBytes: 20 * 1024 * 1024, maxInflightBytes: 256 * 1024 * 1024, maxQueuedRows: 100_000, maxRowsPerCommit: 50_000, tokenRecordsPerSecond: 0 }),
+      .default({ maxBodyBytes: 20 * 1024 * 1024, maxInflightBytes: 256 * 1024 * 1024, maxQueuedRows: 100_000, maxRowsPerCommit: 50_000, tokenRecordsPerSecond: 0, maxClockSkew: '1h' }),
+    server: z
+      .object({
+        // Against slow clients (slow-loris) on all three listeners: headers, then the whole request with its body.
+        headersTimeout: duration.default('10s'),
+        requestTimeout: duration.default('30s'),
+        // Above the 60 s idle timeout of common load balancers, so they close idle connections first.
+        keepAliveTimeout: duration.default('65s'),
+      })
+      .strict()
+      // Malformed durations are reported by their own keys; this only compares well-formed ones.
+      .refine((s) => !DURATION.test(s.headersTimeout) || !DURATION.test(s.requestTimeout) || (parseDuration(s.headersTimeout) > 0 && parseDuration(s.requestTimeout) >= parseDuration(s.headersTimeout)), {
+        path: ['requestTimeout'],
+        message: 'expected at least server.headersTimeout, and both above 0',
+      })
+      .default({ headersTimeout: '10s', requestTimeout: '30s', keepAliveTimeout: '65s' }),
     retention: z
       .object({
         logs: duration.default('7d'),

@@ -3,6 +3,7 @@ import type { MemoryBudget } from './body.ts';
 import type { TokenStore } from '../store/state/tokens.ts';
 import type { SelfMetrics } from '../telemetry-self/metrics.ts';
 import type { IngestRateLimiter } from './rate-limit.ts';
+import type { RecordLimits } from './validate.ts';
 
 /** What every receiver needs: where to put data, who may send it, and the limits. */
 export interface ReceiverContext {
@@ -12,6 +13,8 @@ export interface ReceiverContext {
   budget: MemoryBudget;
   maxBodyBytes: number;
   limiter: IngestRateLimiter;
+  /** The accepted time window of records. */
+  limits: RecordLimits;
 }
 
 /** Result of checking an ingest credential. */

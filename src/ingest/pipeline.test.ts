@@ -19,7 +19,7 @@ class GatedStore implements TelemetryStore {
   async query() {
     return [];
   }
-  async deleteOlderThan() {
+  async deleteOutside() {
     return 0;
   }
   async compact() {}

@@ -4,7 +4,7 @@
  * acknowledged only after the commit that holds its rows succeeded (DESIGN.md §3).
  */
 import { batchSize, type TelemetryBatch } from '../model/telemetry.ts';
-import type { TelemetryStore } from '../store/telemetry/store.ts';
+import { RecordsRefusedError, type TelemetryStore } from '../store/telemetry/store.ts';
 import type { SelfMetrics } from '../telemetry-self/metrics.ts';
 
 /** The queue is full: answer 429/503 with Retry-After. */
@@ -16,6 +16,9 @@ export class QueueFullError extends Error {
 
 /** The store failed to commit, or the pipeline is shutting down: answer 503. */
 export class StoreUnavailableError extends Error {}
+
+/** The store refused a request's records (a value it cannot hold): answer 400; retrying will not help. */
+export class RecordsRejectedError extends Error {}
 
 interface Pending {
   batch: TelemetryBatch;
@@ -86,22 +89,18 @@ export class IngestPipeline {
         rows += p.rows;
       }
       const started = performance.now();
-      let failure: Error | undefined;
-      try {
-        await this.store.write(group.map((p) => p.batch));
-      } catch (err) {
-        failure = new StoreUnavailableError(`telemetry store could not commit: ${(err as Error).message}`);
-      }
+      const failures = await this.commit(group);
       const seconds = (performance.now() - started) / 1000;
       this.queuedRows -= rows;
       this.opts.metrics?.queueRows.set(this.queuedRows);
-      if (!failure) {
+      if (failures.size === 0) {
         this.opts.metrics?.commitSeconds.observe(seconds);
         this.opts.metrics?.commitRows.observe(rows);
         if (seconds > 0) this.rowsPerSecond = 0.8 * this.rowsPerSecond + 0.2 * (rows / seconds);
       }
       for (const p of group) {
-        if (failure) p.reject(failure);
+        const err = failures.get(p);
+        if (err) p.reject(err);
         else p.resolve();
       }
       // Let the acknowledgements go out and new requests queue before the next commit.
@@ -109,6 +108,31 @@ export class IngestPipeline {
     }
     this.writing = false;
     for (const fn of this.idle.splice(0)) fn();
+  }
+
+  /**
+   * Commits a group; returns the requests that failed and why. When the store refuses a record, the
+   * group is retried request by request, so that only the request holding it fails: one sender's bad
+   * record must never fail the others that shared its commit.
+   */
+  private async commit(group: Pending[]): Promise<Map<Pending, Error>> {
+    const failures = new Map<Pending, Error>();
+    try {
+      await this.store.write(group.map((p) => p.batch));
+      return failures;
+    } catch (err) {
+      if (!(err instanceof RecordsRefusedError)) {
+        const unavailable = new StoreUnavailableError(`telemetry store could not commit: ${(err as Error).message}`);
+        for (const p of group) failures.set(p, unavailable);
+        return failures;
+      }
+      if (group.length === 1) {
+        failures.set(group[0]!, new RecordsRejectedError(`records could not be stored: ${err.message}`));
+        return failures;
+      }
+    }
+    for (const p of group) for (const [q, e] of await this.commit([p])) failures.set(q, e);
+    return failures;
   }
 
   /** Stops accepting and resolves once everything queued is committed (SIGTERM drain). */

@@ -2,7 +2,6 @@
  * Wires every part of Vigil together — the one place that does (DESIGN.md §2): stores, ingest
  * pipeline, receivers, API server and periodic jobs, and their orderly shutdown.
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { parseDuration, type Config } from '../config/config.ts';
@@ -27,6 +26,7 @@ import { LoginThrottle, SessionStore } from '../store/state/sessions.ts';
 import { AuditLog } from '../store/state/audit.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { setSecurityHeaders } from './security-headers.ts';
+import { prepareDataDir } from './data-dir.ts';
 import { SecretBox } from '../security/secrets.ts';
 import { authenticator } from './authenticate.ts';
 import { installAccessControl, type RouteRule } from './access.ts';
@@ -70,6 +70,21 @@ export function dataPaths(dataDir: string): { telemetry: string; state: string }
   return { telemetry: join(dataDir, 'telemetry.duckdb'), state: join(dataDir, 'state.sqlite') };
 }
 
+/**
+ * Time limits of all three listeners, against slow clients holding connections (slow-loris): Node answers
+ * 408 and closes a connection whose headers, or whole request including its body, arrive too slowly.
+ */
+function serverTimeouts(config: Config) {
+  const requestTimeout = parseDuration(config.server.requestTimeout);
+  const headersTimeout = parseDuration(config.server.headersTimeout);
+  return {
+    requestTimeout,
+    keepAliveTimeout: parseDuration(config.server.keepAliveTimeout),
+    // Node checks the limits on this interval (30 s by default, which would stretch a 10 s limit to 40 s).
+    http: { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+  };
+}
+
 /** A Fastify instance; receivers (`rawBodies`) read bodies themselves to bound decompression. */
 function newFastify(config: Config, rawBodies: boolean): FastifyInstance {
   const app = Fastify({
@@ -78,6 +93,7 @@ function newFastify(config: Config, rawBodies: boolean): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // Bodies are read by the receivers themselves with their own limits; this bounds the JSON API.
     bodyLimit: 1024 * 1024,
+    ...serverTimeouts(config),
   });
   if (rawBodies) {
     // Leave the body unread for the receiver.
@@ -100,7 +116,7 @@ function newFastify(config: Config, rawBodies: boolean): FastifyInstance {
 /** Starts Vigil with a validated configuration. */
 export async function startVigil(config: Config): Promise<VigilServer> {
   const dataDir = resolve(config.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  prepareDataDir(dataDir);
   const paths = dataPaths(dataDir);
   const state = await openStateDb(paths.state);
   const store = await openDuckDBStore(paths.telemetry, { memoryLimit: config.store.memoryLimit });

@@ -109,9 +109,23 @@ function text(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 }
 
+// JSON.parse output is already a valid attribute value; nested objects stay nested so that redaction
+// sees every key (flattening them to text first would hide `{"password": …}` inside a string).
 function toAttr(v: unknown): AttrValue {
-  if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
-  return JSON.stringify(v);
+  return v === undefined ? null : (v as AttrValue);
+}
+
+const MAX_FLAT_KEYS = 256;
+const MAX_FLAT_DEPTH = 8;
+
+/** Flattens an object into dotted keys (`message.payout.id`), as Splunk's JSON field extraction names them. */
+export function flatten(prefix: string, value: Record<string, unknown>, out: Record<string, unknown>, depth = 0): void {
+  for (const [k, v] of Object.entries(value)) {
+    if (Object.keys(out).length >= MAX_FLAT_KEYS) return;
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (isObj(v) && depth < MAX_FLAT_DEPTH) flatten(key, v, out, depth + 1);
+    else out[key] = v;
+  }
 }
 
 function makeRow(body: string, meta: HecMeta, fields: Record<string, unknown>, time: bigint | undefined, severityHint: string): LogRow {
@@ -170,13 +184,18 @@ export function decodeHecEvents(body: string, defaults: HecMeta): HecDecoded {
     let bodyText: string;
     let severity = text(fields.severity ?? fields.level);
     if (isObj(event)) {
-      // Structured events: the message is the body, the level its severity, the rest attributes.
-      const message = event.message ?? event.msg;
-      bodyText = typeof message === 'string' ? message : JSON.stringify(event);
-      severity ||= text(event.severity ?? event.level);
-      const extra: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(event)) if (k !== 'message' && k !== 'msg') extra[`event.${k}`] = v;
-      rows.push(makeRow(bodyText, meta, { ...extra, ...fields }, timeNs(ev.time), severity));
+      // Structured events (splunk-logging sends {message, severity}): a string message is the body; an
+      // object message is a structured body whose fields are searchable as message.<field>. The level
+      // is the severity; the other keys are fields under their own names.
+      const { message = event.msg, severity: eventSeverity = event.level, ...rest } = event;
+      delete rest.msg;
+      delete rest.level;
+      severity ||= text(eventSeverity);
+      const extracted: Record<string, unknown> = {};
+      flatten('', rest, extracted);
+      if (isObj(message)) flatten('message', message, extracted);
+      bodyText = typeof message === 'string' ? message : JSON.stringify(message === undefined ? rest : message);
+      rows.push(makeRow(bodyText, meta, { ...extracted, ...fields }, timeNs(ev.time), severity));
     } else {
       bodyText = typeof event === 'string' ? event : JSON.stringify(event);
       rows.push(makeRow(bodyText, meta, fields, timeNs(ev.time), severity));

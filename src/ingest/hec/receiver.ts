@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyError, readBody } from '../body.ts';
 import { authenticateIngest, type ReceiverContext } from '../context.ts';
-import { QueueFullError } from '../pipeline.ts';
+import { QueueFullError, RecordsRejectedError } from '../pipeline.ts';
+import { validateBatch, type Verdict } from '../validate.ts';
 import { decodeHecEvents, decodeHecRaw, type HecMeta } from './decode.ts';
 import type { LogRow } from '../../model/telemetry.ts';
 
@@ -70,6 +71,14 @@ async function handle(kind: Kind, req: FastifyRequest, reply: FastifyReply, ctx:
     body.release();
   }
 
+  // Splunk answers an accepted batch with {text, code 0}; the extra keys say what Vigil changed or dropped.
+  let verdict: Verdict | undefined;
+  if (rows.length > 0) {
+    const batch = { logs: rows, spans: [], metrics: [] };
+    verdict = validateBatch(batch, BigInt(Date.now()) * 1_000_000n, ctx.limits);
+    rows = batch.logs;
+    if (verdict.rejected > 0) ctx.metrics.rejected.inc({ signal: 'logs', receiver: 'hec', reason: 'invalid_item' }, verdict.rejected);
+  }
   if (rows.length > 0) {
     const wait = ctx.limiter.take(auth.token, rows.length, auth.rateLimit, Date.now());
     if (wait > 0) return send(503, { text: 'Server is busy', code: 9, detail: `token over its ingest rate limit; retry in ${wait} s` }, 'rate_limited', wait);
@@ -77,6 +86,7 @@ async function handle(kind: Kind, req: FastifyRequest, reply: FastifyReply, ctx:
       await ctx.pipeline.submit({ logs: rows, spans: [], metrics: [] });
     } catch (err) {
       if (err instanceof QueueFullError) return send(503, { text: 'Server is busy', code: 9 }, 'queue_full', err.retryAfterSeconds);
+      if (err instanceof RecordsRejectedError) return send(400, { text: 'Invalid data format', code: 6, detail: err.message }, 'unstorable');
       return send(503, { text: 'Server is busy', code: 9, detail: 'telemetry store unavailable' }, 'store_unavailable', 5);
     }
     ctx.metrics.accepted.inc({ signal: 'logs', receiver: 'hec' }, rows.length);
@@ -84,5 +94,6 @@ async function handle(kind: Kind, req: FastifyRequest, reply: FastifyReply, ctx:
   if (error) {
     return send(400, { text: error.text, code: error.code, 'invalid-event-number': error.eventNumber }, 'invalid_item');
   }
-  return send(200, { text: 'Success', code: 0 });
+  const notes = verdict ? [verdict.rejected > 0 ? `${verdict.rejected} event(s) rejected: ${verdict.reasons.join('; ')}` : '', verdict.warning].filter(Boolean) : [];
+  return send(200, notes.length > 0 ? { text: 'Success', code: 0, rejected: verdict!.rejected, detail: notes.join('. ') } : { text: 'Success', code: 0 });
 }

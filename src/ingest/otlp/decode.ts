@@ -459,10 +459,12 @@ function scopeInfo(v: unknown): ScopeInfo {
 /** Encodes an export response: empty on full success, `partial_success` when items were rejected. */
 export function encodeOtlpResponse(signal: OtlpSignal, rejected: number, message: string, encoding: OtlpEncoding): Uint8Array | string {
   const countField = signal === 'traces' ? 'rejectedSpans' : signal === 'logs' ? 'rejectedLogRecords' : 'rejectedDataPoints';
-  const body = rejected > 0 ? { partialSuccess: { [countField]: rejected, errorMessage: message } } : {};
+  // With nothing rejected, a message is a warning (OTLP spec: partial_success with a zero count).
+  const partial = rejected > 0 || message !== '';
+  const body = partial ? { partialSuccess: { [countField]: rejected, errorMessage: message } } : {};
   if (encoding === 'json') {
     // proto3 JSON writes int64 as a string.
-    return rejected > 0 ? JSON.stringify({ partialSuccess: { [countField]: String(rejected), errorMessage: message } }) : '{}';
+    return partial ? JSON.stringify({ partialSuccess: { [countField]: String(rejected), errorMessage: message } }) : '{}';
   }
   const type = otlpTypes()[signal].response;
   return type.encode(type.fromObject(body)).finish();

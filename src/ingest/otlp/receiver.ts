@@ -6,7 +6,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyError, readBody } from '../body.ts';
 import { authenticateIngest, type ReceiverContext } from '../context.ts';
-import { QueueFullError } from '../pipeline.ts';
+import { QueueFullError, RecordsRejectedError } from '../pipeline.ts';
+import { validateBatch } from '../validate.ts';
 import { decodeLogsWire, decodeTracesWire } from './wire.ts';
 import { decodeOtlp, encodeOtlpResponse, encodeOtlpStatus, OtlpDecodeError, type OtlpEncoding, type OtlpSignal } from './decode.ts';
 
@@ -79,6 +80,8 @@ async function handle(signal: OtlpSignal, req: FastifyRequest, reply: FastifyRep
       body.release();
       ctx.metrics.inflightBytes.set(ctx.budget.inUse);
     }
+    const verdict = validateBatch(decoded.batch, BigInt(Date.now()) * 1_000_000n, ctx.limits);
+    const rejected = decoded.rejected + verdict.rejected;
     const accepted = decoded.batch.logs.length + decoded.batch.spans.length + decoded.batch.metrics.length;
     const wait = ctx.limiter.take(auth.token, accepted, auth.rateLimit, Date.now());
     if (wait > 0) return fail(429, GRPC.RESOURCE_EXHAUSTED, `token "${auth.token}" is over its ingest rate limit; retry in ${wait} s`, 'rate_limited', wait);
@@ -86,13 +89,16 @@ async function handle(signal: OtlpSignal, req: FastifyRequest, reply: FastifyRep
       await ctx.pipeline.submit(decoded.batch);
     } catch (err) {
       if (err instanceof QueueFullError) return fail(429, GRPC.RESOURCE_EXHAUSTED, 'ingest queue is full, retry later', 'queue_full', err.retryAfterSeconds);
+      if (err instanceof RecordsRejectedError) return fail(400, GRPC.INVALID_ARGUMENT, err.message, 'unstorable');
       return fail(503, GRPC.UNAVAILABLE, (err as Error).message, 'store_unavailable', 5);
     }
     ctx.metrics.accepted.inc({ signal, receiver: 'otlp' }, accepted);
-    if (decoded.rejected > 0) ctx.metrics.rejected.inc({ signal, receiver: 'otlp', reason: 'invalid_item' }, decoded.rejected);
+    if (rejected > 0) ctx.metrics.rejected.inc({ signal, receiver: 'otlp', reason: 'invalid_item' }, rejected);
     ctx.metrics.requests.inc({ receiver: 'otlp', code: '200' });
-    const message = decoded.rejected > 0 ? `${decoded.rejected} item(s) rejected: ${decoded.errors.join('; ')}` : '';
-    return reply.code(200).type(CONTENT_TYPES[encoding]).send(encodeOtlpResponse(signal, decoded.rejected, message, encoding));
+    const message = [rejected > 0 ? `${rejected} item(s) rejected: ${[...decoded.errors, ...verdict.reasons].join('; ')}` : '', verdict.warning]
+      .filter(Boolean)
+      .join('. ');
+    return reply.code(200).type(CONTENT_TYPES[encoding]).send(encodeOtlpResponse(signal, rejected, message, encoding));
   } finally {
     body.release();
   }

@@ -21,7 +21,7 @@ import {
 import type { Attributes, LogRow, MetricRow, ResourceInfo, Signal, SpanRow, TelemetryBatch } from '../../model/telemetry.ts';
 import { normalizeStatement } from '../../model/db-statement.ts';
 import { TELEMETRY_DDL } from './schema.ts';
-import { StoreTimeoutError, type QueryOptions, type ResultRow, type StoreStats, type TelemetryStore } from './store.ts';
+import { RecordsRefusedError, StoreTimeoutError, type QueryOptions, type ResultRow, type StoreStats, type TelemetryStore } from './store.ts';
 
 /** How one table column is filled from a row. */
 type Column<R> = (row: R) => DuckDBValue;
@@ -208,6 +208,11 @@ async function connect(path: string, opts: DuckDBOptions): Promise<Handles> {
   const instance = await DuckDBInstance.create(path, {
     memory_limit: opts.memoryLimit ?? '1GB',
     threads: String(opts.threads ?? 2),
+    // Defence in depth: no SQL that reaches DuckDB may read or write files, load or fetch extensions.
+    enable_external_access: 'false',
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    allow_community_extensions: 'false',
   });
   const writer = await instance.connect();
   for (const ddl of TELEMETRY_DDL) await writer.run(ddl);
@@ -216,13 +221,16 @@ async function connect(path: string, opts: DuckDBOptions): Promise<Handles> {
   for (const ddl of TELEMETRY_DDL.filter((d) => d.startsWith('CREATE TABLE'))) {
     await writer.run(ddl.replace(/CREATE TABLE IF NOT EXISTS (\w+)/, `CREATE TABLE ${STAGING}.main.$1`));
   }
+  // No statement may turn the settings above back on.
+  await writer.run('SET lock_configuration = true');
   const readers = await Promise.all(Array.from({ length: READERS }, () => instance.connect()));
   return { instance, writer, readers };
 }
 
 // After a fatal error (e.g. the disk filled during a WAL write) DuckDB refuses all further use of the
-// instance; the store then reopens the file, which replays the WAL, on the next call. A failed commit
-// always reopens; a failed read reopens only when DuckDB says the instance is gone.
+// instance; the store then reopens the file, which replays the WAL, on the next call. A failed write
+// reopens only when the instance no longer answers (a record it refused leaves it healthy); a failed
+// read reopens only when DuckDB says the instance is gone.
 const FATAL = /FATAL|invalidated/i;
 
 /** {@link TelemetryStore} on DuckDB. */
@@ -232,8 +240,17 @@ export class DuckDBTelemetryStore implements TelemetryStore {
   private readonly gauges: TableWriter<MetricRow> = { table: 'otel_metrics_gauge', columns: GAUGE_COLUMNS };
   private readonly sums: TableWriter<MetricRow> = { table: 'otel_metrics_sum', columns: SUM_COLUMNS };
   private readonly histograms: TableWriter<MetricRow> = { table: 'otel_metrics_histogram', columns: HISTOGRAM_COLUMNS };
+  private readonly tables = [this.logs, this.spans, this.gauges, this.sums, this.histograms] as TableWriter<unknown>[];
   private closed = false;
   private broken = false;
+  private idleReaders: DuckDBConnection[];
+  private readonly busyReaders = new Set<DuckDBConnection>();
+  private readonly readerWaiters: ((c: DuckDBConnection) => void)[] = [];
+  // While the instance is being reopened no reader is handed out, and the reopen waits for the busy ones.
+  private draining = false;
+  private drained?: () => void;
+  // Writer statements (commits, retention, checkpoints, reopen) run one at a time.
+  private writerQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly path: string,
@@ -247,15 +264,28 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     return this.handles.writer;
   }
 
-  private idleReaders: DuckDBConnection[];
-  private readonly readerWaiters: ((c: DuckDBConnection) => void)[] = [];
+  /** Runs `fn` after every writer statement queued before it. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writerQueue.then(fn, fn);
+    this.writerQueue = run.catch(() => undefined);
+    return run;
+  }
 
   private acquireReader(): Promise<DuckDBConnection> {
-    const idle = this.idleReaders.pop();
-    return idle ? Promise.resolve(idle) : new Promise((resolve) => this.readerWaiters.push(resolve));
+    const idle = this.draining ? undefined : this.idleReaders.pop();
+    const got = idle ? Promise.resolve(idle) : new Promise<DuckDBConnection>((resolve) => this.readerWaiters.push(resolve));
+    return got.then((c) => {
+      this.busyReaders.add(c);
+      return c;
+    });
   }
 
   private releaseReader(c: DuckDBConnection): void {
+    this.busyReaders.delete(c);
+    if (this.draining) {
+      if (this.busyReaders.size === 0) this.drained?.();
+      return;
+    }
     // A connection of an instance that was reopened meanwhile is dropped.
     if (!this.handles.readers.includes(c)) return;
     const next = this.readerWaiters.shift();
@@ -263,31 +293,53 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     else this.idleReaders.push(c);
   }
 
-  /** Reopens the database after a fatal error; throws (so callers answer 503) while that fails. */
-  private async recover(): Promise<void> {
-    if (!this.broken) return;
-    this.resetAppenders();
-    try {
-      this.handles.writer.closeSync();
-      for (const r of this.handles.readers) r.closeSync();
-      this.handles.instance.closeSync();
-    } catch {
-      // The old instance is unusable either way.
-    }
-    this.handles = await connect(this.path, this.opts);
-    this.idleReaders = [...this.handles.readers];
-    // Callers waiting for a reader of the old instance get one of the new.
-    while (this.readerWaiters.length > 0 && this.idleReaders.length > 0) this.readerWaiters.shift()!(this.idleReaders.pop()!);
-    this.broken = false;
+  /**
+   * Reopens the database after a fatal error; throws (so callers answer 503) while that fails. Runs on
+   * the writer queue, and closes the old readers only once every read on them has ended (they are
+   * interrupted first): closing a connection under a running statement crashes the process.
+   */
+  private reopenIfBroken(): Promise<void> {
+    if (!this.broken) return Promise.resolve();
+    return this.exclusive(async () => {
+      if (!this.broken || this.closed) return;
+      this.draining = true;
+      try {
+        if (this.busyReaders.size > 0) {
+          const drained = new Promise<void>((resolve) => (this.drained = resolve));
+          for (const r of this.busyReaders) r.interrupt();
+          await drained;
+          this.drained = undefined;
+        }
+        this.resetAppenders();
+        try {
+          this.handles.writer.closeSync();
+          for (const r of this.handles.readers) r.closeSync();
+          this.handles.instance.closeSync();
+        } catch {
+          // The old instance is unusable either way.
+        }
+        this.handles = await connect(this.path, this.opts);
+        this.idleReaders = [...this.handles.readers];
+        this.broken = false;
+      } finally {
+        this.draining = false;
+        // Callers that waited meanwhile get a reader (of the new instance, or of the old one if reopening failed and is retried).
+        while (this.readerWaiters.length > 0 && this.idleReaders.length > 0) this.readerWaiters.shift()!(this.idleReaders.pop()!);
+      }
+    });
   }
 
   private noteFailure(err: unknown): void {
     if (FATAL.test((err as Error)?.message ?? '')) this.broken = true;
   }
 
-  async write(batches: readonly TelemetryBatch[]): Promise<void> {
-    if (this.closed) throw new Error('telemetry store is closed');
-    await this.recover();
+  write(batches: readonly TelemetryBatch[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('telemetry store is closed'));
+    return this.reopenIfBroken().then(() => this.exclusive(() => this.commit(batches)));
+  }
+
+  /** Stages every table's rows, then moves them into the tables in one transaction: all or nothing. */
+  private async commit(batches: readonly TelemetryBatch[]): Promise<void> {
     const logs: LogRow[] = [];
     const spans: SpanRow[] = [];
     const gauges: MetricRow[] = [];
@@ -298,23 +350,48 @@ export class DuckDBTelemetryStore implements TelemetryStore {
       for (const r of b.spans) spans.push(r);
       for (const m of b.metrics) (m.kind === 'gauge' ? gauges : m.kind === 'sum' ? sums : histograms).push(m);
     }
+    const staged: TableWriter<unknown>[] = [];
     try {
-      await this.append(this.logs, logs);
-      await this.append(this.spans, spans);
-      await this.append(this.gauges, gauges);
-      await this.append(this.sums, sums);
-      await this.append(this.histograms, histograms);
+      for (const [t, rows] of [[this.logs, logs], [this.spans, spans], [this.gauges, gauges], [this.sums, sums], [this.histograms, histograms]] as [TableWriter<unknown>, unknown[]][]) {
+        if (rows.length === 0) continue;
+        staged.push(t);
+        await this.stage(t, rows);
+      }
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        for (const t of staged) await this.writer.run(`INSERT INTO main.${t.table} SELECT * FROM ${STAGING}.main.${t.table}`);
+        await this.writer.run('COMMIT');
+      } catch (err) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
     } catch (err) {
-      // A failed flush leaves an appender unusable; the next write starts with fresh ones.
-      // Reopen before the next write: after an I/O error (disk full) DuckDB may have invalidated the instance.
-      this.broken = true;
-      throw err;
+      // A failed flush leaves an appender unusable; the next write starts with fresh ones. The instance is
+      // reopened only if it stopped answering (after an I/O error such as a full disk DuckDB invalidates it);
+      // a refused record leaves it healthy, and reopening under concurrent readers would only add risk.
+      this.resetAppenders();
+      if (!(await this.healthy())) {
+        this.broken = true;
+        throw err;
+      }
+      throw new RecordsRefusedError((err as Error).message);
+    } finally {
+      for (const t of staged) await this.writer.run(`DELETE FROM ${STAGING}.main.${t.table}`).catch(() => undefined);
     }
   }
 
-  /** Appends rows to one table's staging copy, then moves them into the table in one durable commit. */
-  private async append<R>(t: TableWriter<R>, rows: readonly R[]): Promise<void> {
-    if (rows.length === 0) return;
+  /** True while the instance still runs statements. */
+  private async healthy(): Promise<boolean> {
+    try {
+      await this.writer.run('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Appends rows to one table's in-memory staging copy. */
+  private async stage<R>(t: TableWriter<R>, rows: readonly R[]): Promise<void> {
     if (!t.appender) {
       t.appender = await this.writer.createAppender(t.table, 'main', STAGING);
       if (t.appender.columnCount !== t.columns.length) {
@@ -323,15 +400,10 @@ export class DuckDBTelemetryStore implements TelemetryStore {
       t.types = Array.from({ length: t.columns.length }, (_, i) => t.appender!.columnType(i));
     }
     appendColumns(t.appender, t.types!, columnValues(t.columns, rows));
-    try {
-      await this.writer.run(`INSERT INTO main.${t.table} SELECT * FROM ${STAGING}.main.${t.table}`);
-    } finally {
-      await this.writer.run(`DELETE FROM ${STAGING}.main.${t.table}`);
-    }
   }
 
   private resetAppenders(): void {
-    for (const t of [this.logs, this.spans, this.gauges, this.sums, this.histograms] as TableWriter<unknown>[]) {
+    for (const t of this.tables) {
       try {
         t.appender?.closeSync();
       } catch {
@@ -343,7 +415,7 @@ export class DuckDBTelemetryStore implements TelemetryStore {
 
   async query(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}): Promise<ResultRow[]> {
     if (this.closed) throw new Error('telemetry store is closed');
-    await this.recover();
+    await this.reopenIfBroken();
     const reader = await this.acquireReader();
     let timedOut = false;
     const timer = options.timeoutMs
@@ -365,18 +437,22 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     }
   }
 
-  async deleteOlderThan(signal: Signal, cutoffNs: bigint): Promise<number> {
-    let deleted = 0;
-    for (const { table, time } of SIGNAL_TABLES[signal]) {
-      const result = await this.writer.run(`DELETE FROM ${table} WHERE ${time} < $1`, [timestampNanosValue(cutoffNs)]);
-      deleted += Number(result.rowsChanged);
-    }
-    return deleted;
+  deleteOutside(signal: Signal, oldestNs: bigint, newestNs: bigint): Promise<number> {
+    return this.reopenIfBroken().then(() =>
+      this.exclusive(async () => {
+        let deleted = 0;
+        for (const { table, time } of SIGNAL_TABLES[signal]) {
+          const result = await this.writer.run(`DELETE FROM ${table} WHERE ${time} < $1 OR ${time} > $2`, [timestampNanosValue(oldestNs), timestampNanosValue(newestNs)]);
+          deleted += Number(result.rowsChanged);
+        }
+        return deleted;
+      }),
+    );
   }
 
-  async compact(): Promise<void> {
+  compact(): Promise<void> {
     // A checkpoint writes the WAL into the file and frees row groups that deletes emptied.
-    await this.writer.run('CHECKPOINT');
+    return this.exclusive(async () => void (await this.writer.run('CHECKPOINT')));
   }
 
   async stats(): Promise<StoreStats> {
@@ -390,18 +466,27 @@ export class DuckDBTelemetryStore implements TelemetryStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [this.logs, this.spans, this.gauges, this.sums, this.histograms] as TableWriter<unknown>[]) {
-      t.appender?.closeSync();
-      t.appender = undefined;
-    }
-    if (!this.broken) await this.writer.run('CHECKPOINT').catch(() => undefined);
-    try {
-      this.writer.closeSync();
-      for (const r of this.handles.readers) r.closeSync();
-      this.handles.instance.closeSync();
-    } catch (err) {
-      if (!this.broken) throw err;
-    }
+    await this.exclusive(async () => {
+      // Reads still running end before their connections close (closing under a statement crashes).
+      this.draining = true;
+      if (this.busyReaders.size > 0) {
+        const drained = new Promise<void>((resolve) => (this.drained = resolve));
+        for (const r of this.busyReaders) r.interrupt();
+        await drained;
+      }
+      for (const t of this.tables) {
+        t.appender?.closeSync();
+        t.appender = undefined;
+      }
+      if (!this.broken) await this.writer.run('CHECKPOINT').catch(() => undefined);
+      try {
+        this.writer.closeSync();
+        for (const r of this.handles.readers) r.closeSync();
+        this.handles.instance.closeSync();
+      } catch (err) {
+        if (!this.broken) throw err;
+      }
+    });
   }
 }
 

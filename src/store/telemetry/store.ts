@@ -16,6 +16,12 @@ export class StoreTimeoutError extends Error {
   }
 }
 
+/**
+ * The store refused the records of a write (a value its columns cannot hold) and is itself healthy:
+ * retrying the same records fails again, other records go through.
+ */
+export class RecordsRefusedError extends Error {}
+
 /** Sizes the store reports for self-observability. */
 export interface StoreStats {
   /** Bytes on disk (database file plus write-ahead log). */
@@ -29,12 +35,15 @@ export interface StoreStats {
  * imports a database driver; everything else sees this interface.
  */
 export interface TelemetryStore {
-  /** Appends the batches and commits them; resolves only once every row is durable. */
+  /**
+   * Appends the batches and commits them all or none; resolves only once every row is durable. Throws
+   * {@link RecordsRefusedError} when a record cannot be stored, anything else when the store failed.
+   */
   write(batches: readonly TelemetryBatch[]): Promise<void>;
   /** Runs a read-only SQL statement with positional parameters; interrupted after `timeoutMs`. */
   query(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<ResultRow[]>;
-  /** Deletes the signal's rows older than the cutoff (Unix ns); returns how many were deleted. */
-  deleteOlderThan(signal: Signal, cutoffNs: bigint): Promise<number>;
+  /** Deletes the signal's rows dated before `oldestNs` or after `newestNs` (Unix ns); returns how many. */
+  deleteOutside(signal: Signal, oldestNs: bigint, newestNs: bigint): Promise<number>;
   /** Reclaims space freed by deletes. */
   compact(): Promise<void>;
   stats(): Promise<StoreStats>;
