@@ -8,6 +8,7 @@ import { checkMysql } from './mysql-check.ts';
 import { checkPostgres } from './postgres-check.ts';
 import { judgeHeartbeat } from './push.ts';
 import { checkRedis } from './redis-check.ts';
+import { scrubResult } from './secrets.ts';
 import type { CheckContext, CheckResult } from './result.ts';
 import type { MonitorSpec } from './spec.ts';
 import { checkTcp } from './tcp-check.ts';
@@ -20,8 +21,15 @@ export interface HeartbeatInput {
   startedAt: number;
 }
 
-/** Runs the check of any monitor type. */
-export function runCheck(spec: MonitorSpec, ctx: CheckContext, heartbeat?: HeartbeatInput): Promise<CheckResult> {
+/**
+ * Runs the check of any monitor type. The result has URL credentials and the definition's secrets
+ * masked, so whatever records or returns it (state, history, telemetry, the API) holds none.
+ */
+export async function runCheck(spec: MonitorSpec, ctx: CheckContext, heartbeat?: HeartbeatInput): Promise<CheckResult> {
+  return scrubResult(spec, await check(spec, ctx, heartbeat));
+}
+
+function check(spec: MonitorSpec, ctx: CheckContext, heartbeat?: HeartbeatInput): Promise<CheckResult> {
   switch (spec.type) {
     case 'http':
       return checkHttp(spec, ctx);

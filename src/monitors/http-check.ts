@@ -6,6 +6,7 @@ import { guardedFetch, type OutboundPolicy } from '../net/outbound.ts';
 import { parseDuration } from '../config/config.ts';
 import { getPath } from './json-path.ts';
 import { recordPhases, type PhaseRecorder } from './phases.ts';
+import { isSecretPath } from './secrets.ts';
 import { assertResolvable, down, errorMessage, noPhases, round, type CheckContext, type CheckResult, type CheckStatus, type Phases } from './result.ts';
 import type { Expectations, HttpSpec } from './spec.ts';
 
@@ -37,8 +38,18 @@ export async function httpExchange(
   opts: { policy: OutboundPolicy; timeoutMs: number; insecureTls: boolean; maxRedirects: number },
 ): Promise<HttpExchange> {
   const started = performance.now();
-  assertResolvable(new URL(req.url).hostname);
+  const url = new URL(req.url);
+  assertResolvable(url.hostname);
   const headers: Record<string, string> = { 'user-agent': 'vigil-monitor/1.0', ...req.headers };
+  if (url.username || url.password) {
+    // fetch refuses URLs with credentials; send them as Basic authentication, as curl and browsers do,
+    // so they are a credential header the guard drops on a redirect to another origin.
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
+      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+    }
+    url.username = '';
+    url.password = '';
+  }
   let body: string | undefined;
   if (typeof req.body === 'string') body = req.body;
   else if (req.body !== undefined) {
@@ -47,7 +58,7 @@ export async function httpExchange(
   }
   const signal = AbortSignal.timeout(opts.timeoutMs);
   const { recorder, result } = recordPhases(async () => {
-    const { response, redirects, agent } = await guardedFetch(req.url, { method: req.method, headers, body, signal }, {
+    const { response, redirects, agent } = await guardedFetch(url, { method: req.method, headers, body, signal }, {
       policy: opts.policy,
       insecureTls: opts.insecureTls,
       maxRedirects: opts.maxRedirects,
@@ -134,9 +145,15 @@ export function judge(ex: Pick<HttpExchange, 'status' | 'body' | 'latencyMs' | '
         if (v !== undefined) problems.push(`${a.path} exists`);
         continue;
       }
+      // Messages land in results, state history and searchable logs: at a secret-looking path neither
+      // the value found nor the one expected is quoted, elsewhere the value found is cut short.
+      const secret = isSecretPath(a.path);
       if (v === undefined) problems.push(`${a.path} is missing`);
-      else if (a.equals !== undefined && v !== a.equals && String(v) !== String(a.equals)) problems.push(`${a.path} is ${JSON.stringify(v)}, expected ${JSON.stringify(a.equals)}`);
-      else if (a.contains !== undefined && !(typeof v === 'string' ? v : JSON.stringify(v)).includes(a.contains)) problems.push(`${a.path} does not contain "${a.contains}"`);
+      else if (a.equals !== undefined && v !== a.equals && String(v) !== String(a.equals)) {
+        problems.push(secret ? `${a.path} does not equal the expected value (values not shown: the path looks secret)` : `${a.path} is ${quote(v)}, expected ${JSON.stringify(a.equals)}`);
+      } else if (a.contains !== undefined && !(typeof v === 'string' ? v : JSON.stringify(v)).includes(a.contains)) {
+        problems.push(secret ? `${a.path} does not contain the expected text (not shown: the path looks secret)` : `${a.path} does not contain "${a.contains}"`);
+      }
     }
   }
   if (expect.maxResponseTime !== undefined && ex.latencyMs > parseDuration(expect.maxResponseTime)) {
@@ -148,6 +165,13 @@ export function judge(ex: Pick<HttpExchange, 'status' | 'body' | 'latencyMs' | '
     else if (days < opts.expiryWarningDays) warnings.push(`certificate expires in ${days} day(s)`);
   }
   return { status: problems.length ? 'down' : warnings.length ? 'degraded' : 'up', problems, warnings };
+}
+
+const MAX_QUOTED = 80;
+
+function quote(v: unknown): string {
+  const text = JSON.stringify(v);
+  return text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
 }
 
 /** Checks an HTTP(S) endpoint. */

@@ -122,9 +122,13 @@ export class MonitorService {
     return m;
   }
 
-  /** Replaces a monitor created through the API. */
-  async update(id: string, spec: MonitorSpec): Promise<StoredMonitor> {
+  /**
+   * Replaces a monitor created through the API; `next` may build the new definition from the saved
+   * one (saved secrets kept where the change sent the mask).
+   */
+  async update(id: string, next: MonitorSpec | ((saved: MonitorSpec) => MonitorSpec)): Promise<StoredMonitor> {
     const existing = await this.writable(id);
+    const spec = typeof next === 'function' ? next(existing.spec) : next;
     if (spec.id !== id) throw new MonitorError(400, `id: the body's id "${spec.id}" differs from the URL's "${id}"`);
     const m = await this.deps.store.upsert(spec, 'api', null, new Date(Math.max(this.now(), Date.parse(existing.updatedAt) + 1)));
     await this.deps.scheduler.reload();

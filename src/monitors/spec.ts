@@ -2,9 +2,18 @@
  * Monitor definitions: one zod schema per monitor type, shared by YAML files and the API, so both
  * report the same field paths in their errors.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from '../config/config.ts';
 import { parsePath } from './json-path.ts';
+
+/** A DNS resolver address (`10.0.0.2`, `10.0.0.2:5353`, `2001:db8::53`, `[2001:db8::53]:53`) as address and port, or undefined. */
+export function parseDnsServer(text: string): { address: string; port: number } | undefined {
+  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(text) ?? /^([0-9a-fA-F:]+)()$/.exec(text);
+  if (!m || isIP(m[1]!) === 0) return undefined;
+  const port = m[2] ? Number(m[2]) : 53;
+  return port >= 1 && port <= 65535 ? { address: m[1]!, port } : undefined;
+}
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const duration = z.string().regex(DURATION, 'expected a duration such as 30s, 5m or 1h');
@@ -112,6 +121,11 @@ const dnsMonitor = z
     hostname: host,
     recordType: z.enum(['A', 'AAAA', 'CNAME']).default('A'),
     expected: z.string().optional(),
+    // A resolver to ask instead of the system's: an IP address, optionally with a port. It must pass the outbound policy.
+    server: z
+      .string()
+      .refine((s) => parseDnsServer(s) !== undefined, 'expected a resolver IP address, optionally with a port: 10.0.0.2, 10.0.0.2:5353, [2001:db8::53]:53')
+      .optional(),
   })
   .strict();
 
@@ -179,35 +193,4 @@ export function describeIssues(error: z.ZodError): string[] {
     const msg = i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message;
     return `${key}: ${msg}`;
   });
-}
-
-const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$/i;
-const MASK = '********';
-
-function maskHeaders(h: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k, SENSITIVE_HEADER.test(k) ? MASK : v]));
-}
-
-/**
- * A definition as principals without write access see it: passwords, credential headers, workflow
- * variables and request bodies masked. Returns a new object; the spec is not changed.
- */
-export function redactSpec(spec: MonitorSpec): MonitorSpec {
-  switch (spec.type) {
-    case 'postgres':
-    case 'redis':
-      return spec.password === undefined ? spec : { ...spec, password: MASK };
-    case 'mysql':
-      return spec.password === '' ? spec : { ...spec, password: MASK };
-    case 'http':
-      return { ...spec, headers: maskHeaders(spec.headers), ...(spec.body === undefined ? {} : { body: MASK }) };
-    case 'workflow':
-      return {
-        ...spec,
-        vars: Object.fromEntries(Object.keys(spec.vars).map((k) => [k, MASK])),
-        steps: spec.steps.map((st) => ({ ...st, headers: maskHeaders(st.headers), ...(st.body === undefined ? {} : { body: MASK }) })),
-      };
-    default:
-      return spec;
-  }
 }

@@ -8,7 +8,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { allows } from '../access.ts';
 import { MonitorError, type MonitorService } from '../../monitors/service.ts';
 import type { MonitorScheduler } from '../../monitors/scheduler.ts';
-import { describeIssues, monitorSpecSchema, redactSpec } from '../../monitors/spec.ts';
+import { applySavedSecrets, maskSpec, scrubDeep, SecretFieldError, secretScrubber } from '../../monitors/secrets.ts';
+import { describeIssues, monitorSpecSchema, type MonitorSpec } from '../../monitors/spec.ts';
 import type { StoredMonitor } from '../../monitors/store.ts';
 import { parseTimeRange, ParamError } from '../../query/time-range.ts';
 
@@ -24,7 +25,7 @@ type RangeQuery = { since?: string; from?: string; to?: string; limit?: string }
 
 function fail(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof MonitorError) return reply.code(err.status).send({ error: err.message });
-  if (err instanceof ParamError) return reply.code(400).send({ error: err.message });
+  if (err instanceof ParamError || err instanceof SecretFieldError) return reply.code(400).send({ error: err.message });
   throw err;
 }
 
@@ -35,18 +36,19 @@ export function registerMonitorRoutes(app: FastifyInstance, ctx: MonitorRouteCon
     const r = parseTimeRange(q, now(), fallback);
     return { from: Number(r.fromNs / 1_000_000n), to: Number(r.toNs / 1_000_000n) };
   };
-  // The push token lets anyone send heartbeats, and definitions may hold credentials: principals who
-  // may not change monitors see neither.
+  // Saved secrets are write-only for every role (src/monitors/secrets.ts): definitions are masked and
+  // the last result scrubbed (it may predate masking at the source). The push token lets anyone send
+  // heartbeats and has to be copied into the job: only principals who may change monitors see it.
   const view = (m: StoredMonitor & { state?: unknown }, canWrite: boolean) => ({
-    ...(canWrite ? m.spec : redactSpec(m.spec)),
+    ...maskSpec(m.spec),
     source: m.source,
     file: m.file,
     createdAt: m.createdAt,
     updatedAt: m.updatedAt,
-    ...(m.state ? { status: m.state } : {}),
+    ...(m.state ? { status: scrubDeep(m.state, secretScrubber(m.spec)) } : {}),
     ...(m.pushToken && canWrite ? { pushToken: m.pushToken, pushPath: `/api/v1/push/${m.pushToken}` } : {}),
   });
-  const parseSpec = (body: unknown) => {
+  const parseSpec = (body: unknown): MonitorSpec => {
     const r = monitorSpecSchema.safeParse(body);
     if (!r.success) throw new MonitorError(400, describeIssues(r.error).join('; '));
     return r.data;
@@ -59,7 +61,7 @@ export function registerMonitorRoutes(app: FastifyInstance, ctx: MonitorRouteCon
 
   app.post('/api/v1/monitors', { config: { access: 'write' } }, async (req, reply) => {
     try {
-      const m = await ctx.service.create(parseSpec(req.body));
+      const m = await ctx.service.create(applySavedSecrets(req.body, undefined, parseSpec));
       return reply.code(201).send(view(m, true));
     } catch (err) {
       return fail(reply, err);
@@ -76,7 +78,7 @@ export function registerMonitorRoutes(app: FastifyInstance, ctx: MonitorRouteCon
     try {
       const id = (req.params as Params).id;
       const body = req.body && typeof req.body === 'object' && !('id' in req.body) ? { ...req.body, id } : req.body;
-      return view(await ctx.service.update(id, parseSpec(body)), true);
+      return view(await ctx.service.update(id, (saved) => applySavedSecrets(body, saved, parseSpec)), true);
     } catch (err) {
       return fail(reply, err);
     }
@@ -125,9 +127,11 @@ export function registerMonitorRoutes(app: FastifyInstance, ctx: MonitorRouteCon
   app.get('/api/v1/monitors/:id/downtimes', { config: { access: 'read' } }, async (req, reply) => {
     try {
       const id = (req.params as Params).id;
-      if (!(await ctx.service.get(id))) return reply.code(404).send({ error: `no monitor "${id}"` });
+      const m = await ctx.service.get(id);
+      if (!m) return reply.code(404).send({ error: `no monitor "${id}"` });
       const { from, to } = range(req.query as RangeQuery, '30d');
-      return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), downtimes: await ctx.service.downtimes(id, from, to) };
+      const downtimes = scrubDeep(await ctx.service.downtimes(id, from, to), secretScrubber(m.spec));
+      return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), downtimes };
     } catch (err) {
       return fail(reply, err);
     }
