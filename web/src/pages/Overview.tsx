@@ -12,7 +12,7 @@ import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
 import { fmt, fmtAgo } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { pivotTimechart } from '../series.ts';
-import { resolveRange, spanFor, useTimeRange } from '../time.ts';
+import { resolveRange, spanFor, useTimeRange, withRange } from '../time.ts';
 
 /** A service as `/api/v1/services` lists it. */
 export interface ServiceRow {
@@ -186,7 +186,7 @@ export function Overview() {
               <ul className="svc-list">
                 {t.services.map((s) => (
                   <li key={s.service}>
-                    <Link to={`/services/${encodeURIComponent(s.service)}`}>{s.service}</Link>
+                    <Link to={withRange(`/services/${encodeURIComponent(s.service)}`, range)}>{s.service}</Link>
                     <span className="muted">
                       {fmt(s.requests, 'count')} req · {fmt(s.requests ? s.errors / s.requests : null, 'percent')} err · p95 {fmt(s.p95_ms, 'ms')}
                     </span>

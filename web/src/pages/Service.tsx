@@ -12,7 +12,7 @@ import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
 import { fmt, fmtAgo, unitOf } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { metricSeries, type MetricAnswer } from '../series.ts';
-import { useTimeRange, type TimeRange } from '../time.ts';
+import { useTimeRange, withRange, type TimeRange } from '../time.ts';
 
 interface OverviewPoint {
   time: string;
@@ -117,8 +117,8 @@ export function ServicePage() {
         title={name}
         sub={
           <>
-            <Link to="/services">Services</Link> · <Link to={`/logs?q=${encodeURIComponent(`service.name=${quote(name)}`)}`}>Logs</Link> ·{' '}
-            <Link to={`/traces?service=${encodeURIComponent(name)}`}>Traces</Link>
+            <Link to={withRange('/services', range)}>Services</Link> · <Link to={withRange(`/logs?q=${encodeURIComponent(`service.name=${quote(name)}`)}`, range)}>Logs</Link> ·{' '}
+            <Link to={withRange(`/traces?service=${encodeURIComponent(name)}`, range)}>Traces</Link>
           </>
         }
       >
@@ -206,7 +206,7 @@ function Operations({ service, params }: { service: string; params: Record<strin
           rowKey={(r) => r.operation}
           initialSort="requests"
           columns={[
-            { key: 'operation', label: 'Operation', render: (r) => <Link to={`/traces?service=${encodeURIComponent(service)}&operation=${encodeURIComponent(r.operation)}`}>{r.operation}</Link> },
+            { key: 'operation', label: 'Operation', render: (r) => <Link to={`/traces?${new URLSearchParams({ service, operation: r.operation, ...params })}`}>{r.operation}</Link> },
             { key: 'requests', label: 'Requests', numeric: true, render: (r) => fmt(r.requests, 'count') },
             { key: 'throughput_rps', label: 'Rate', numeric: true, render: (r) => fmt(r.throughput_rps, 'rps') },
             { key: 'error_rate', label: 'Errors', numeric: true, render: (r) => fmt(r.error_rate, 'percent') },

@@ -1,6 +1,7 @@
 /**
- * One trace: a waterfall of its spans (critical path highlighted), span details with attributes,
- * events, exceptions and database statements, and the trace's logs.
+ * One trace: a waterfall of its spans (critical path highlighted, with the time each span on it adds
+ * to the request), span details with attributes, events, exceptions and database statements, and the
+ * trace's logs.
  */
 import { useMemo, useState } from 'react';
 import { Link, useLocation, useParams } from 'react-router-dom';
@@ -10,6 +11,7 @@ import { Empty, ErrorState, Loading, Panel } from '../components/States.tsx';
 import { fmt, fmtTime, text } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { PALETTE, severityColor } from '../theme.ts';
+import { resolveRange, useLinkRange, withRange, type TimeRange } from '../time.ts';
 
 interface Span {
   span_id: string;
@@ -21,6 +23,8 @@ interface Span {
   offset_ms: number;
   duration_ms: number;
   critical: boolean;
+  /** Milliseconds of the trace attributed to this span on the critical path (0 off it). */
+  critical_self_ms: number;
   status: string;
   status_message?: string | null;
   db_statement?: string | null;
@@ -72,11 +76,12 @@ export function TracePage() {
   const [selected, setSelected] = useState<string | null>(null);
   const [criticalOnly, setCriticalOnly] = useState(false);
   const colors = useMemo(() => new Map((t.data?.services ?? []).map((s, i) => [s, PALETTE[i % PALETTE.length]!])), [t.data]);
+  const linkRange = useLinkRange();
   if (t.error)
     return (
       <>
         <PageHead title="Trace" sub={id} />
-        <ErrorState error={t.error} retry={t.reload} hint={<Link to="/traces">Find another trace</Link>} />
+        <ErrorState error={t.error} retry={t.reload} hint={<Link to={withRange('/traces', linkRange)}>Find another trace</Link>} />
       </>
     );
   if (!t.data) return <Loading what="Loading trace" />;
@@ -84,6 +89,8 @@ export function TracePage() {
   const sel = tr.spans.find((s) => s.span_id === selected) ?? null;
   const spans = criticalOnly ? tr.spans.filter((s) => s.critical) : tr.spans;
   const total = tr.durationMs || 1;
+  const range = rangeAround(tr, linkRange);
+  const criticalCount = tr.spans.filter((s) => s.critical).length;
   const ticks = [0, 0.25, 0.5, 0.75, 1];
   return (
     <>
@@ -97,9 +104,9 @@ export function TracePage() {
         }
       >
         <label className="check">
-          <input type="checkbox" checked={criticalOnly} onChange={(e) => setCriticalOnly(e.target.checked)} /> critical path only
+          <input type="checkbox" checked={criticalOnly} onChange={(e) => setCriticalOnly(e.target.checked)} /> critical path only ({criticalCount} of {tr.spans.length})
         </label>
-        <Link className="btn small" to={`/logs?q=${encodeURIComponent(`trace_id=${tr.traceId}`)}`}>
+        <Link className="btn small" to={withRange(`/logs?q=${encodeURIComponent(`trace_id=${tr.traceId}`)}`, range)}>
           Logs of this trace
         </Link>
       </PageHead>
@@ -107,7 +114,7 @@ export function TracePage() {
         {tr.services.map((s) => (
           <span key={s} className="legend-item">
             <i style={{ background: colors.get(s) }} />
-            <Link to={`/services/${encodeURIComponent(s)}`}>{s}</Link>
+            <Link to={withRange(`/services/${encodeURIComponent(s)}`, range)}>{s}</Link>
           </span>
         ))}
         <span className="legend-item">
@@ -146,12 +153,13 @@ export function TracePage() {
                 />
                 <span className="wf-dur" style={{ left: `calc(${((s.offset_ms + s.duration_ms) / total) * 100}% + 4px)` }}>
                   {fmt(s.duration_ms, 'ms')}
+                  {s.critical && <span className="muted" title="time this span adds to the request on the critical path"> · {fmt(s.critical_self_ms, 'ms')} on path</span>}
                 </span>
               </div>
             </button>
           ))}
         </div>
-        {sel && <SpanDetail span={sel} logs={tr.logs.filter((l) => l.span_id === sel.span_id)} onClose={() => setSelected(null)} />}
+        {sel && <SpanDetail span={sel} traceMs={tr.durationMs} logs={tr.logs.filter((l) => l.span_id === sel.span_id)} onClose={() => setSelected(null)} />}
       </div>
       <Panel title={`Logs of this trace (${tr.logs.length})`}>
         {tr.logs.length === 0 && <Empty title="No logs carry this trace id." />}
@@ -187,7 +195,7 @@ function LogTable({ logs, onSpan }: { logs: Trace['logs']; onSpan?: (id: string)
   );
 }
 
-function SpanDetail({ span, logs, onClose }: { span: Span; logs: Trace['logs']; onClose: () => void }) {
+function SpanDetail({ span, traceMs, logs, onClose }: { span: Span; traceMs: number; logs: Trace['logs']; onClose: () => void }) {
   const events = (Array.isArray(span.events) ? span.events : []).map(readEvent);
   const exceptions = events.filter((e) => e.name === 'exception');
   const others = events.filter((e) => e.name !== 'exception');
@@ -221,7 +229,9 @@ function SpanDetail({ span, logs, onClose }: { span: Span; logs: Trace['logs']; 
         {span.critical && (
           <>
             <dt>Critical path</dt>
-            <dd>yes: the request waited on this span</dd>
+            <dd>
+              {fmt(span.critical_self_ms, 'ms')} ({fmt(traceMs ? span.critical_self_ms / traceMs : 0, 'percent')} of the trace): this span's own work the request waited on
+            </dd>
           </>
         )}
       </dl>
@@ -279,4 +289,18 @@ function KeyValues({ entries }: { entries: [string, unknown][] }) {
       </tbody>
     </table>
   );
+}
+
+/**
+ * The range links from a trace carry: the one being looked at when it holds the whole trace, else a
+ * window around the trace (opened from an older log line, say), so its logs and services show.
+ */
+function rangeAround(tr: Trace, current: TimeRange | null): TimeRange {
+  const start = tr.startTime ? new Date(tr.startTime).getTime() : Date.now();
+  const end = start + tr.durationMs;
+  if (current) {
+    const [from, to] = resolveRange(current);
+    if (from <= start && end <= to) return current;
+  }
+  return { from: start - 5 * 60_000, to: Math.ceil(end) + 5 * 60_000 };
 }

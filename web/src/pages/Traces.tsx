@@ -1,19 +1,21 @@
 /**
  * Trace explorer: find traces by service, operation, duration, status and attributes (a span search
- * the form writes and the user can edit), a duration scatter, and the matching requests.
+ * the form writes and the user can edit). Charts of span count and p95 duration come from an aggregate
+ * over every matching span in the range; the list below pages through all of them (newest first, or
+ * by duration) with a cursor, and says how many there are in total.
  */
-import { useMemo, useState } from 'react';
-import { Link, useNavigate, useSearchParams } from 'react-router-dom';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
 import { api, qs, search, type Row } from '../api.ts';
 import { Chart } from '../components/Chart.tsx';
 import { PageHead } from '../components/Layout.tsx';
-import { SortTable } from '../components/SortTable.tsx';
 import { Empty, ErrorState, Loading, Panel } from '../components/States.tsx';
 import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
 import { fmt, fmtTime, text } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { quoteValue } from '../query-syntax.ts';
-import { useTimeRange } from '../time.ts';
+import { pivotTimechart } from '../series.ts';
+import { resolveRange, spanFor, useTimeRange, withRange, type TimeRange } from '../time.ts';
 import type { ServiceRow } from './Overview.tsx';
 
 /** Builds the span search the form describes. */
@@ -33,10 +35,46 @@ export function traceQuery(f: { service?: string; operation?: string; min?: stri
   return parts.join(' ');
 }
 
+/** Orders the list offers (the API's `sort`): newest first unless a column header says otherwise. */
+type ListSort = '-timestamp' | 'timestamp' | '-duration_ms' | 'duration_ms';
+
+/** One page of `/api/v1/traces`. */
+interface TraceListPage {
+  rows: Row[];
+  total: number | null;
+  nextCursor: string | null;
+}
+
+const PAGE = 100;
+
+/** Pages of matching spans: the first loads when the query changes, `more` appends the next one. */
+function useTracePages(q: string, params: Record<string, string>, sort: ListSort) {
+  const [state, setState] = useState<{ rows: Row[]; total: number | null; cursor: string | null; loading: boolean; error?: Error }>({ rows: [], total: null, cursor: null, loading: true });
+  const [tick, setTick] = useState(0);
+  const ctl = useRef<AbortController | null>(null);
+  const load = useCallback(
+    (cursor: string | null) => {
+      ctl.current?.abort();
+      const c = new AbortController();
+      ctl.current = c;
+      setState((s) => ({ ...s, loading: true, error: undefined }));
+      api<TraceListPage>(`/api/v1/traces${qs({ q, ...params, sort, limit: PAGE, cursor })}`, { signal: c.signal }).then(
+        (d) => !c.signal.aborted && setState((s) => ({ rows: cursor ? [...s.rows, ...d.rows] : d.rows, total: cursor ? s.total : d.total, cursor: d.nextCursor, loading: false })),
+        (error: Error) => !c.signal.aborted && error.name !== 'AbortError' && setState((s) => ({ ...s, loading: false, error })),
+      );
+    },
+    [q, params, sort],
+  );
+  useEffect(() => {
+    load(null);
+    return () => ctl.current?.abort();
+  }, [load, tick]);
+  return { ...state, more: () => state.cursor && load(state.cursor), reload: () => setTick((n) => n + 1) };
+}
+
 /** The trace explorer page. */
 export function Traces() {
   const [sp, setSp] = useSearchParams();
-  const navigate = useNavigate();
   const { range, setRange, params } = useTimeRange('1h');
   const form = {
     service: sp.get('service') ?? '',
@@ -49,41 +87,43 @@ export function Traces() {
   };
   const [draft, setDraft] = useState(form);
   const q = traceQuery(form);
+  const sort = (['timestamp', '-duration_ms', 'duration_ms'].includes(sp.get('sort') ?? '') ? sp.get('sort') : '-timestamp') as ListSort;
   const services = useLoad((signal) => api<{ services: ServiceRow[] }>(`/api/v1/services${qs(params)}`, { signal }), [params]);
   const ops = useLoad(
     (signal) => (draft.service ? api<{ operations: { operation: string }[] }>(`/api/v1/apm/operations${qs({ ...params, service: draft.service, limit: 200 })}`, { signal }) : Promise.resolve({ operations: [] })),
     [draft.service, params],
   );
-  const res = useLoad((signal) => search(q, params, 2000, signal), [q, params]);
-  const rows = res.data?.rows ?? [];
-  const scatter = useMemo(() => {
-    const sorted = [...rows].sort((a, b) => new Date(text(a.timestamp)).getTime() - new Date(text(b.timestamp)).getTime());
-    const x = sorted.map((r) => new Date(text(r.timestamp)).getTime() / 1000);
-    return {
-      x,
-      series: [
-        { label: 'ok', values: sorted.map((r) => (r.status === 'Error' ? null : Number(r.duration_ms))), color: '#3b82f6' },
-        { label: 'error', values: sorted.map((r) => (r.status === 'Error' ? Number(r.duration_ms) : null)), color: '#ef4444' },
-      ],
-    };
-  }, [rows]);
+  const list = useTracePages(q, params, sort);
+  // The charts aggregate every matching span in the range, whatever the list has loaded.
+  const span = spanFor(range, 60);
+  const chart = useLoad((signal) => search(`${q} | timechart span=${span} count() p95(duration_ms)`, params, 10_000, signal), [q, params, span]);
+  const series = useMemo(() => {
+    if (!chart.data) return null;
+    const [fromMs, toMs] = resolveRange(range);
+    const data = pivotTimechart(chart.data, { span, fromMs, toMs });
+    const pick = (name: string) => data.series.find((s) => s.label === name)?.values ?? [];
+    return { x: data.x, count: pick('count'), p95: pick('p95(duration_ms)') };
+  }, [chart.data, range, span]);
 
-  const apply = (f: typeof form) => {
+  const setParams = (values: Record<string, string>) =>
     setSp((p) => {
       const n = new URLSearchParams(p);
-      for (const [k, v] of Object.entries(f)) {
-        const s = typeof v === 'boolean' ? (v ? '1' : '') : v;
-        if (s) n.set(k, s);
+      for (const [k, v] of Object.entries(values)) {
+        if (v) n.set(k, v);
         else n.delete(k);
       }
       return n;
     });
+  const apply = (f: typeof form) => setParams(Object.fromEntries(Object.entries(f).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? '1' : '') : v])));
+  const reload = () => {
+    list.reload();
+    chart.reload();
   };
 
   return (
     <>
       <PageHead title="Traces" sub="Find requests by service, operation, duration, status and attributes.">
-        <TimeRangePicker range={range} onChange={setRange} onRefresh={res.reload} />
+        <TimeRangePicker range={range} onChange={setRange} onRefresh={reload} />
       </PageHead>
       <form
         className="filters"
@@ -140,43 +180,90 @@ export function Traces() {
         </button>
       </form>
       <div className="query-echo">
-        <code>{q}</code> <Link to={`/logs?q=${encodeURIComponent(q)}`}>open in search</Link>
+        <code>{q}</code> <Link to={withRange(`/logs?q=${encodeURIComponent(q)}`, range)}>open in search</Link>
       </div>
-      {res.error && <ErrorState error={res.error} retry={res.reload} hint="Attribute filters use the query language: key=value, key>number." />}
-      {!res.data && !res.error && <Loading what="Finding traces" />}
-      {res.data && rows.length === 0 && <Empty title="No matching spans.">Widen the time range or loosen the filters; tick “all spans” to include internal and client spans.</Empty>}
-      {rows.length > 0 && (
+      {list.error && <ErrorState error={list.error} retry={list.reload} hint="Attribute filters use the query language: key=value, key>number." />}
+      {list.loading && list.rows.length === 0 && !list.error && <Loading what="Finding traces" />}
+      {!list.loading && !list.error && list.rows.length === 0 && <Empty title="No matching spans.">Widen the time range or loosen the filters; tick “all spans” to include internal and client spans.</Empty>}
+      {list.rows.length > 0 && (
         <>
-          <Panel title={`Duration of ${fmt(rows.length, 'count')} matching spans${res.data?.truncated ? ' (newest 2,000)' : ''}`}>
-            <Chart x={scatter.x} series={scatter.series} kind="points" unit="ms" height={180} onZoom={(a, b) => setRange({ from: a, to: b })} label="duration scatter" />
-          </Panel>
-          <Panel>
-            <SortTable<Row>
-              label="traces"
-              rows={rows.slice(0, 500)}
-              rowKey={(r, i) => `${text(r.span_id)}${i}`}
-              initialSort="timestamp"
-              columns={[
-                { key: 'timestamp', label: 'Time', value: (r) => text(r.timestamp), render: (r) => fmtTime(text(r.timestamp), true) },
-                { key: 'service.name', label: 'Service' },
-                { key: 'name', label: 'Operation', render: (r) => <Link to={`/traces/${text(r.trace_id)}?around=${encodeURIComponent(text(r.timestamp))}`}>{text(r.name)}</Link> },
-                { key: 'http.response.status_code', label: 'HTTP', numeric: true, render: (r) => text(r['http.response.status_code']) || '—' },
-                { key: 'status', label: 'Status', render: (r) => <span className={r.status === 'Error' ? 'bad-text' : ''}>{text(r.status)}</span> },
-                { key: 'duration_ms', label: 'Duration', numeric: true, value: (r) => Number(r.duration_ms), render: (r) => fmt(Number(r.duration_ms), 'ms') },
-                {
-                  key: 'trace_id',
-                  label: 'Trace',
-                  render: (r) => (
-                    <button type="button" className="link mono" onClick={() => navigate(`/traces/${text(r.trace_id)}?around=${encodeURIComponent(text(r.timestamp))}`)}>
-                      {text(r.trace_id).slice(0, 12)}…
-                    </button>
-                  ),
-                },
-              ]}
-            />
+          {series && (
+            <div className="grid2">
+              <Panel title={`Matching spans per ${span}`}>
+                <Chart x={series.x} series={[{ label: 'spans', values: series.count, color: '#3b82f6' }]} kind="bars" unit="count" height={150} onZoom={(a, b) => setRange({ from: a, to: b })} label="span count" />
+              </Panel>
+              <Panel title={`p95 duration per ${span}`}>
+                <Chart x={series.x} series={[{ label: 'p95', values: series.p95, color: '#f59e0b' }]} unit="ms" height={150} onZoom={(a, b) => setRange({ from: a, to: b })} label="p95 duration" />
+              </Panel>
+            </div>
+          )}
+          <Panel title={<span data-testid="trace-count">{`${fmt(list.rows.length, 'count')} of ${list.total === null ? '…' : fmt(list.total, 'count')} matching spans`}</span>}>
+            <TraceTable rows={list.rows} sort={sort} onSort={(s) => setParams({ sort: s === '-timestamp' ? '' : s })} range={range} />
+            {list.cursor && (
+              <div className="load-more" style={{ textAlign: 'center', paddingTop: 10 }}>
+                <button type="button" className="btn" onClick={list.more} disabled={list.loading}>
+                  {list.loading ? 'Loading…' : `Load ${PAGE} more`}
+                </button>
+              </div>
+            )}
           </Panel>
         </>
       )}
     </>
+  );
+}
+
+/** The list of spans, ordered by the server: the time and duration headers change the order. */
+function TraceTable({ rows, sort, onSort, range }: { rows: Row[]; sort: ListSort; onSort: (s: ListSort) => void; range: TimeRange }) {
+  const open = (r: Row) => withRange(`/traces/${text(r.trace_id)}?around=${encodeURIComponent(text(r.timestamp))}`, range);
+  // A second click on the sorted column reverses it; a first click starts newest/slowest first.
+  const header = (key: 'timestamp' | 'duration_ms', label: string, numeric = false) => {
+    const on = sort.endsWith(key) ? (sort.startsWith('-') ? 'descending' : 'ascending') : 'none';
+    return (
+      <th className={numeric ? 'num' : ''} aria-sort={on}>
+        <button type="button" onClick={() => onSort(on === 'descending' ? key : (`-${key}` as ListSort))}>
+          {label}
+          <span className="sort-mark">{on === 'descending' ? '▼' : on === 'ascending' ? '▲' : ''}</span>
+        </button>
+      </th>
+    );
+  };
+  return (
+    <div className="table-wrap">
+      <table className="table" aria-label="traces">
+        <thead>
+          <tr>
+            {header('timestamp', 'Time')}
+            <th>Service</th>
+            <th>Operation</th>
+            <th className="num">HTTP</th>
+            <th>Status</th>
+            {header('duration_ms', 'Duration', true)}
+            <th>Trace</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={`${text(r.trace_id)}-${text(r.span_id)}`}>
+              <td>{fmtTime(text(r.timestamp), true)}</td>
+              <td>{text(r['service.name'])}</td>
+              <td>
+                <Link to={open(r)}>{text(r.name)}</Link>
+              </td>
+              <td className="num">{text(r['http.response.status_code']) || '—'}</td>
+              <td>
+                <span className={r.status === 'Error' ? 'bad-text' : ''}>{text(r.status)}</span>
+              </td>
+              <td className="num">{fmt(Number(r.duration_ms), 'ms')}</td>
+              <td>
+                <Link className="mono" to={open(r)}>
+                  {text(r.trace_id).slice(0, 12)}…
+                </Link>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
