@@ -10,6 +10,7 @@ import { Empty, ErrorState, Loading, Panel } from '../components/States.tsx';
 import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
 import { fmt, fmtAgo, fmtTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
+import { MASK } from '../monitor-draft.ts';
 import { useTimeRange } from '../time.ts';
 
 type State = 'up' | 'down' | 'degraded' | 'pending';
@@ -251,6 +252,11 @@ export function MonitorDetail() {
         )}
       </Panel>
       <Panel title={mon.file ? `Definition (${mon.file}, read-only here)` : 'Definition'}>
+        {/* The API never returns a saved secret, to any role: it sends the mask, and saying so here
+            keeps "********" from reading as the actual value. */}
+        {JSON.stringify(config).includes(MASK) && (
+          <p className="muted small">Saved secrets are write-only: they show as {MASK} to everyone and stay as saved until replaced.</p>
+        )}
         <pre className="mono small">{JSON.stringify(config, null, 2)}</pre>
       </Panel>
     </>
