@@ -31,7 +31,7 @@ export class SecretFieldError extends Error {
 
 /** Names (headers, query parameters, JSON keys and paths) whose values are treated as secrets. */
 export function isSecretName(name: string): boolean {
-  return isCredentialHeader(name) || /^(pass|pw|sig|signature|jwt)$|passphrase|private/i.test(name);
+  return isCredentialHeader(name) || /^(pass|pw|sig|jwt)$|signature|passphrase|private/i.test(name);
 }
 
 /** A JSON path with a secret-looking key anywhere along it (`data.token`, `session.id`, `users[0].password`). */
