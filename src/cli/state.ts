@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { dataPaths } from '../server/app.ts';
+import { prepareDataDir } from '../server/data-dir.ts';
 import { openStateDb, type StateDb } from '../store/state/db.ts';
 import { configOrExit, fail } from './options.ts';
 
@@ -19,7 +19,8 @@ export const cliActor = (): string => `cli:${userInfo().username}`;
 export async function withStateDb<T>(opts: { dataDir?: string; config?: string }, userErrors: (new (...args: never[]) => Error)[], fn: (db: StateDb) => Promise<T>): Promise<T> {
   const config = configOrExit({ dataDir: opts.dataDir }, opts.config);
   const dir = resolve(config.dataDir);
-  mkdirSync(dir, { recursive: true });
+  // The CLI may be first to create the directory or the state store: same owner-only modes as the server.
+  prepareDataDir(dir);
   const db = await openStateDb(dataPaths(dir).state);
   try {
     return await fn(db);
