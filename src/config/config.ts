@@ -66,21 +66,6 @@ const schema = z
         message: 'expected at least server.headersTimeout, and both above 0',
       })
       .default({ headersTimeout: '10s', requestTimeout: '30s', keepAliveTimeout: '65s' }),
-    server: z
-      .object({
-        // Against slow clients (slow-loris) on all three listeners: headers, then the whole request with its body.
-        headersTimeout: duration.default('10s'),
-        requestTimeout: duration.default('30s'),
-        // Above the 60 s idle timeout of common load balancers, so they close idle connections first.
-        keepAliveTimeout: duration.default('65s'),
-      })
-      .strict()
-      // Malformed durations are reported by their own keys; this only compares well-formed ones.
-      .refine((s) => !DURATION.test(s.headersTimeout) || !DURATION.test(s.requestTimeout) || (parseDuration(s.headersTimeout) > 0 && parseDuration(s.requestTimeout) >= parseDuration(s.headersTimeout)), {
-        path: ['requestTimeout'],
-        message: 'expected at least server.headersTimeout, and both above 0',
-      })
-      .default({ headersTimeout: '10s', requestTimeout: '30s', keepAliveTimeout: '65s' }),
     retention: z
       .object({
         logs: duration.default('7d'),
