@@ -155,11 +155,18 @@ describe('monitors', () => {
     await expect.poll(() => form.getByLabel('Name', { exact: true }).inputValue()).toBe('Local health');
     expect(await form.getByLabel('header 1 value', { exact: true }).getAttribute('placeholder')).toBe('set — type to replace');
     expect((await inputValues(page)).join('\n')).not.toContain('s3cret');
+    // Test now with the kept credential: the server restores it, the target gets the real one.
+    seenAuth.length = 0;
+    await form.getByRole('button', { name: 'Test now' }).click();
+    await expect.poll(() => page.getByTestId('test-result').locator('.badge').textContent()).toBe('up');
+    expect(seenAuth).toEqual([SECRET_HEADER]);
     await form.getByLabel('Name', { exact: true }).fill('Local health check');
     await form.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(`${base}/monitors/local-health`);
     const stored = await v.server.monitoring.service.get('local-health');
     expect(stored?.spec).toMatchObject({ name: 'Local health check', headers: { Authorization: SECRET_HEADER } });
+    await expect.poll(() => page.locator('h1').textContent()).toMatch(/Local health check/);
+    expect(await page.content()).not.toContain('s3cret');
   });
 
   it('shows a monitor defined in a file read-only, naming the file', async () => {
@@ -258,6 +265,20 @@ describe('POST /api/v1/monitors/test', () => {
     const push = await post({ id: 'x', name: 'x', type: 'push' });
     expect(push.status).toBe(400);
     expect(((await push.json()) as { error: string }).error).toMatch(/^type: /);
+  });
+
+  it('keeps a saved secret only for its saved destination, and never runs the mask as a value', async () => {
+    const spec = { id: 'local-health', name: 'x', type: 'http', url: targetUrl, headers: { Authorization: '********' } };
+    seenAuth.length = 0;
+    const same = await post(spec);
+    expect(((await same.json()) as { result: { status: string } }).result.status).toBe('up');
+    expect(seenAuth).toEqual([SECRET_HEADER]);
+    const moved = await post({ ...spec, url: 'http://127.0.0.2:9/steal' });
+    expect(moved.status).toBe(400);
+    expect(((await moved.json()) as { error: string }).error).toMatch(/^headers\.Authorization: the saved secret cannot be kept/);
+    const unsaved = await post({ ...spec, id: 'never-saved' });
+    expect(unsaved.status).toBe(400);
+    expect(((await unsaved.json()) as { error: string }).error).toMatch(/^headers\.Authorization: .*none is saved here/);
   });
 
   it('goes through the outbound guard, stores nothing and is audited', async () => {

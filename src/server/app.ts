@@ -181,7 +181,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   const monitoring = createMonitoring({ config, state, telemetry: store, submit: (b) => pipeline.submit(b), log: api.log, secrets });
   registerMonitorRoutes(api, monitoring);
   registerStatusPageRoutes(api, monitoring);
-  registerMonitorTestRoutes(api, { policy: config.outbound, audit });
+  registerMonitorTestRoutes(api, { policy: config.outbound, audit, monitors: monitoring.store });
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   api.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });

@@ -1,17 +1,17 @@
 /**
  * The monitor form's model: a flat draft of strings the inputs edit, built from a definition and turned
- * back into one. Secrets (passwords, credential headers, request bodies, workflow variables) are
- * write-only: the draft never holds a saved secret's value, only that one is set. A secret the user
- * leaves alone is sent back exactly as the API returned it (the API keeps the stored secret for its
- * mask); one the user types replaces it; one the user removes is left out.
+ * back into one. Saved secrets are write-only (src/monitors/secrets.ts): the API shows each as
+ * {@link MASK} and, sent the mask back, keeps the saved value. So the draft never holds a secret, only
+ * that one is set: left alone, the mask goes back; typed over, the new value replaces it; removed, it
+ * is left out (a password is sent as null, since a missing password also means "keep").
  */
 import type { MonitorSpecInput } from './api.ts';
 
 /** The mask the API shows in place of a saved secret, and that it reads back as "unchanged". */
 export const MASK = '********';
 
-/** Header names whose values are credentials (the server masks the same ones). */
-export const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$/i;
+/** Header names whose values are credentials: typed as passwords (the server's isCredentialHeader rule). */
+export const SENSITIVE_HEADER = /^(proxy-authorization|cookie)$|token|key|secret|auth|session|passw|pwd|credential/i;
 
 /**
  * A write-only value. What is typed replaces the saved value; with nothing typed the saved one stays,
@@ -24,12 +24,11 @@ export interface Secret {
   value: string;
 }
 
-/** A header or workflow variable row; `orig` is its saved name, which finds its kept secret. */
+/** A header or workflow variable row; `secret` when its saved value is write-only. */
 export interface PairRow {
   name: string;
   value: Secret;
   secret: boolean;
-  orig?: string;
 }
 
 /** The monitor types the form offers. */
@@ -65,10 +64,13 @@ export interface Draft {
   hostname: string;
   recordType: string;
   expected: string;
+  server: string;
   grace: string;
   vars: PairRow[];
-  /** Workflow steps as JSON, secrets shown as {@link MASK}. */
+  /** Workflow steps as JSON, saved secrets in them shown as {@link MASK}. */
   steps: string;
+  /** A JSON request body as text, saved secrets in it shown as {@link MASK}; bodies that are text are a {@link Secret}. */
+  jsonBody: string;
 }
 
 const DEFAULT_PORT: Record<string, string> = { postgres: '5432', mysql: '3306', redis: '6379' };
@@ -110,29 +112,17 @@ export function emptyDraft(type = 'http'): Draft {
     hostname: '',
     recordType: 'A',
     expected: '',
+    server: '',
     grace: '30s',
     vars: [],
     steps: '[\n  { "name": "step 1", "url": "https://", "method": "GET" }\n]',
+    jsonBody: '',
   };
 }
 
-/** Header rows of a saved header map: credential values become kept secrets. */
+/** Header rows of a saved header map: masked values become saved secrets. */
 function headerRows(h: unknown): PairRow[] {
-  return Object.entries(obj(h)).map(([name, v]) => {
-    const secret = SENSITIVE_HEADER.test(name) || v === MASK;
-    return { name, orig: name, secret, value: secret ? savedSecret(v) : plain(str(v)) };
-  });
-}
-
-/** Steps as the form shows them: bodies and credential headers replaced by {@link MASK}. */
-function maskSteps(steps: unknown): string {
-  if (!Array.isArray(steps)) return '[]';
-  const masked = steps.map((s) => {
-    const st = obj(s);
-    const headers = Object.fromEntries(Object.entries(obj(st.headers)).map(([k, v]) => [k, SENSITIVE_HEADER.test(k) ? MASK : v]));
-    return { ...st, ...(st.headers ? { headers } : {}), ...(isSet(st.body) ? { body: MASK } : {}) };
-  });
-  return JSON.stringify(masked, null, 2);
+  return Object.entries(obj(h)).map(([name, v]) => (v === MASK ? { name, secret: true, value: savedSecret(v) } : { name, secret: false, value: plain(str(v)) }));
 }
 
 /** The draft of a saved definition. */
@@ -153,7 +143,9 @@ export function draftOf(spec: MonitorSpecInput): Draft {
     url: str(spec.url),
     method: str(spec.method, d.method),
     headers: headerRows(spec.headers),
-    body: savedSecret(spec.body),
+    // A text body is masked whole; a JSON body only where its keys look secret, so it stays readable.
+    body: typeof spec.body === 'string' ? savedSecret(spec.body) : noSecret(),
+    jsonBody: spec.body !== undefined && typeof spec.body !== 'string' ? JSON.stringify(spec.body, null, 2) : '',
     expectStatus: Array.isArray(expect.status) ? expect.status.join(', ') : '',
     keyword: str(expect.keyword),
     keywordAbsent: str(expect.keywordAbsent),
@@ -169,9 +161,10 @@ export function draftOf(spec: MonitorSpecInput): Draft {
     hostname: str(spec.hostname),
     recordType: str(spec.recordType, d.recordType),
     expected: str(spec.expected),
+    server: str(spec.server),
     grace: str(spec.grace, d.grace),
-    vars: Object.keys(obj(spec.vars)).map((name) => ({ name, orig: name, secret: true, value: savedSecret(obj(spec.vars)[name]) })),
-    steps: spec.type === 'workflow' ? maskSteps(spec.steps) : d.steps,
+    vars: Object.keys(obj(spec.vars)).map((name) => ({ name, secret: true, value: savedSecret(obj(spec.vars)[name]) })),
+    steps: spec.type === 'workflow' ? JSON.stringify(spec.steps, null, 2) : d.steps,
   };
 }
 
@@ -185,46 +178,41 @@ export class DraftError extends Error {
   }
 }
 
-/** A secret's value to send: what was typed, else the saved one exactly as the API gave it, else nothing. */
-function secretValue(s: Secret, saved: unknown): unknown {
+/** A secret's value to send: what was typed, else the mask for "keep the saved one", else nothing. */
+function secretValue(s: Secret): string | undefined {
   if (s.value !== '') return s.value;
-  return s.saved && !s.removed ? saved : undefined;
+  return s.saved && !s.removed ? MASK : undefined;
 }
 
-/** A header or variable map from rows, kept secrets taken from the saved map by their saved name. */
-function pairs(rows: PairRow[], saved: unknown): Record<string, string> {
-  const old = obj(saved);
+/** A password to send: as {@link secretValue}, but a removed one is null (left out, the API keeps it). */
+function passwordValue(s: Secret): string | null | undefined {
+  return s.saved && s.removed && s.value === '' ? null : secretValue(s);
+}
+
+/**
+ * A header or variable map from rows. A kept secret goes back as the mask under its saved name: the
+ * API finds the saved value by name, so a renamed credential header has to be typed again.
+ */
+function pairs(rows: PairRow[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const r of rows) {
     const name = r.name.trim();
-    if (!name) continue;
-    const v = secretValue(r.value, r.orig === undefined ? undefined : old[r.orig]);
-    if (typeof v === 'string') out[name] = v;
+    const v = secretValue(r.value);
+    if (name && v !== undefined) out[name] = v;
   }
   return out;
 }
 
-/** Workflow steps from the JSON text, each {@link MASK} left in place replaced by the saved step's value. */
-function unmaskSteps(text: string, saved: unknown): unknown[] {
-  let steps: unknown;
+/** Parses a JSON field of the form; `what` says what it must be. */
+function json(text: string, field: string, what: 'array' | 'value'): unknown {
+  let v: unknown;
   try {
-    steps = JSON.parse(text);
+    v = JSON.parse(text);
   } catch (err) {
-    throw new DraftError('steps', `not valid JSON: ${(err as Error).message}`);
+    throw new DraftError(field, `not valid JSON: ${(err as Error).message}`);
   }
-  if (!Array.isArray(steps)) throw new DraftError('steps', 'expected a JSON array of steps');
-  const old = Array.isArray(saved) ? saved : [];
-  return steps.map((s, i) => {
-    const st = obj(s);
-    const before = obj(old[i]);
-    const headers = Object.fromEntries(Object.entries(obj(st.headers)).map(([k, v]) => [k, v === MASK ? obj(before.headers)[k] : v]).filter(([, v]) => v !== undefined));
-    const out: Record<string, unknown> = { ...st, ...(st.headers ? { headers } : {}) };
-    if (st.body === MASK) {
-      if (before.body === undefined) delete out.body;
-      else out.body = before.body;
-    }
-    return out;
-  });
+  if (what === 'array' && !Array.isArray(v)) throw new DraftError(field, 'expected a JSON array of steps');
+  return v;
 }
 
 const optional = (v: string) => (v.trim() === '' ? undefined : v.trim());
@@ -260,8 +248,8 @@ export function specOf(d: Draft, saved?: MonitorSpecInput): MonitorSpecInput {
       own = {
         url: d.url.trim(),
         method: d.method,
-        headers: pairs(d.headers, base.headers),
-        body: secretValue(d.body, base.body),
+        headers: pairs(d.headers),
+        body: d.jsonBody.trim() !== '' ? json(d.jsonBody, 'body', 'value') : secretValue(d.body),
         followRedirects: d.followRedirects,
         expect: { ...obj(base.expect), status, keyword: optional(d.keyword), keywordAbsent: optional(d.keywordAbsent), maxResponseTime: optional(d.maxResponseTime) },
         tls: { ...obj(base.tls), insecure: d.tlsInsecure },
@@ -269,22 +257,22 @@ export function specOf(d: Draft, saved?: MonitorSpecInput): MonitorSpecInput {
       break;
     }
     case 'workflow':
-      own = { vars: pairs(d.vars, base.vars), steps: unmaskSteps(d.steps, base.steps), tls: { ...obj(base.tls), insecure: d.tlsInsecure } };
+      own = { vars: pairs(d.vars), steps: json(d.steps, 'steps', 'array'), tls: { ...obj(base.tls), insecure: d.tlsInsecure } };
       break;
     case 'tcp':
       own = { host: d.host.trim(), port: integer(d.port, 'port') };
       break;
     case 'dns':
-      own = { hostname: d.hostname.trim(), recordType: d.recordType, expected: optional(d.expected) };
+      own = { hostname: d.hostname.trim(), recordType: d.recordType, expected: optional(d.expected), server: optional(d.server) };
       break;
     case 'postgres':
-      own = { host: optional(d.host), port: dbPort(), database: optional(d.database), user: optional(d.user), password: secretValue(d.password, base.password), query: optional(d.query) };
+      own = { host: optional(d.host), port: dbPort(), database: optional(d.database), user: optional(d.user), password: passwordValue(d.password), query: optional(d.query) };
       break;
     case 'mysql':
-      own = { host: optional(d.host), port: dbPort(), user: optional(d.user), password: secretValue(d.password, base.password) };
+      own = { host: optional(d.host), port: dbPort(), user: optional(d.user), password: passwordValue(d.password) };
       break;
     case 'redis':
-      own = { host: optional(d.host), port: dbPort(), password: secretValue(d.password, base.password) };
+      own = { host: optional(d.host), port: dbPort(), password: passwordValue(d.password) };
       break;
     case 'push':
       own = { grace: optional(d.grace) };

@@ -19,7 +19,7 @@ import { draftOf, DraftError, emptyDraft, MONITOR_TYPES, SENSITIVE_HEADER, specO
 const FIELDS = [
   'type', 'id', 'name', 'system', 'description', 'interval', 'timeout', 'retries', 'url', 'method', 'headers', 'body',
   'expect.status', 'expect.keyword', 'expect.keywordAbsent', 'expect.maxResponseTime', 'host', 'port', 'hostname',
-  'recordType', 'expected', 'database', 'user', 'password', 'query', 'grace', 'vars', 'steps',
+  'recordType', 'expected', 'server', 'database', 'user', 'password', 'query', 'grace', 'vars', 'steps',
 ] as const;
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
@@ -195,9 +195,15 @@ function TypeFields({ draft: d, set, err }: { draft: Draft; set: Setter; err: (f
             {text('URL', 'url', 'url', { placeholder: 'https://rms.example/health', required: true, className: 'grow' })}
           </div>
           <PairRows label="Headers" what="header" rows={d.headers} onChange={(headers) => set({ headers })} error={err('headers')} />
-          <Field label="Request body" error={err('body')}>
-            <SecretInput secret={d.body} onChange={(body) => set({ body })} multiline />
-          </Field>
+          {d.jsonBody !== '' ? (
+            <Field label="Request body (JSON)" error={err('body')} hint="Saved secrets in it show as ******** and stay as they are unless you replace them.">
+              <textarea className="mono" rows={6} value={d.jsonBody} onChange={(e) => set({ jsonBody: e.target.value })} spellCheck={false} />
+            </Field>
+          ) : (
+            <Field label="Request body" error={err('body')}>
+              <SecretInput secret={d.body} onChange={(body) => set({ body })} multiline />
+            </Field>
+          )}
           <div className="row">
             {text('Expected status codes', 'expectStatus', 'expect.status', { placeholder: '200, 204 (empty: any 2xx/3xx)' })}
             {text('Body must contain', 'keyword', 'expect.keyword')}
@@ -236,6 +242,7 @@ function TypeFields({ draft: d, set, err }: { draft: Draft; set: Setter; err: (f
             </select>
           </Field>
           {text('Expected answer', 'expected', 'expected', { placeholder: 'any' })}
+          {text('Resolver', 'server', 'server', { placeholder: "the system's" })}
         </div>
       );
     case 'postgres':
