@@ -20,7 +20,7 @@ const NAV: { to: string; label: string; icon: string; soon?: boolean; admin?: bo
   { to: '/reports', label: 'Reports', icon: '▣', soon: true },
   { to: '/status-pages', label: 'Status pages', icon: '◎', admin: true },
   { to: '/users', label: 'Users', icon: '☺', admin: true },
-  { to: '/tokens', label: 'API tokens', icon: '⚿', admin: true },
+  { to: '/tokens', label: 'API tokens', icon: '✱', admin: true },
 ];
 
 /** The shell around every signed-in page. */
