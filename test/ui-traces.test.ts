@@ -107,11 +107,13 @@ function batchTrace(): { spans: HandSpan[]; critical: string[] } {
 const batch = batchTrace();
 
 beforeAll(async () => {
+  ensureWebBuilt();
   v = await startTestVigil();
   readToken = await v.server.tokens.create('test-read', 'read');
+  await v.server.users.create({ username: 'alice', password: PASSWORD, role: 'admin' });
   await sendSpans([...listSpans(), ...batch.spans]);
   await waitForSpans(v, LIST_SPANS + batch.spans.length);
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -141,6 +143,9 @@ async function allPages(params: Record<string, string>): Promise<{ pages: ListPa
   } while (cursor && pages.length < 50);
   return { pages, rows: pages.flatMap((p) => p.rows) };
 }
+
+/** Waits for what the page shows: a loaded machine with two cores can take seconds to render. */
+const until = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 15_000, interval: 100 });
 
 describe('trace list API', () => {
   const q = 'from spans service.name=list-api';
@@ -186,5 +191,89 @@ describe('trace list API', () => {
     expect((await list({ q, sort: '-duration_ms', cursor: first.nextCursor! }, 400)).error).toMatch(/^cursor:/);
     expect((await list({ q: `${q} | stats count()` }, 400)).error).toMatch(/span search/);
     expect((await list({ q: `${q} user="x'; DROP TABLE otel_traces; --"` })).total).toBe(0);
+  });
+});
+
+describe('in the browser', () => {
+  const base = () => v.server.urls.api;
+  const shot = (name: string) => page.screenshot({ path: `${OUTPUT}/ui-traces-${name}.png`, fullPage: true });
+  /** The preset the time picker shows as chosen. */
+  const chosenPreset = () => page.getByRole('group', { name: 'time range presets' }).locator('button.on').textContent();
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    await page.goto(`${base()}/login`);
+    await signIn(page, 'alice', PASSWORD);
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  }, 60_000);
+
+  it('highlights the whole critical path of a payment batch, with the time each span adds on it', async () => {
+    await page.goto(`${base()}/traces/${BATCH_TRACE}`);
+    const rows = page.getByTestId('span-row');
+    await until(() => rows.count()).toBe(batch.spans.length);
+    const critical = page.locator('.wf-row.critical');
+    expect(await critical.count()).toBe(batch.critical.length);
+    const names = await critical.locator('.wf-name').allTextContents();
+    expect(names.some((n) => n.includes('INSERT batch_result'))).toBe(true);
+    expect(names.filter((n) => /charge \d+/.test(n))).toHaveLength(27);
+    expect(names.some((n) => n.includes('POST /charge'))).toBe(true);
+    // Work the batch did not wait on: a warm-up overlapped by the first charges, a fire-and-forget audit.
+    expect(names.some((n) => n.includes('warm cache') || n.includes('audit'))).toBe(false);
+    await until(() => critical.filter({ hasText: 'INSERT batch_result' }).textContent()).toMatch(/on path/);
+    await critical.filter({ hasText: 'INSERT batch_result' }).click();
+    await until(() => page.getByRole('complementary', { name: 'span details' }).textContent()).toMatch(/Critical path\s*89\sµs \(0\.02\s%\sof the path\)/);
+    await shot('critical-path');
+    await page.getByLabel(/critical path only/).check();
+    await until(() => rows.count()).toBe(batch.critical.length);
+    expect(await page.getByText(`critical path only (${batch.critical.length} of ${batch.spans.length})`).count()).toBe(1);
+  });
+
+  it('lists spans newest first with the true total, loads more, and sorts by duration over all of them', async () => {
+    await page.goto(`${base()}/traces?since=1h&service=list-api`);
+    const count = page.getByTestId('trace-count');
+    await until(() => count.textContent()).toBe(`100 of ${LIST_SPANS} matching spans`);
+    const table = page.getByRole('table', { name: 'traces' });
+    expect(await table.getByRole('columnheader', { name: /Time/ }).getAttribute('aria-sort')).toBe('descending');
+    // Newest first: the first row is the newest span sent (T0 + 1000 + 129 × 15 s).
+    const firstTime = await table.locator('tbody tr').first().locator('td').first().textContent();
+    // Seconds and milliseconds read the same in any time zone; the next span is 15 s older.
+    const newest = new Date(T0 + 1000 + 129 * 15_000);
+    expect(firstTime).toContain(`:${String(newest.getUTCSeconds()).padStart(2, '0')}.${String(newest.getUTCMilliseconds()).padStart(3, '0')}`);
+    // The charts aggregate over every matching span, not the listed rows.
+    await until(() => page.locator('.uplot').count()).toBe(2);
+    await shot('list');
+    await page.getByRole('button', { name: /Load 100 more/ }).click();
+    await until(() => count.textContent()).toBe(`${LIST_SPANS} of ${LIST_SPANS} matching spans`);
+    expect(await page.getByRole('button', { name: /Load .* more/ }).count()).toBe(0);
+    await table.getByRole('columnheader', { name: /Duration/ }).getByRole('button').click();
+    await page.waitForURL((u) => u.searchParams.get('sort') === '-duration_ms');
+    await until(() => table.locator('tbody tr').first().locator('td').nth(5).textContent()).toMatch(/^97(\.0)? ms$/);
+    await until(() => count.textContent()).toBe(`100 of ${LIST_SPANS} matching spans`);
+  });
+
+  it('keeps the chosen time range through the sidebar, a service → traces link and a page opened without one', async () => {
+    await page.goto(`${base()}/services/list-api?since=6h`);
+    await until(chosenPreset).toBe('6h');
+    await page.getByRole('link', { name: 'Traces', exact: true }).last().click();
+    await page.waitForURL((u) => u.pathname === '/traces' && u.searchParams.get('service') === 'list-api');
+    expect(new URL(page.url()).searchParams.get('since')).toBe('6h');
+    await until(chosenPreset).toBe('6h');
+    // Every sidebar link carries the range.
+    const hrefs = await page.getByRole('navigation', { name: 'main' }).locator('ul a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+    expect(hrefs.length).toBeGreaterThan(5);
+    expect(hrefs.every((h) => h.includes('since=6h'))).toBe(true);
+    await page.getByRole('navigation', { name: 'main' }).getByRole('link', { name: 'Logs' }).click();
+    await page.waitForURL((u) => u.pathname === '/logs');
+    expect(new URL(page.url()).searchParams.get('since')).toBe('6h');
+    await until(chosenPreset).toBe('6h');
+    // A new choice is what travels next.
+    await page.getByRole('group', { name: 'time range presets' }).getByRole('button', { name: '24h' }).click();
+    await page.getByRole('navigation', { name: 'main' }).getByRole('link', { name: 'Services' }).click();
+    await page.waitForURL((u) => u.pathname === '/services' && u.searchParams.get('since') === '24h');
+    // Opened without a range (a bookmark): the last one chosen in this tab, not the page's default.
+    await page.goto(`${base()}/traces`);
+    await until(chosenPreset).toBe('24h');
+    await shot('range-kept');
   });
 });

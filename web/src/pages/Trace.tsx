@@ -91,6 +91,8 @@ export function TracePage() {
   const total = tr.durationMs || 1;
   const range = rangeAround(tr, linkRange);
   const criticalCount = tr.spans.filter((s) => s.critical).length;
+  // What the request waited on in all: the self times on the path add up to its root's duration.
+  const pathMs = tr.spans.reduce((sum, s) => sum + s.critical_self_ms, 0);
   const ticks = [0, 0.25, 0.5, 0.75, 1];
   return (
     <>
@@ -159,7 +161,7 @@ export function TracePage() {
             </button>
           ))}
         </div>
-        {sel && <SpanDetail span={sel} traceMs={tr.durationMs} logs={tr.logs.filter((l) => l.span_id === sel.span_id)} onClose={() => setSelected(null)} />}
+        {sel && <SpanDetail span={sel} pathMs={pathMs} logs={tr.logs.filter((l) => l.span_id === sel.span_id)} onClose={() => setSelected(null)} />}
       </div>
       <Panel title={`Logs of this trace (${tr.logs.length})`}>
         {tr.logs.length === 0 && <Empty title="No logs carry this trace id." />}
@@ -195,7 +197,7 @@ function LogTable({ logs, onSpan }: { logs: Trace['logs']; onSpan?: (id: string)
   );
 }
 
-function SpanDetail({ span, traceMs, logs, onClose }: { span: Span; traceMs: number; logs: Trace['logs']; onClose: () => void }) {
+function SpanDetail({ span, pathMs, logs, onClose }: { span: Span; pathMs: number; logs: Trace['logs']; onClose: () => void }) {
   const events = (Array.isArray(span.events) ? span.events : []).map(readEvent);
   const exceptions = events.filter((e) => e.name === 'exception');
   const others = events.filter((e) => e.name !== 'exception');
@@ -230,7 +232,7 @@ function SpanDetail({ span, traceMs, logs, onClose }: { span: Span; traceMs: num
           <>
             <dt>Critical path</dt>
             <dd>
-              {fmt(span.critical_self_ms, 'ms')} ({fmt(traceMs ? span.critical_self_ms / traceMs : 0, 'percent')} of the trace): this span's own work the request waited on
+              {fmt(span.critical_self_ms, 'ms')} ({fmt(pathMs ? span.critical_self_ms / pathMs : 0, 'percent')} of the path): this span's own work the request waited on
             </dd>
           </>
         )}
