@@ -47,14 +47,14 @@ describe('maskSpec', () => {
       spec({
         type: 'http',
         url: 'https://u:pw@api.example/x?key=k1&page=1',
-        headers: { Authorization: 'Bearer a', 'X-Vault-Token': 'v', 'X-Custom-Session': 's', Accept: 'json', 'X-Trace': 't', 'x-token': '{{token}}' },
+        headers: { Authorization: 'Bearer a', 'X-Vault-Token': 'v', 'X-Custom-Session': 's', Accept: 'json', 'X-Trace': 't', 'x-token': '{{token}}', Referer: 'https://u:p@a.example/' },
         body: { user: 'ada', password: 'p', nested: { client_secret: 'c', n: 1 } },
         expect: { json: [{ path: 'data.token', equals: 'expected' }, { path: 'status', equals: 'ok' }] },
       }),
     );
     expect(http).toMatchObject({
       url: `https://u:${M}@api.example/x?key=${M}&page=1`,
-      headers: { Authorization: M, 'X-Vault-Token': M, 'X-Custom-Session': M, Accept: 'json', 'X-Trace': 't', 'x-token': '{{token}}' },
+      headers: { Authorization: M, 'X-Vault-Token': M, 'X-Custom-Session': M, Accept: 'json', 'X-Trace': 't', 'x-token': '{{token}}', Referer: `https://u:${M}@a.example/` },
       body: { user: 'ada', password: M, nested: { client_secret: M, n: 1 } },
       expect: { json: [{ path: 'data.token', equals: M }, { path: 'status', equals: 'ok' }] },
     });

@@ -76,7 +76,7 @@ export function maskUrlSecrets(text: string): string {
 }
 
 function maskHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, isCredentialHeader(k) && secretValue(v) ? SECRET_MASK : v]));
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, isCredentialHeader(k) && secretValue(v) ? SECRET_MASK : maskUrlSecrets(v)]));
 }
 
 /** Masks the values of secret-looking keys, at any depth of a JSON body. */
