@@ -45,7 +45,9 @@ describe('splunk-logging client', () => {
     const a = await send('payment batch 42 submitted', 'info');
     expect(a.status).toBe(200);
     expect(a.body).toEqual({ text: 'Success', code: 0 });
-    const b = await send({ msg: 'ignored key', amount: 12.5 }, 'error');
+    // An object message (what splunk-logging sends for structured audit records) is a structured body
+    // whose fields are searchable as message.<field>, with the level as severity — not the envelope as text.
+    const b = await send({ action: 'payout.declined', payout: { id: 'po-7', amount: 12.5 } }, 'error');
     expect(b.status).toBe(200);
 
     const rows = await v.server.store.query(
@@ -55,7 +57,12 @@ describe('splunk-logging client', () => {
     expect(rows[0]).toMatchObject({ Body: 'payment batch 42 submitted', SeverityText: 'info', SeverityNumber: 9, ServiceName: 'payment-gateway', HostName: 'pay-gw-1' });
     const attrs = JSON.parse(String(rows[0]!.LogAttributes));
     expect(attrs).toMatchObject({ 'splunk.source': 'payment-gateway', 'splunk.sourcetype': 'audit', 'splunk.index': 'payments' });
-    expect(rows[1]).toMatchObject({ SeverityNumber: 17 });
+    expect(rows[1]).toMatchObject({ SeverityText: 'error', SeverityNumber: 17 });
+    expect(JSON.parse(String(rows[1]!.Body))).toEqual({ action: 'payout.declined', payout: { id: 'po-7', amount: 12.5 } });
+    expect(JSON.parse(String(rows[1]!.LogAttributes))).toMatchObject({ 'message.action': 'payout.declined', 'message.payout.id': 'po-7', 'message.payout.amount': 12.5 });
+    const found = await fetch(`${v.server.urls.api}/api/v1/search?since=15m&q=${encodeURIComponent('from logs message.payout.id=po-7 | stats count() by severity')}`, { headers: { authorization: `Bearer ${v.adminToken}` } });
+    expect(found.status).toBe(200);
+    expect(((await found.json()) as { rows: unknown[] }).rows).toEqual([{ severity: 'ERROR', count: 1 }]);
   });
 });
 

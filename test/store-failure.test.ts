@@ -59,6 +59,17 @@ describe('failing store', () => {
       const token = await server.tokens.create('disk', 'ingest');
       const acked: string[] = [];
       let unavailable: Response | undefined;
+      // Reads run throughout: the reopen after the disk fills must wait for them, never close a
+      // connection under a running statement (which crashed the process).
+      let reading = true;
+      const readers = [
+        (async () => {
+          while (reading) await (await fetch(`${server.urls.api}/readyz`)).arrayBuffer();
+        })(),
+        (async () => {
+          while (reading) await server.store.query('SELECT count(*) AS n, max(Body) AS b FROM otel_logs').catch(() => undefined);
+        })(),
+      ];
       try {
         for (let i = 0; i < 400 && !unavailable; i++) {
           const id = `fill-${i}`;
@@ -87,7 +98,10 @@ describe('failing store', () => {
         const rows = await server.store.query(`SELECT json_extract_string(LogAttributes, '$.batch') AS b, count(*) AS n FROM otel_logs GROUP BY b`);
         const counts = new Map(rows.map((r) => [String(r.b), Number(r.n)]));
         expect(acked.filter((id) => counts.get(id) !== (id === 'after-space-freed' ? 10 : 2000))).toEqual([]);
+        reading = false;
+        await Promise.all(readers);
       } finally {
+        reading = false;
         await server.stop().catch(() => undefined);
       }
     });

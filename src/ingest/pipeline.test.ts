@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LogRow, TelemetryBatch } from '../model/telemetry.ts';
-import type { StoreStats, TelemetryStore } from '../store/telemetry/store.ts';
-import { IngestPipeline, QueueFullError, StoreUnavailableError } from './pipeline.ts';
+import { RecordsRefusedError, type StoreStats, type TelemetryStore } from '../store/telemetry/store.ts';
+import { IngestPipeline, QueueFullError, RecordsRejectedError, StoreUnavailableError } from './pipeline.ts';
 
 /** A store whose commits wait until released, to hold the queue at a known depth. */
 class GatedStore implements TelemetryStore {
@@ -11,6 +11,8 @@ class GatedStore implements TelemetryStore {
   async write(batches: readonly TelemetryBatch[]): Promise<void> {
     await new Promise<void>((r) => this.gate.push(r));
     if (this.fail) throw new Error('disk full');
+    // Like DuckDB refusing a value its column cannot hold: the whole write fails, the store stays healthy.
+    if (batches.some((b) => b.logs.some((r) => r.body === 'unstorable'))) throw new RecordsRefusedError('bigint out of int64 range');
     this.commits.push(batches.reduce((n, b) => n + b.logs.length, 0));
   }
   release(): void {
@@ -92,5 +94,23 @@ describe('IngestPipeline', () => {
     await closing;
     expect(store.commits).toEqual([5]);
     await expect(p.submit(batch(1))).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it("fails only the request holding a record the store refuses, not the others sharing its commit", async () => {
+    const store = new GatedStore();
+    const p = new IngestPipeline(store, { maxQueuedRows: 1000, maxRowsPerCommit: 1000 });
+    const first = p.submit(batch(1));
+    const good = p.submit(batch(2));
+    const bad = p.submit({ logs: [{ body: 'unstorable' } as LogRow], spans: [], metrics: [] }).catch((err: unknown) => err);
+    const alsoGood = p.submit(batch(3));
+    for (let i = 0; i < 10; i++) {
+      await tick();
+      store.release();
+    }
+    await first;
+    await good;
+    await alsoGood;
+    expect(await bad).toBeInstanceOf(RecordsRejectedError);
+    expect(store.commits).toEqual([1, 2, 3]);
   });
 });

@@ -68,10 +68,11 @@ export function decodeOtlp(signal: OtlpSignal, body: Uint8Array, encoding: OtlpE
     message = parsed;
   }
   const out: DecodedRequest = { batch: { logs: [], spans: [], metrics: [] }, rejected: 0, errors: [] };
+  // Anything an item throws rejects that item alone: one odd value must never fail the whole request.
   const reject = (err: unknown) => {
-    if (!(err instanceof ItemError)) throw err;
     out.rejected++;
-    if (out.errors.length < 5) out.errors.push(err.message);
+    const message = err instanceof ItemError ? err.message : `item could not be decoded (${(err as Error)?.message ?? String(err)})`;
+    if (out.errors.length < 5) out.errors.push(message);
   };
   if (signal === 'logs') decodeLogs(message, out.batch.logs, reject);
   else if (signal === 'traces') decodeSpans(message, out.batch.spans, reject);
@@ -86,9 +87,22 @@ export function decodeOtlp(signal: OtlpSignal, body: Uint8Array, encoding: OtlpE
 function eachItem(req: Obj, keys: readonly [string, string, string], reject: (err: unknown) => void, visit: (item: Obj, resource: ResourceInfo, scope: ScopeInfo) => void): void {
   const [resourceKey, scopeKey, itemKey] = keys;
   for (const r of list(req, resourceKey)) {
-    const resource = resourceInfo(r.resource);
+    let resource: ResourceInfo;
+    try {
+      resource = resourceInfo(r.resource);
+    } catch (err) {
+      // A resource that cannot be read rejects every item under it, each counted.
+      for (const sc of list(r, scopeKey)) for (let i = list(sc, itemKey).length; i > 0; i--) reject(err);
+      continue;
+    }
     for (const sc of list(r, scopeKey)) {
-      const scope = scopeInfo(sc.scope);
+      let scope: ScopeInfo;
+      try {
+        scope = scopeInfo(sc.scope);
+      } catch (err) {
+        for (let i = list(sc, itemKey).length; i > 0; i--) reject(err);
+        continue;
+      }
       for (const item of list(sc, itemKey)) {
         try {
           visit(item, resource, scope);
