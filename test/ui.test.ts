@@ -79,8 +79,8 @@ describe('pages with real data', () => {
     await page.goto(`${base}/`);
     const tiles = page.getByTestId('system-tile');
     await expect.poll(() => tiles.count()).toBe(2);
-    await expect.poll(() => tiles.first().textContent()).toMatch(/LMS.*Throughput.*Error rate.*p95.*auth-service.*lms-api/s);
-    await expect.poll(() => page.locator('.tile dd').nth(3).textContent()).toMatch(/ms$/);
+    await expect.poll(() => tiles.first().textContent()).toMatch(/LMS.*Rate.*5xx.*4xx.*p95.*auth-service.*lms-api/s);
+    await expect.poll(() => page.getByTestId('tile-p95').first().textContent()).toMatch(/ms$/);
     await shot('overview');
     await page.evaluate("document.documentElement.dataset.theme = 'dark'; window.dispatchEvent(new Event('vigil:theme'))");
     await shot('overview-dark');

@@ -1,7 +1,15 @@
 /** Formatting of numbers, durations, sizes and times for display. */
 
-/** Units a value can carry. */
-export type Unit = 'ms' | 'percent' | 'ratio' | 'bytes' | 'rps' | 'count' | 'none' | string;
+/**
+ * Units a value can carry. `percent`/`ratio` are shares (0-1, shown as %), `cores` is CPU time per
+ * second (1 = one core busy), `score` a 0-1 index such as Apdex; any unit followed by `/s` is a rate of it.
+ */
+export type Unit = 'ms' | 'percent' | 'ratio' | 'bytes' | 'rps' | 'count' | 'cores' | 'score' | 'none' | string;
+
+/** Units whose values are shares of a whole: their axis never runs past 100 %. */
+export function isShare(unit: Unit): boolean {
+  return unit === 'percent' || unit === 'ratio' || unit === 'score';
+}
 
 const nf = (digits: number) => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits });
 
@@ -55,19 +63,66 @@ export function fmt(v: number | null | undefined, unit: Unit = 'none'): string {
       return `${fmtNumber(v)}/s`;
     case 's':
       return fmtMs(v * 1000);
+    case 'cores':
+      return `${fmtNumber(v)} ${Math.abs(v) === 1 ? 'core' : 'cores'}`;
+    case 'score':
+      return nf(2).format(v);
     default:
+      // A rate of another unit: "2.5 MiB/s", "12/s".
+      if (unit.endsWith('/s') && unit !== '/s') return `${fmt(v, unit.slice(0, -2))}/s`;
+      if (unit === '/s') return `${fmtNumber(v)}/s`;
       return fmtNumber(v);
   }
 }
 
-/** Maps an OpenTelemetry unit string to a display unit. */
-export function unitOf(otelUnit: string | null | undefined, metricName = ''): Unit {
+/**
+ * Maps an OpenTelemetry unit string to a display unit; `agg` rate makes it a rate per second.
+ * `process.cpu.utilization` is CPU time over wall time, which passes 1 on several cores: it reads in
+ * cores, not as a share.
+ */
+export function unitOf(otelUnit: string | null | undefined, metricName = '', agg?: string | null): Unit {
+  const base = baseUnit(otelUnit, metricName);
+  if (agg === 'rate') return base === 'none' ? '/s' : `${base}/s`;
+  return base;
+}
+
+function baseUnit(otelUnit: string | null | undefined, metricName: string): Unit {
+  if (metricName === 'process.cpu.utilization') return 'cores';
   if (!otelUnit) return 'none';
   if (otelUnit === 'By') return 'bytes';
   if (otelUnit === 'ms') return 'ms';
   if (otelUnit === 's') return 's';
   if (otelUnit === '1' && /utilization|ratio/.test(metricName)) return 'percent';
   return 'none';
+}
+
+/** A unit as words for a chart title: "requests/s", "% of requests", "ms". */
+export function unitLabel(unit: Unit): string {
+  switch (unit) {
+    case 'percent':
+    case 'ratio':
+      return '%';
+    case 'bytes':
+      return 'bytes';
+    case 'rps':
+      return 'per second';
+    case 'cores':
+      return 'cores, 1 = one core busy';
+    case 'score':
+      return '0-1';
+    case 'none':
+      return '';
+    default:
+      return unit === '/s' ? 'per second' : unit.endsWith('/s') ? `${unitLabel(unit.slice(0, -2))} per second` : unit;
+  }
+}
+
+/** A bucket width in seconds as "10 s", "1 min", "1 h". */
+export function fmtBucket(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${nf(1).format(seconds / 60)} min`;
+  if (seconds < 86400) return `${nf(1).format(seconds / 3600)} h`;
+  return `${nf(1).format(seconds / 86400)} d`;
 }
 
 /** A timestamp as local date and time with milliseconds. */

@@ -6,7 +6,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { fmt, type Unit } from '../format.ts';
+import { fmt, isShare, type Unit } from '../format.ts';
 import { cssVar, PALETTE } from '../theme.ts';
 
 /** One line (or bar set) of a chart. */
@@ -40,6 +40,37 @@ export interface ChartProps {
   onDrawn?: (ms: number) => void;
 }
 
+const AXIS_FONT = '11px system-ui, sans-serif';
+let measurer: CanvasRenderingContext2D | null = null;
+
+/** Width in CSS pixels of the widest tick label, so the y axis is as wide as its labels (none cut, none wasting room). */
+function labelWidth(values: string[] | null | undefined): number {
+  measurer ??= document.createElement('canvas').getContext('2d');
+  if (!measurer || !values?.length) return 0;
+  measurer.font = AXIS_FONT;
+  return Math.max(...values.map((v) => measurer!.measureText(v).width));
+}
+
+/** A round number at or above v: 1, 2, 2.5, 5 × 10^n. */
+function niceCeil(v: number): number {
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+/**
+ * The y range for the data and its unit: non-negative data starts at 0; all-zero or empty data gets a
+ * small positive range instead of uPlot's default (which made an error-free error rate read 0-10,000 %);
+ * a share never runs past 100 % unless the data does.
+ */
+export function yRange(unit: Unit, min: number | null, max: number | null): [number, number] {
+  const share = isShare(unit);
+  const lo = min === null || min >= 0 ? 0 : -niceCeil(-min * 1.05);
+  if (max === null || max <= 0) return [lo, lo < 0 ? 0 : share ? 0.05 : 1];
+  const hi = niceCeil(max * 1.05);
+  return [lo, share && max <= 1 ? Math.min(1, hi) : hi];
+}
+
 function build(el: HTMLElement, p: ChartProps, width: number): uPlot {
   const axis = cssVar('--muted') || '#666';
   const grid = cssVar('--grid') || '#e5e7eb';
@@ -48,19 +79,21 @@ function build(el: HTMLElement, p: ChartProps, width: number): uPlot {
   const opts: uPlot.Options = {
     width,
     height: p.height ?? 200,
-    padding: [8, 8, 0, 4],
-    scales: { x: { time: true } },
+    // Right padding null: uPlot pads for the last x label, which a fixed padding cut off.
+    padding: [8, null, 0, 4],
+    scales: { x: { time: true }, y: { range: (_u, min, max) => yRange(unit, min, max) } },
     cursor: { drag: { x: !!p.onZoom, y: false, setScale: false }, points: { size: 6 } },
     select: { show: !!p.onZoom, left: 0, top: 0, width: 0, height: 0 },
     legend: { show: p.series.length > 0, live: true },
     axes: [
-      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px system-ui, sans-serif' },
+      // Time labels need room: 80 px between ticks keeps "11/30 14:00" labels apart.
+      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: AXIS_FONT, space: 80 },
       {
         stroke: axis,
         grid: { stroke: grid, width: 1 },
         ticks: { show: false },
-        size: 64,
-        font: '11px system-ui, sans-serif',
+        size: (_u, values) => Math.ceil(labelWidth(values)) + 14,
+        font: AXIS_FONT,
         values: (_u, vals) => vals.map((v) => fmt(v, unit)),
       },
     ],

@@ -40,7 +40,9 @@ export function PanelView({ panel, range, params, vars, height, refreshMs, tick 
   const [fromMs, toMs] = resolveRange(range);
   const body = useMemo(() => {
     if (!d.data) return null;
-    const unit = panel.unit || (d.data.kind === 'metric' ? unitOf(d.data.m.unit, d.data.m.metric) : 'none');
+    const derived = d.data.kind === 'metric' ? unitOf(d.data.m.unit, d.data.m.metric, d.data.m.agg) : 'none';
+    // CPU time per second is in cores whatever a panel says: saved panels drew it on a % axis.
+    const unit = derived === 'cores' ? derived : panel.unit || derived;
     if (d.data.kind === 'metric') {
       const data = metricSeries(d.data.m);
       if (!data.x.length) return <Empty title="No points for this metric in the range." />;

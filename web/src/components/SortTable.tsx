@@ -10,6 +10,12 @@ export interface Column<T> {
   render?: (row: T) => ReactNode;
   numeric?: boolean;
   title?: string;
+  /** The column takes the room left and cuts its text with an ellipsis, so the table fits its panel. */
+  grow?: boolean;
+}
+
+function cellClass<T>(c: Column<T>): string {
+  return [c.numeric ? 'num' : '', c.grow ? 'grow' : ''].join(' ').trim();
 }
 
 /** A sortable table. */
@@ -35,7 +41,7 @@ export function SortTable<T>({ rows, columns, initialSort, rowKey, label }: { ro
         <thead>
           <tr>
             {columns.map((c) => (
-              <th key={c.key} className={c.numeric ? 'num' : ''} title={c.title} aria-sort={sort.key === c.key ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
+              <th key={c.key} className={cellClass(c)} title={c.title} aria-sort={sort.key === c.key ? (sort.desc ? 'descending' : 'ascending') : 'none'}>
                 <button type="button" onClick={() => setSort((s) => ({ key: c.key, desc: s.key === c.key ? !s.desc : !!c.numeric }))}>
                   {c.label}
                   <span className="sort-mark">{sort.key === c.key ? (sort.desc ? '▼' : '▲') : ''}</span>
@@ -48,7 +54,7 @@ export function SortTable<T>({ rows, columns, initialSort, rowKey, label }: { ro
           {sorted.map((r, i) => (
             <tr key={rowKey(r, i)}>
               {columns.map((c) => (
-                <td key={c.key} className={c.numeric ? 'num' : ''}>
+                <td key={c.key} className={cellClass(c)}>
                   {c.render ? c.render(r) : String((r as Record<string, unknown>)[c.key] ?? '—')}
                 </td>
               ))}

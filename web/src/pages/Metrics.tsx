@@ -8,10 +8,18 @@ import { PageHead } from '../components/Layout.tsx';
 import { Empty, ErrorState, Loading, Panel } from '../components/States.tsx';
 import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
 import { nextY, type Dashboard } from '../dashboard-types.ts';
-import { fmt, unitOf } from '../format.ts';
+import { fmt, unitLabel, unitOf } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { metricSeries, type MetricAnswer } from '../series.ts';
 import { useTimeRange } from '../time.ts';
+
+/** An attribute key of a metric with a sample of its values. */
+interface MetricAttribute {
+  key: string;
+  scope: 'point' | 'resource';
+  distinct_values: number;
+  sample: string[];
+}
 
 interface MetricName {
   name: string;
@@ -19,6 +27,7 @@ interface MetricName {
   unit: string;
   points: number;
   services: string[];
+  attributes?: MetricAttribute[];
 }
 
 /** The metrics explorer. */
@@ -49,6 +58,7 @@ export function Metrics() {
   const info = names.data?.metrics.find((x) => x.name === name && (!type || x.type === type));
   const shown = (names.data?.metrics ?? []).filter((x) => x.name.toLowerCase().includes(filter.toLowerCase()));
   const [adding, setAdding] = useState(false);
+  const unit = unitOf(m.data?.unit, name, m.data?.agg);
 
   return (
     <>
@@ -84,6 +94,7 @@ export function Metrics() {
                 <span className="muted small">
                   {x.type}
                   {x.unit ? ` · ${x.unit}` : ''}
+                  {x.attributes?.some((a) => a.scope === 'point') ? ` · by ${x.attributes.filter((a) => a.scope === 'point').map((a) => a.key).join(', ')}` : ''}
                 </span>
               </li>
             ))}
@@ -140,11 +151,13 @@ export function Metrics() {
               {m.error && <ErrorState error={m.error as ApiError} retry={m.reload} />}
               {!m.data && !m.error && <Loading />}
               {data && data.x.length === 0 && <Empty title="No points in this range." />}
+              {info?.attributes && info.attributes.length > 0 && <Attributes attributes={info.attributes} groupBy={groupBy} onGroup={(k) => set('group_by', k === groupBy ? '' : k)} />}
               {data && data.x.length > 0 && (
                 <>
-                  <Chart x={data.x} series={data.series} unit={unitOf(m.data?.unit, name)} height={320} onZoom={(a, b) => setRange({ from: a, to: b })} label={name} />
+                  <Chart x={data.x} series={data.series} unit={unit} height={320} onZoom={(a, b) => setRange({ from: a, to: b })} label={name} />
                   <p className="muted small">
-                    {m.data?.type} · {m.data?.agg} · {data.series.length} series · {fmt(data.x.length, 'count')} points each
+                    {m.data?.type} · {m.data?.agg}
+                    {unitLabel(unit) ? ` (${unitLabel(unit)})` : ''} · {data.series.length} series · {fmt(data.x.length, 'count')} points each
                   </p>
                 </>
               )}
@@ -153,6 +166,31 @@ export function Metrics() {
         </div>
       </div>
     </>
+  );
+}
+
+/** The metric's attribute keys with sample values; clicking one groups the chart by it. */
+function Attributes({ attributes, groupBy, onGroup }: { attributes: MetricAttribute[]; groupBy: string; onGroup: (key: string) => void }) {
+  return (
+    <div className="metric-attrs" data-testid="metric-attributes">
+      <span className="muted small">Group by an attribute:</span>
+      {attributes.map((a) => (
+        <button
+          key={`${a.scope}:${a.key}`}
+          type="button"
+          className={`chip ${a.key === groupBy ? 'on' : ''}`}
+          title={`${a.scope === 'point' ? 'Point' : 'Resource'} attribute, ${a.distinct_values} values: ${a.sample.join(', ')}${a.distinct_values > a.sample.length ? ', …' : ''}`}
+          onClick={() => onGroup(a.key)}
+        >
+          {a.key}
+          <span className="muted">
+            {' '}
+            = {a.sample.slice(0, 3).join(' | ')}
+            {a.distinct_values > 3 ? ` +${a.distinct_values - 3}` : ''}
+          </span>
+        </button>
+      ))}
+    </div>
   );
 }
 

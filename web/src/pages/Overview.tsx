@@ -1,18 +1,19 @@
 /**
  * Overview: one tile per system (grouped by `service.namespace` by default; `?group=` picks another
- * field) with health at a glance — uptime from monitors when they exist, throughput, error rate, p95,
- * sparklines — and a drill-down to each service.
+ * field) with health at a glance — uptime from monitors when they exist, throughput, failures (5xx)
+ * beside refusals (4xx), p95, sparklines, and why a system is down (the failing monitor and its last
+ * error) — and a drill-down to each service. Every figure comes from `/api/v1/apm/overview`, grouped,
+ * so a tile shows what the service page and the API show.
  */
 import { Link, useSearchParams } from 'react-router-dom';
-import { api, qs, search, type SearchResult } from '../api.ts';
+import { api, qs } from '../api.ts';
 import { Sparkline } from '../components/Chart.tsx';
 import { PageHead } from '../components/Layout.tsx';
 import { Empty, ErrorState, Loading } from '../components/States.tsx';
 import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
-import { fmt, fmtAgo } from '../format.ts';
+import { fmt, fmtAgo, fmtBucket } from '../format.ts';
 import { useLoad } from '../hooks.ts';
-import { pivotTimechart } from '../series.ts';
-import { resolveRange, spanFor, useTimeRange, withRange } from '../time.ts';
+import { useTimeRange, withRange } from '../time.ts';
 
 /** A service as `/api/v1/services` lists it. */
 export interface ServiceRow {
@@ -26,23 +27,43 @@ export interface ServiceRow {
   last_seen: string | null;
 }
 
+/** Figures of one group as `/api/v1/apm/overview?group_by=` answers them. */
+export interface OverviewFigures {
+  requests: number;
+  throughput_rps: number | null;
+  errors: number;
+  error_rate: number | null;
+  client_errors: number;
+  client_error_rate: number | null;
+  p95_ms: number | null;
+}
+
+/** One group of a grouped overview answer. */
+interface OverviewGroup {
+  group: string;
+  services: string[];
+  summary: OverviewFigures;
+  series: (OverviewFigures & { time: string })[];
+}
+
+/** A grouped overview answer. */
+interface GroupedOverview {
+  bucket_seconds: number;
+  groups: OverviewGroup[];
+}
+
 /** A monitor as /api/v1/monitors lists it (the fields the overview reads). */
 interface Monitor {
+  id: string;
   name: string;
   system: string;
-  status: { state: 'up' | 'down' | 'degraded' | 'pending' };
+  status?: { state: 'up' | 'down' | 'degraded' | 'pending'; since: string | null; lastResult: { error?: string } | null };
 }
 
 /** Uptime per system from /api/v1/systems/uptime. */
 type SystemUptime = Map<string, number | null>;
 
 const GROUPS = ['service.namespace', 'service.name', 'deployment.environment', 'host.name'];
-
-function groupOf(s: ServiceRow, field: string): string {
-  if (field === 'service.namespace') return s.namespace || '(no namespace)';
-  if (field === 'service.name') return s.service;
-  return '';
-}
 
 /** Monitors and their systems' 24-hour uptime; null when they cannot be read (monitoring turned off). */
 async function loadMonitors(signal: AbortSignal): Promise<{ monitors: Monitor[]; uptime: SystemUptime } | null> {
@@ -57,16 +78,21 @@ async function loadMonitors(signal: AbortSignal): Promise<{ monitors: Monitor[];
   }
 }
 
-function uptimeOf(ms: Monitor[], ratio: number | null): { ratio: number | null; down: number; total: number } {
-  return { ratio, down: ms.filter((m) => m.status.state === 'down').length, total: ms.length };
+/** A share of refused (4xx) requests at which a system reads as refusing its users. */
+const REFUSING = 0.2;
+
+function health(f: OverviewFigures | undefined, down: Monitor[]): { cls: string; label: string } {
+  if (down.length > 0) return { cls: 'bad', label: 'down' };
+  if (!f?.requests) return { cls: 'idle', label: 'no traffic' };
+  if ((f.error_rate ?? 0) >= 0.05) return { cls: 'bad', label: 'failing' };
+  if ((f.client_error_rate ?? 0) >= REFUSING) return { cls: 'warn', label: 'refusing' };
+  if ((f.error_rate ?? 0) >= 0.01) return { cls: 'warn', label: 'degraded' };
+  return { cls: 'ok', label: 'healthy' };
 }
 
-function health(errRate: number | null, requests: number, monitorsDown: number): { cls: string; label: string } {
-  if (monitorsDown > 0) return { cls: 'bad', label: 'down' };
-  if (!requests) return { cls: 'idle', label: 'no traffic' };
-  if ((errRate ?? 0) >= 0.05) return { cls: 'bad', label: 'failing' };
-  if ((errRate ?? 0) >= 0.01) return { cls: 'warn', label: 'degraded' };
-  return { cls: 'ok', label: 'healthy' };
+/** The name a group shows: the API's '' is a service without that field. */
+function groupName(g: string, field: string): string {
+  return g !== '' ? g : field === 'service.namespace' ? '(no namespace)' : '(none)';
 }
 
 /** The overview page. */
@@ -74,35 +100,13 @@ export function Overview() {
   const { range, setRange, params } = useTimeRange('1h');
   const [sp, setSp] = useSearchParams();
   const group = sp.get('group') && /^[A-Za-z0-9_.:@/-]{1,100}$/.test(sp.get('group')!) ? sp.get('group')! : 'service.namespace';
-  const span = spanFor(range, 40);
   const services = useLoad((signal) => api<{ services: ServiceRow[] }>(`/api/v1/services${qs(params)}`, { signal }), [params], 30_000);
-  const chart = useLoad(
-    (signal) =>
-      search(
-        `from spans kind=server | eval failed=if(status = "Error" or http.response.status_code >= 500, 1, 0) | timechart span=${span} count() as requests sum(failed) as errors p95(duration_ms) as p95 by ${group.includes('-') ? `'${group}'` : group}`,
-        params,
-        10000,
-        signal,
-      ),
-    [params, group, span],
-    30_000,
-  );
-  const totals = useLoad((signal) => search(`from spans kind=server | stats p95(duration_ms) as p95 by ${group.includes('-') ? `'${group}'` : group}`, params, 10000, signal), [params, group], 30_000);
+  const grouped = useLoad((signal) => api<GroupedOverview>(`/api/v1/apm/overview${qs({ ...params, group_by: group })}`, { signal }), [params, group], 30_000);
+  const perService = useLoad((signal) => api<GroupedOverview>(`/api/v1/apm/overview${qs({ ...params, group_by: 'service.name' })}`, { signal }), [params], 30_000);
   const monitors = useLoad(loadMonitors, [], 60_000);
-  const byService = useLoad(
-    (signal) => (group === 'service.namespace' || group === 'service.name' ? Promise.resolve(null) : search(`from spans kind=server | stats count() by service.name, ${group}`, params, 10000, signal)),
-    [params, group],
-  );
-
-  const [fromMs, toMs] = resolveRange(range);
-  const rangeSec = (toMs - fromMs) / 1000;
-  const tiles = buildTiles(chart.data, services.data?.services ?? [], group, byService.data ?? null, span, fromMs, toMs);
-  // Exact p95 over the whole range (the tile's sparkline shows it per bucket).
-  for (const r of totals.data?.rows ?? []) {
-    const name = r[group] == null ? (group === 'service.namespace' ? '(no namespace)' : '(none)') : String(r[group]);
-    const t = tiles.find((x) => x.name === name);
-    if (t) t.p95 = r.p95 == null ? null : Number(r.p95);
-  }
+  const tiles = buildTiles(grouped.data, services.data?.services ?? [], group);
+  const figuresOf = new Map((perService.data?.groups ?? []).map((g) => [g.group, g.summary]));
+  const bucket = grouped.data ? fmtBucket(grouped.data.bucket_seconds) : '';
 
   return (
     <>
@@ -126,7 +130,7 @@ export function Overview() {
             ))}
           </select>
         </label>
-        <TimeRangePicker range={range} onChange={setRange} onRefresh={() => (services.reload(), chart.reload())} />
+        <TimeRangePicker range={range} onChange={setRange} onRefresh={() => (services.reload(), grouped.reload(), perService.reload())} />
       </PageHead>
       {services.error && <ErrorState error={services.error} retry={services.reload} />}
       {!services.data && !services.error && <Loading what="Loading systems" />}
@@ -136,63 +140,86 @@ export function Overview() {
           and LMS demo systems). See <code>docs/ingest.md</code>.
         </Empty>
       )}
-      {chart.error && <ErrorState error={chart.error} retry={chart.reload} hint="The health charts could not be computed; the service list below still works." />}
+      {grouped.error && <ErrorState error={grouped.error} retry={grouped.reload} hint="The health figures could not be computed; the service list below still works." />}
       <div className="tiles">
         {tiles.map((t) => {
           const ms = monitors.data ? monitors.data.monitors.filter((m) => m.system === t.name || (group === 'service.name' && m.name === t.name)) : [];
-          const up = uptimeOf(ms, group === 'service.namespace' ? (monitors.data?.uptime.get(t.name) ?? null) : null);
-          const errRate = t.requests ? t.errors / t.requests : null;
-          const h = health(errRate, t.requests, up.down);
+          const down = ms.filter((m) => m.status?.state === 'down');
+          const uptime = group === 'service.namespace' ? (monitors.data?.uptime.get(t.name) ?? null) : null;
+          const f = t.figures;
+          const h = health(f, down);
           return (
-            <section key={t.name} className={`tile ${h.cls}`} data-testid="system-tile">
+            <section key={t.name} className={`tile ${h.cls}`} data-testid="system-tile" data-system={t.name}>
               <header>
                 <h2>{t.name.toUpperCase() === t.name || group !== 'service.namespace' ? t.name : t.name.toUpperCase()}</h2>
                 <span className={`badge ${h.cls}`}>{h.label}</span>
               </header>
+              {down.length > 0 && (
+                <ul className="down-reasons" data-testid="down-reasons">
+                  {down.map((m) => (
+                    <li key={m.id}>
+                      <Link to={`/monitors/${encodeURIComponent(m.id)}`}>{m.name}</Link> is down
+                      {m.status?.since ? ` since ${new Date(m.status.since).toLocaleTimeString()}` : ''}
+                      {m.status?.lastResult?.error ? <span className="muted">: {m.status.lastResult.error}</span> : null}
+                    </li>
+                  ))}
+                </ul>
+              )}
               <dl className="figures">
                 <div>
                   <dt>Uptime</dt>
                   <dd title={monitors.data === null ? 'No monitors API on this server yet' : ms.length ? `${ms.length} monitors` : 'No monitor checks this system'}>
-                    {up.ratio !== null ? fmt(up.ratio, 'percent') : up.total ? `${up.total - up.down}/${up.total} up` : '—'}
+                    {uptime !== null ? fmt(uptime, 'percent') : ms.length ? `${ms.length - down.length}/${ms.length} up` : '—'}
                   </dd>
                 </div>
                 <div>
-                  <dt>Throughput</dt>
-                  <dd>{fmt(t.requests / rangeSec, 'rps')}</dd>
+                  <dt title="Throughput: requests per second since the system's first request in the range">Rate</dt>
+                  <dd data-testid="tile-throughput">{fmt(f?.throughput_rps, 'rps')}</dd>
                 </div>
                 <div>
-                  <dt>Error rate</dt>
-                  <dd className={errRate && errRate >= 0.01 ? 'bad-text' : ''}>{fmt(errRate, 'percent')}</dd>
+                  <dt title="Failed requests: status Error or HTTP 5xx">5xx</dt>
+                  <dd data-testid="tile-errors" className={(f?.error_rate ?? 0) >= 0.01 ? 'bad-text' : ''}>
+                    {fmt(f?.error_rate, 'percent')}
+                  </dd>
+                </div>
+                <div>
+                  <dt title="Refused requests: HTTP 4xx answers">4xx</dt>
+                  <dd data-testid="tile-4xx" className={(f?.client_error_rate ?? 0) >= REFUSING ? 'warn-text' : ''}>
+                    {fmt(f?.client_error_rate, 'percent')}
+                  </dd>
                 </div>
                 <div>
                   <dt>p95</dt>
-                  <dd>{fmt(t.p95, 'ms')}</dd>
+                  <dd data-testid="tile-p95">{fmt(f?.p95_ms, 'ms')}</dd>
                 </div>
               </dl>
               <div className="sparks">
                 <div>
-                  <span>requests</span>
+                  <span>requests per {bucket}</span>
                   <Sparkline values={t.reqSeries} label={`${t.name} requests`} />
                 </div>
                 <div>
-                  <span>errors</span>
+                  <span>failed + refused per {bucket}</span>
                   <Sparkline values={t.errSeries} color="#ef4444" label={`${t.name} errors`} />
                 </div>
                 <div>
-                  <span>p95</span>
+                  <span>p95 (ms)</span>
                   <Sparkline values={t.p95Series} color="#f59e0b" label={`${t.name} p95`} />
                 </div>
               </div>
               <ul className="svc-list">
-                {t.services.map((s) => (
-                  <li key={s.service}>
-                    <Link to={withRange(`/services/${encodeURIComponent(s.service)}`, range)}>{s.service}</Link>
-                    <span className="muted">
-                      {fmt(s.requests, 'count')} req · {fmt(s.requests ? s.errors / s.requests : null, 'percent')} err · p95 {fmt(s.p95_ms, 'ms')}
-                    </span>
-                    <span className="muted small">{fmtAgo(s.last_seen)}</span>
-                  </li>
-                ))}
+                {t.services.map((s) => {
+                  const sf = figuresOf.get(s.service);
+                  return (
+                    <li key={s.service}>
+                      <Link to={withRange(`/services/${encodeURIComponent(s.service)}`, range)}>{s.service}</Link>
+                      <span className="muted">
+                        {fmt(sf?.requests ?? 0, 'count')} req · {fmt(sf?.error_rate, 'percent')} 5xx · {fmt(sf?.client_error_rate, 'percent')} 4xx · p95 {fmt(sf?.p95_ms, 'ms')}
+                      </span>
+                      <span className="muted small">{fmtAgo(s.last_seen)}</span>
+                    </li>
+                  );
+                })}
               </ul>
             </section>
           );
@@ -204,48 +231,36 @@ export function Overview() {
 
 interface Tile {
   name: string;
-  requests: number;
-  errors: number;
-  p95: number | null;
+  figures: OverviewFigures | undefined;
   reqSeries: (number | null)[];
   errSeries: (number | null)[];
   p95Series: (number | null)[];
   services: ServiceRow[];
 }
 
-function buildTiles(chart: SearchResult | undefined, services: ServiceRow[], group: string, membership: SearchResult | null, span: string, fromMs: number, toMs: number): Tile[] {
+function buildTiles(grouped: GroupedOverview | undefined, services: ServiceRow[], field: string): Tile[] {
   const tiles = new Map<string, Tile>();
   const tile = (name: string) => {
     let t = tiles.get(name);
     if (!t) {
-      t = { name, requests: 0, errors: 0, p95: null, reqSeries: [], errSeries: [], p95Series: [], services: [] };
+      t = { name, figures: undefined, reqSeries: [], errSeries: [], p95Series: [], services: [] };
       tiles.set(name, t);
     }
     return t;
   };
-  if (chart) {
-    const data = pivotTimechart(chart, { span, fromMs, toMs });
-    for (const s of data.series) {
-      const m = /^(.*) (requests|errors|p95)$/.exec(s.label);
-      if (!m) continue;
-      const name = m[1] === '(none)' ? (group === 'service.namespace' ? '(no namespace)' : '(none)') : m[1]!;
-      const t = tile(name);
-      if (m[2] === 'requests') t.reqSeries = s.values;
-      else if (m[2] === 'errors') t.errSeries = s.values;
-      else t.p95Series = s.values;
-    }
-    for (const t of tiles.values()) {
-      t.requests = t.reqSeries.reduce<number>((a, b) => a + (b ?? 0), 0);
-      t.errors = t.errSeries.reduce<number>((a, b) => a + (b ?? 0), 0);
-    }
-  }
   const member = new Map<string, string>();
-  if (membership) {
-    for (const r of membership.rows) member.set(String(r['service.name']), r[group] == null ? '(none)' : String(r[group]));
+  for (const g of grouped?.groups ?? []) {
+    const t = tile(groupName(g.group, field));
+    t.figures = g.summary;
+    t.reqSeries = g.series.map((p) => p.requests);
+    t.errSeries = g.series.map((p) => p.errors + p.client_errors);
+    t.p95Series = g.series.map((p) => p.p95_ms);
+    for (const s of g.services) if (!member.has(s)) member.set(s, t.name);
   }
   for (const s of services) {
-    const g = groupOf(s, group) || member.get(s.service) || '(none)';
-    tile(g).services.push(s);
+    // Services without requests (workers, log-only senders) join their namespace's tile.
+    const name = member.get(s.service) ?? (field === 'service.namespace' ? groupName(s.namespace ?? '', field) : field === 'service.name' ? s.service : '(none)');
+    tile(name).services.push(s);
   }
   for (const t of tiles.values()) t.services.sort((a, b) => b.requests - a.requests || a.service.localeCompare(b.service));
   return [...tiles.values()].sort((a, b) => a.name.localeCompare(b.name));

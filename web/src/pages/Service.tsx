@@ -9,7 +9,7 @@ import { PageHead } from '../components/Layout.tsx';
 import { SortTable } from '../components/SortTable.tsx';
 import { Empty, ErrorState, Loading, Panel } from '../components/States.tsx';
 import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
-import { fmt, fmtAgo, unitOf } from '../format.ts';
+import { fmt, fmtAgo, fmtBucket, unitLabel, unitOf } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { metricSeries, type MetricAnswer } from '../series.ts';
 import { useTimeRange, withRange, type TimeRange } from '../time.ts';
@@ -20,15 +20,18 @@ interface OverviewPoint {
   throughput_rps: number | null;
   errors: number;
   error_rate: number | null;
+  client_errors: number;
+  client_error_rate: number | null;
   p50_ms: number | null;
   p95_ms: number | null;
   p99_ms: number | null;
   apdex: number | null;
 }
 interface Overview {
-  summary: OverviewPoint & { avg_ms: number | null };
+  summary: OverviewPoint & { avg_ms: number | null; first_seen: string | null };
   series: OverviewPoint[];
   apdex_t_ms: number;
+  bucket_seconds: number;
 }
 interface Operation {
   operation: string;
@@ -36,6 +39,9 @@ interface Operation {
   throughput_rps: number;
   errors: number;
   error_rate: number;
+  client_errors: number;
+  client_error_rate: number | null;
+  client_error_alert: boolean;
   p50_ms: number;
   p95_ms: number;
   p99_ms: number;
@@ -83,7 +89,7 @@ interface Edge {
 const RESOURCE_METRICS: { name: string; title: string; agg: string }[] = [
   { name: 'system.cpu.utilization', title: 'Host CPU', agg: 'avg' },
   { name: 'system.memory.utilization', title: 'Host memory', agg: 'avg' },
-  { name: 'process.cpu.utilization', title: 'Process CPU (1 = one core)', agg: 'avg' },
+  { name: 'process.cpu.utilization', title: 'Process CPU', agg: 'avg' },
   { name: 'process.memory.usage', title: 'Process memory (RSS)', agg: 'avg' },
   { name: 'system.filesystem.utilization', title: 'Disk used', agg: 'max' },
 ];
@@ -110,6 +116,7 @@ export function ServicePage() {
   const x = (ov.data?.series ?? []).map((s) => new Date(s.time).getTime() / 1000);
   const col = (k: keyof OverviewPoint) => (ov.data?.series ?? []).map((s) => s[k] as number | null);
   const zoom = (a: number, b: number) => setRange({ from: a, to: b });
+  const per = ov.data ? `${fmtBucket(ov.data.bucket_seconds)} buckets` : '';
 
   return (
     <>
@@ -130,24 +137,40 @@ export function ServicePage() {
         <>
           <div className="stats-row">
             <Stat label="Requests" value={fmt(ov.data.summary.requests, 'count')} />
-            <Stat label="Throughput" value={fmt(ov.data.summary.throughput_rps, 'rps')} />
-            <Stat label="Error rate" value={fmt(ov.data.summary.error_rate, 'percent')} bad={(ov.data.summary.error_rate ?? 0) >= 0.01} />
+            <Stat
+              label="Throughput"
+              value={fmt(ov.data.summary.throughput_rps, 'rps')}
+              testId="stat-throughput"
+              title={`Requests ÷ seconds since the first bucket with requests${ov.data.summary.first_seen ? ` (${new Date(ov.data.summary.first_seen).toLocaleTimeString()})` : ''}, up to now: the mean of the throughput chart.`}
+            />
+            <Stat label="Errors (5xx)" value={fmt(ov.data.summary.error_rate, 'percent')} bad={(ov.data.summary.error_rate ?? 0) >= 0.01} testId="stat-errors" title="Failed requests: status Error or HTTP 5xx" />
+            <Stat label="Refused (4xx)" value={fmt(ov.data.summary.client_error_rate, 'percent')} bad={(ov.data.summary.client_error_rate ?? 0) >= 0.2} testId="stat-4xx" title="HTTP 4xx answers: the server refused the request" />
             <Stat label="p50" value={fmt(ov.data.summary.p50_ms, 'ms')} />
             <Stat label="p95" value={fmt(ov.data.summary.p95_ms, 'ms')} />
             <Stat label="p99" value={fmt(ov.data.summary.p99_ms, 'ms')} />
-            <Stat label={`Apdex (T=${ov.data.apdex_t_ms} ms)`} value={ov.data.summary.apdex == null ? '—' : ov.data.summary.apdex.toFixed(2)} bad={(ov.data.summary.apdex ?? 1) < 0.85} />
+            <Stat label={`Apdex (T=${ov.data.apdex_t_ms} ms)`} value={fmt(ov.data.summary.apdex, 'score')} bad={(ov.data.summary.apdex ?? 1) < 0.85} />
           </div>
           {ov.data.summary.requests === 0 && (
             <Empty title="No requests (server spans) in this range.">This service may only log, or be a worker. Its logs and metrics are still below and in the log explorer.</Empty>
           )}
           <div className="grid2">
-            <Panel title="Throughput">
+            <Panel title={`Throughput (requests/s, ${per})`}>
               <Chart x={x} series={[{ label: 'requests/s', values: col('throughput_rps') }]} unit="rps" markers={markers} onZoom={zoom} label="throughput" />
             </Panel>
-            <Panel title="Error rate">
-              <Chart x={x} series={[{ label: 'error rate', values: col('error_rate'), color: '#ef4444' }]} unit="percent" markers={markers} onZoom={zoom} label="error rate" />
+            <Panel title={`Errors and refusals (% of requests, ${per})`}>
+              <Chart
+                x={x}
+                series={[
+                  { label: 'failed (5xx)', values: col('error_rate'), color: '#ef4444' },
+                  { label: 'refused (4xx)', values: col('client_error_rate'), color: '#f59e0b' },
+                ]}
+                unit="percent"
+                markers={markers}
+                onZoom={zoom}
+                label="error rate"
+              />
             </Panel>
-            <Panel title="Latency">
+            <Panel title={`Latency (ms, ${per})`}>
               <Chart
                 x={x}
                 series={[
@@ -161,8 +184,8 @@ export function ServicePage() {
                 label="latency"
               />
             </Panel>
-            <Panel title="Apdex">
-              <Chart x={x} series={[{ label: 'apdex', values: col('apdex'), color: '#8b5cf6' }]} markers={markers} onZoom={zoom} label="apdex" />
+            <Panel title={`Apdex (0-1, T=${ov.data.apdex_t_ms} ms, ${per})`}>
+              <Chart x={x} series={[{ label: 'apdex', values: col('apdex'), color: '#8b5cf6' }]} unit="score" markers={markers} onZoom={zoom} label="apdex" />
             </Panel>
           </div>
         </>
@@ -183,9 +206,9 @@ function quote(v: string): string {
   return /^[A-Za-z0-9_.:@/-]+$/.test(v) ? v : `"${v.replace(/["\\]/g, '\\$&')}"`;
 }
 
-function Stat({ label, value, bad }: { label: string; value: string; bad?: boolean }) {
+function Stat({ label, value, bad, testId, title }: { label: string; value: string; bad?: boolean; testId?: string; title?: string }) {
   return (
-    <div className={`stat ${bad ? 'bad' : ''}`}>
+    <div className={`stat ${bad ? 'bad' : ''}`} data-testid={testId} title={title}>
       <div className="stat-label">{label}</div>
       <div className="stat-value">{value}</div>
     </div>
@@ -206,10 +229,33 @@ function Operations({ service, params }: { service: string; params: Record<strin
           rowKey={(r) => r.operation}
           initialSort="requests"
           columns={[
-            { key: 'operation', label: 'Operation', render: (r) => <Link to={`/traces?${new URLSearchParams({ service, operation: r.operation, ...params })}`}>{r.operation}</Link> },
+            {
+              key: 'operation',
+              label: 'Operation',
+              grow: true,
+              render: (r) => (
+                <Link to={`/traces?${new URLSearchParams({ service, operation: r.operation, ...params })}`} title={r.operation}>
+                  {r.operation}
+                </Link>
+              ),
+            },
             { key: 'requests', label: 'Requests', numeric: true, render: (r) => fmt(r.requests, 'count') },
             { key: 'throughput_rps', label: 'Rate', numeric: true, render: (r) => fmt(r.throughput_rps, 'rps') },
-            { key: 'error_rate', label: 'Errors', numeric: true, render: (r) => fmt(r.error_rate, 'percent') },
+            { key: 'error_rate', label: '5xx', title: 'Failed: status Error or HTTP 5xx', numeric: true, render: (r) => fmt(r.error_rate, 'percent') },
+            {
+              key: 'client_error_rate',
+              label: '4xx',
+              title: 'Refused: HTTP 4xx answers',
+              numeric: true,
+              render: (r) =>
+                r.client_error_alert ? (
+                  <span className="badge warn" data-testid="client-error-alert" title="An unusual share of 4xx answers for this service: check permissions, validation or a client change">
+                    ⚠ {fmt(r.client_error_rate, 'percent')}
+                  </span>
+                ) : (
+                  fmt(r.client_error_rate, 'percent')
+                ),
+            },
             { key: 'p50_ms', label: 'p50', numeric: true, render: (r) => fmt(r.p50_ms, 'ms') },
             { key: 'p95_ms', label: 'p95', numeric: true, render: (r) => fmt(r.p95_ms, 'ms') },
             { key: 'p99_ms', label: 'p99', numeric: true, render: (r) => fmt(r.p99_ms, 'ms') },
@@ -225,7 +271,9 @@ function Operations({ service, params }: { service: string; params: Record<strin
 function Bar({ ratio }: { ratio: number | null }) {
   return (
     <span className="ratio-bar" title={fmt(ratio, 'percent')}>
-      <span style={{ width: `${Math.min(100, (ratio ?? 0) * 100)}%` }} />
+      <span className="ratio-track">
+        <span style={{ width: `${Math.min(100, (ratio ?? 0) * 100)}%` }} />
+      </span>
       <em>{fmt(ratio, 'percent')}</em>
     </span>
   );
@@ -245,7 +293,7 @@ function Database({ service, params }: { service: string; params: Record<string,
           rowKey={(r) => r.db_system + r.statement}
           initialSort="total_time_ms"
           columns={[
-            { key: 'statement', label: 'Statement', render: (r) => <code className="stmt" title={r.statement}>{r.statement}</code> },
+            { key: 'statement', label: 'Statement', grow: true, render: (r) => <code className="stmt" title={r.statement}>{r.statement}</code> },
             { key: 'calls', label: 'Calls', numeric: true, render: (r) => fmt(r.calls, 'count') },
             { key: 'p95_ms', label: 'p95', numeric: true, render: (r) => fmt(r.p95_ms, 'ms') },
             { key: 'total_time_ms', label: 'Total', numeric: true, render: (r) => fmt(r.total_time_ms, 'ms') },
@@ -271,7 +319,7 @@ function Externals({ service, params }: { service: string; params: Record<string
           rowKey={(r) => r.target}
           initialSort="calls"
           columns={[
-            { key: 'target', label: 'Target', render: (r) => (r.target_kind === 'service' ? <Link to={`/services/${encodeURIComponent(r.target)}`}>{r.target}</Link> : r.target) },
+            { key: 'target', label: 'Target', grow: true, render: (r) => (r.target_kind === 'service' ? <Link to={`/services/${encodeURIComponent(r.target)}`}>{r.target}</Link> : r.target) },
             { key: 'calls', label: 'Calls', numeric: true, render: (r) => fmt(r.calls, 'count') },
             { key: 'error_rate', label: 'Errors', numeric: true, render: (r) => fmt(r.error_rate, 'percent') },
             { key: 'p95_ms', label: 'p95', numeric: true, render: (r) => fmt(r.p95_ms, 'ms') },
@@ -300,6 +348,7 @@ function Errors({ service, params }: { service: string; params: Record<string, s
             {
               key: 'type',
               label: 'Error',
+              grow: true,
               render: (r) => (
                 <div>
                   <strong>{r.type ?? 'Error'}</strong> <span className="muted">{r.normalized_message}</span>
@@ -397,11 +446,16 @@ function Resources({ service, params, range, markers }: { service: string; param
 function ResourceChart({ metric, service, params, markers }: { metric: { name: string; title: string; agg: string }; service: string; params: Record<string, string>; range: TimeRange; markers: Marker[] }) {
   const d = useLoad((signal) => api<MetricAnswer>(`/api/v1/apm/metrics${qs({ ...params, service, name: metric.name, agg: metric.agg, group_by: 'host.name' })}`, { signal }), [service, params, metric.name]);
   const data = d.data ? metricSeries(d.data) : null;
+  const unit = unitOf(d.data?.unit, metric.name, d.data?.agg);
+  const label = unitLabel(unit);
   return (
     <div>
-      <h3 className="chart-title">{metric.title}</h3>
+      <h3 className="chart-title">
+        {metric.title}
+        {label && <span className="muted small"> ({label})</span>}
+      </h3>
       {d.error && <ErrorState error={d.error} retry={d.reload} />}
-      {data && <Chart x={data.x} series={data.series} unit={unitOf(d.data?.unit, metric.name)} height={160} markers={markers} label={metric.title} />}
+      {data && <Chart x={data.x} series={data.series} unit={unit} height={160} markers={markers} label={metric.title} />}
     </div>
   );
 }
