@@ -78,7 +78,7 @@ describe('pages with real data', () => {
   it('overview shows a tile per system with figures and drills down to a service', async () => {
     await page.goto(`${base}/`);
     const tiles = page.getByTestId('system-tile');
-    await expect.poll(() => tiles.count()).toBe(2);
+    await expect.poll(() => tiles.count(), { timeout: 15_000 }).toBe(2);
     await expect.poll(() => tiles.first().textContent()).toMatch(/LMS.*Rate.*5xx.*4xx.*p95.*auth-service.*lms-api/s);
     await expect.poll(() => page.getByTestId('tile-p95').first().textContent()).toMatch(/ms$/);
     await shot('overview');
