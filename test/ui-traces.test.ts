@@ -190,6 +190,9 @@ describe('trace list API', () => {
     const first = await list({ q, limit: '2' });
     expect((await list({ q, sort: '-duration_ms', cursor: first.nextCursor! }, 400)).error).toMatch(/^cursor:/);
     expect((await list({ q: `${q} | stats count()` }, 400)).error).toMatch(/span search/);
+    const twice = await fetch(`${v.server.urls.api}/api/v1/traces?q=a&q=b`, { headers: { authorization: `Bearer ${readToken}` } });
+    expect(twice.status).toBe(400);
+    expect(((await twice.json()) as { error: string }).error).toMatch(/^q:/);
     expect((await list({ q: `${q} user="x'; DROP TABLE otel_traces; --"` })).total).toBe(0);
   });
 });

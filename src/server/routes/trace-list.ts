@@ -31,6 +31,7 @@ export function registerTraceListRoute(app: FastifyInstance, ctx: QueryRouteCont
   app.get('/api/v1/traces', { config: { access: 'read' } }, async (req, reply) => {
     const p = req.query as ListParams;
     try {
+      if (p.q !== undefined && typeof p.q !== 'string') throw new ParamError('q: give one span search');
       const text = p.q?.trim() ? p.q : 'from spans kind=server';
       const sort = (p.sort ?? '-timestamp') as TraceListSort;
       if (!TRACE_LIST_SORTS.includes(sort)) throw new ParamError(`sort: expected one of ${TRACE_LIST_SORTS.join(', ')}`);
