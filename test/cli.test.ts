@@ -2,17 +2,60 @@
  * The `vigil` command as users run it: help on every subcommand, tokens managed while the server
  * runs, configuration errors exiting with status 2 and naming the key.
  */
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runVigil, spawnVigil, tempDir } from './helpers/vigil.ts';
+import { runVigil, spawnVigil, startTestVigil, tempDir } from './helpers/vigil.ts';
 
 const { dir, cleanup } = tempDir();
 afterAll(cleanup);
 
 describe('vigil CLI', () => {
-  it.each([[[]], [['start']], [['token']], [['token', 'create']], [['token', 'list']], [['token', 'revoke']], [['user']], [['user', 'create']], [['user', 'list']], [['user', 'delete']], [['user', 'reset-password']], [['search']], [['demo']], [['demo', 'fault']], [['demo', 'remediate']]])('--help works for %j', async (args) => {
-    const res = await runVigil([...args, '--help']);
-    expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/Usage: vigil/);
+  const COMMANDS = [[], ['start'], ['agent'], ['token'], ['token', 'create'], ['token', 'list'], ['token', 'revoke'], ['user'], ['user', 'create'], ['user', 'list'], ['user', 'delete'], ['user', 'reset-password'], ['search'], ['demo'], ['demo', 'fault'], ['demo', 'fault', 'list'], ['demo', 'remediate'], ['demo', 'status']];
+  // Required options are checked before unknown ones: give them, so the unknown option is what is refused.
+  const REQUIRED: Record<string, string[]> = { 'token create': ['--name', 'x', '--scope', 'read'] };
+
+  it.each(COMMANDS.map((c) => [c]))('%j: --help works, and an unknown option is refused with status 2 naming it', async (args) => {
+    const [help, unknown] = await Promise.all([runVigil([...args, '--help']), runVigil([...args, ...(REQUIRED[args.join(' ')] ?? []), '--no-such-option'])]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: vigil/);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option '--no-such-option'/);
+  });
+
+  it('refuses an option of a parent command given after a subcommand, and excess arguments', async () => {
+    // --admin-port belongs to `vigil demo`; after `fault list` it used to be taken silently, and the
+    // command then talked to the default port.
+    const misplaced = await runVigil(['demo', 'fault', 'list', '--admin-port', '1']);
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.stderr).toMatch(/unknown option '--admin-port'/);
+    const excess = [['token', 'revoke', 'a', 'b'], ['user', 'list', 'extra'], ['demo', 'status', 'extra'], ['demo', 'fault', 'x', 'on', 'extra'], ['search', 'q1', 'q2']];
+    for (const [i, res] of (await Promise.all(excess.map((args) => runVigil(args)))).entries()) {
+      expect(res.code, excess[i]!.join(' ')).toBe(2);
+      expect(res.stderr, excess[i]!.join(' ')).toMatch(/too many arguments/);
+    }
+    const unknown = await runVigil(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('exits quietly when the reader of its output goes away (vigil search … | head)', async () => {
+    const v = await startTestVigil();
+    try {
+      const proc = spawn(process.execPath, ['bin/vigil.js', 'search', '--url', v.server.urls.api, 'from logs'], {
+        cwd: new URL('../', import.meta.url).pathname,
+        env: { ...process.env, VIGIL_TOKEN: v.adminToken },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      // Close the read end at once, as `head` does once it has its lines: every write then fails with EPIPE.
+      proc.stdout.destroy();
+      let stderr = '';
+      proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+      expect(stderr).not.toMatch(/EPIPE|Error|at /);
+      expect(code).toBe(0);
+    } finally {
+      await v.stop();
+    }
   });
 
   it('creates users with a generated password shown once, or one read from stdin, and prints the first-run admin', async () => {

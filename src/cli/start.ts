@@ -1,6 +1,5 @@
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { startVigil } from '../server/app.ts';
 import { randomPassword } from '../store/state/users.ts';
 import { demoAvailable, spawnDemo, stopDemo } from './demo-process.ts';
 import { configOrExit } from './options.ts';
@@ -39,6 +38,8 @@ export function startCommand(): Command {
         },
         opts.config,
       );
+      // Loaded here, not at the top: every other command (and --help, and usage errors) starts without the server's modules.
+      const { startVigil } = await import('../server/app.ts');
       const server = await startVigil(config);
       const count = (await server.tokens.list()).filter((t) => !t.revokedAt && t.name !== 'demo').length;
       const lines = [

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { dataPaths } from '../server/app.ts';
-import { prepareDataDir } from '../server/data-dir.ts';
-import { openStateDb, type StateDb } from '../store/state/db.ts';
+import { dataPaths, prepareDataDir } from '../server/data-dir.ts';
+import type { StateDb } from '../store/state/db.ts';
 import { configOrExit, fail } from './options.ts';
 
 /** Options every state-managing command takes. */
@@ -21,6 +20,8 @@ export async function withStateDb<T>(opts: { dataDir?: string; config?: string }
   const dir = resolve(config.dataDir);
   // The CLI may be first to create the directory or the state store: same owner-only modes as the server.
   prepareDataDir(dir);
+  // Loaded on use so that --help and usage errors answer without loading the store's driver.
+  const { openStateDb } = await import('../store/state/db.ts');
   const db = await openStateDb(dataPaths(dir).state);
   try {
     return await fn(db);

@@ -26,7 +26,7 @@ import { LoginThrottle, SessionStore } from '../store/state/sessions.ts';
 import { AuditLog } from '../store/state/audit.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { setSecurityHeaders } from './security-headers.ts';
-import { prepareDataDir } from './data-dir.ts';
+import { dataPaths, prepareDataDir } from './data-dir.ts';
 import { SecretBox } from '../security/secrets.ts';
 import { authenticator } from './authenticate.ts';
 import { installAccessControl, type RouteRule } from './access.ts';
@@ -65,10 +65,7 @@ export interface VigilServer {
   stop(): Promise<void>;
 }
 
-/** Paths of the stores inside the data directory. */
-export function dataPaths(dataDir: string): { telemetry: string; state: string } {
-  return { telemetry: join(dataDir, 'telemetry.duckdb'), state: join(dataDir, 'state.sqlite') };
-}
+export { dataPaths } from './data-dir.ts';
 
 /**
  * Time limits of all three listeners, against slow clients holding connections (slow-loris): Node answers

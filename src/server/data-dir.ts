@@ -5,6 +5,11 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Paths of the stores inside the data directory. */
+export function dataPaths(dataDir: string): { telemetry: string; state: string } {
+  return { telemetry: join(dataDir, 'telemetry.duckdb'), state: join(dataDir, 'state.sqlite') };
+}
+
 /** Permission bits of the data directory and of what Vigil creates in it. */
 export const DATA_DIR_MODE = 0o700;
 
