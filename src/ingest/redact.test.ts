@@ -49,6 +49,15 @@ describe('Redactor.text', () => {
     }
   });
 
+  it('takes linear time on hostile text (senders are untrusted; these took minutes with per-position rescans)', () => {
+    const n = 100_000;
+    for (const s of ['a'.repeat(n) + '@', 'a.'.repeat(n / 2) + '://', 'eyJ-'.repeat(n / 4), '-----BEGIN PRIVATE KEY-----'.repeat(n / 27), 'cookie: x '.repeat(n / 10), 'a@' + 'a.'.repeat(n / 2), '4111111111111111a'.repeat(n / 17)]) {
+      const t0 = performance.now();
+      r.text(s);
+      expect(performance.now() - t0, s.slice(0, 20)).toBeLessThan(3000);
+    }
+  });
+
   it('counts per rule, also for strings seen before', () => {
     counts.clear();
     r.text('a@b.io c@d.io 4111111111111111');

@@ -158,7 +158,9 @@ export const DEFAULT_RULES: RedactionRule[] = [
   {
     name: 'private_key',
     minLength: 27,
-    pattern: /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+    // To the END line, or to the end of the base64 run when it is cut off. The body is one character
+    // class, so a text of many BEGIN lines is one match, not one scan to the end per line.
+    pattern: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[A-Za-z0-9+/=\s:,.-]*?-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|[A-Za-z0-9+/=\s:,.-]*)/g,
     replacement: '[REDACTED:private_key]',
     hint: (s) => s.includes('PRIVATE KEY'),
   },
@@ -166,13 +168,15 @@ export const DEFAULT_RULES: RedactionRule[] = [
   {
     name: 'url_userinfo',
     minLength: 8,
-    pattern: /(\b[a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+:[^/\s@]+)@/gi,
+    // Lookbehinds instead of \b throughout: a match starts only where a run of its characters starts,
+    // so a long run (`a.a.a.…://`) is scanned once, not once per position (ingest senders are untrusted).
+    pattern: /((?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,30}:\/\/)([^/\s:@]+:[^/\s@]+)@/gi,
     replacement: '$1[REDACTED]@',
     hint: (s) => s.includes('://'),
     accept: (_m, g) => !g[1]!.startsWith('[REDACTED'),
   },
   { name: 'slack_webhook', minLength: 26, pattern: /(hooks\.slack\.com\/(?:services|workflows)\/)[A-Za-z0-9/_-]+/g, replacement: '$1[REDACTED]', hint: (s) => s.includes('hooks.slack.com') },
-  { name: 'jwt', minLength: 18, pattern: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, replacement: '[REDACTED:jwt]', hint: (s) => s.includes('eyJ') },
+  { name: 'jwt', minLength: 18, pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, replacement: '[REDACTED:jwt]', hint: (s) => s.includes('eyJ') },
   {
     // Vendor token formats, recognisable by their prefix wherever they appear.
     name: 'known_token',
@@ -197,7 +201,8 @@ export const DEFAULT_RULES: RedactionRule[] = [
   {
     name: 'cookie',
     minLength: 8,
-    pattern: /(?<![A-Za-z0-9])((?:set-)?cookie)(\\?["']?[ \t]*[:=][ \t]*\\?["']?)([^\r\n"'\\]*=[^\r\n"'\\]*)/gi,
+    // A cookie header value starts with `name=` (a bounded name, so `cookie: x` prose is rejected quickly).
+    pattern: /(?<![A-Za-z0-9])((?:set-)?cookie)(\\?["']?[ \t]*[:=][ \t]*\\?["']?)([^\s=;,"'\\]{1,128}=[^\r\n"'\\]*)/gi,
     replacement: `$1$2${REDACTED}`,
     hint: ci('cookie'),
     accept: (_m, g) => !g[2]!.startsWith('[REDACTED'),
@@ -228,7 +233,7 @@ export const DEFAULT_RULES: RedactionRule[] = [
     hint: ci(AUTH_SCHEMES),
     accept: (_m, g) => looksSecret(g[2]!),
   },
-  { name: 'email', minLength: 6, pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, replacement: '[REDACTED:email]', hint: (s) => s.includes('@') },
+  { name: 'email', minLength: 6, pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, replacement: '[REDACTED:email]', hint: (s) => s.includes('@') },
   {
     // Contiguous digits (also glued to letters: `card4111…exp`), or groups of 4 (4-6-5 for Amex)
     // separated by one consistent space, dash or dot.
@@ -241,12 +246,20 @@ export const DEFAULT_RULES: RedactionRule[] = [
 ];
 
 const HEX = /^[0-9a-f]+$/;
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+// How far around a match to look for the rest of its word: bounded, so many matches in one long word
+// cost linear time.
+const HEX_SCAN = 64;
 /** Whether digits at `offset` are part of a lowercase hex id (trace id, SHA, hash) rather than standalone. */
 function insideHexId(input: string, offset: number, length: number): boolean {
   let start = offset;
   let end = offset + length;
-  while (start > 0 && /[0-9a-z]/i.test(input[start - 1]!)) start--;
-  while (end < input.length && /[0-9a-z]/i.test(input[end]!)) end++;
+  const min = Math.max(0, offset - HEX_SCAN);
+  const max = Math.min(input.length, end + HEX_SCAN);
+  while (start > min && isAlnum(input.charCodeAt(start - 1))) start--;
+  while (end < max && isAlnum(input.charCodeAt(end))) end++;
   return end - start > length && end - start >= 24 && HEX.test(input.slice(start, end));
 }
 
