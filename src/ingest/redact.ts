@@ -160,7 +160,8 @@ export const DEFAULT_RULES: RedactionRule[] = [
     minLength: 27,
     // To the END line, or to the end of the base64 run when it is cut off. The body is one character
     // class, so a text of many BEGIN lines is one match, not one scan to the end per line.
-    pattern: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[A-Za-z0-9+/=\s:,.-]*?-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|[A-Za-z0-9+/=\s:,.-]*)/g,
+    // (Backslashes too: inside JSON text the line breaks are `\n`.)
+    pattern: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[A-Za-z0-9+/=\s:,.\\-]*?-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|[A-Za-z0-9+/=\s:,.\\-]*)/g,
     replacement: '[REDACTED:private_key]',
     hint: (s) => s.includes('PRIVATE KEY'),
   },

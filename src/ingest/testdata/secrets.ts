@@ -78,6 +78,7 @@ export const SECRET_SAMPLES: SecretSample[] = [
   { text: `id_token ${jwt}`, secrets: [jwt.split('.')[1]!, jwt.split('.')[2]!] },
   { text: `private key loaded:\n${pem}`, secrets: ['MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi0Z6f1wRZiX8ucxQYhlAbvp2Vj'] },
   { text: '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----', secrets: ['b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ'] },
+  { text: JSON.stringify({ tls: { key: pem } }), secrets: ['MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi0Z6f1wRZiX8ucxQYhlAbvp2Vj', 'Q0tG7kK2pFq4bN7d9yY9a5f5J7xqYlV6F4Kcq1b1Xw0='] },
   // URL credentials
   { text: 'postgres://rms:s3cret@db:5432/rms', secrets: ['s3cret'] },
   { text: 'MONGO_URL=mongodb+srv://admin:Pa55w0rd@cluster0.mongodb.net/lms', secrets: ['Pa55w0rd'] },
