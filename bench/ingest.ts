@@ -10,6 +10,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { decodeOtlp } from '../src/ingest/otlp/decode.ts';
+import { promoteBatch } from '../src/ingest/promote.ts';
 import { appendColumns, logColumnValues, spanColumnValues } from '../src/store/telemetry/duckdb.ts';
 import { TELEMETRY_DDL } from '../src/store/telemetry/schema.ts';
 import { makeBody } from './ingest-data.ts';
@@ -51,6 +52,8 @@ function runLoad(url: string, token: string, signal: 'logs' | 'traces'): Promise
 async function appenderCeiling(signal: 'logs' | 'traces', dir: string): Promise<number> {
   const groups = Array.from({ length: 40 }, (_, i) => {
     const batch = decodeOtlp(signal, makeBody(signal, BATCH, i), 'protobuf').batch;
+    // The same finished rows the store receives: hot attributes promoted, statements normalised.
+    promoteBatch(batch);
     return signal === 'logs' ? logColumnValues(batch.logs) : spanColumnValues(batch.spans);
   });
   const instance = await DuckDBInstance.create(join(dir, `ceiling-${signal}.duckdb`));

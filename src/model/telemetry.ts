@@ -78,6 +78,22 @@ export interface SpanRow {
   attributes: Attributes;
   events: SpanEvent[];
   links: SpanLink[];
+  /** Hot attributes as columns, set by the ingest pipeline's promotion step (absent: all null). */
+  promoted?: PromotedSpanFields;
+}
+
+/**
+ * A span's hot attributes promoted to columns so that filters and group-bys never parse the attribute
+ * map. Derived once at ingest (`src/ingest/promote.ts`), so every store receives finished rows.
+ */
+export interface PromotedSpanFields {
+  httpMethod: string | null;
+  httpRoute: string | null;
+  httpStatusCode: number | null;
+  dbSystem: string | null;
+  dbStatement: string | null;
+  /** The statement with literals replaced by `?`, for grouping (see `db-statement.ts`). */
+  dbStatementNormalized: string | null;
 }
 
 /** Metric point kinds; exponential histograms are converted to explicit-bucket histograms. */

@@ -13,6 +13,8 @@ import { IngestPipeline } from '../ingest/pipeline.ts';
 import { IngestRateLimiter } from '../ingest/rate-limit.ts';
 import { buildRedactor } from '../ingest/redact.ts';
 import { QueryGate } from '../query/index.ts';
+import { promoteBatch } from '../ingest/promote.ts';
+import type { TelemetryBatch } from '../model/telemetry.ts';
 import { applyRetention, recordLimits, type RetentionPolicy } from '../retention/retention.ts';
 import { registerQueryRoutes } from './routes/query.ts';
 import { registerTraceListRoute } from './routes/trace-list.ts';
@@ -122,7 +124,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   const tokens = new TokenStore(state);
   const redactor = config.redaction.enabled ? buildRedactor(config.redaction, (rule, n) => metrics.redactions.inc({ rule }, n)) : undefined;
   const pipeline = new IngestPipeline(store, {
-    processors: redactor ? [(b) => redactor.batch(b)] : [],
+    // Redaction first, so that the promoted copies of attributes are redacted too.
+    processors: [...(redactor ? [(b: TelemetryBatch) => redactor.batch(b)] : []), promoteBatch],
     maxQueuedRows: config.ingest.maxQueuedRows,
     maxRowsPerCommit: config.ingest.maxRowsPerCommit,
     metrics,

@@ -19,7 +19,6 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { Attributes, LogRow, MetricRow, ResourceInfo, Signal, SpanRow, TelemetryBatch } from '../../model/telemetry.ts';
-import { normalizeStatement } from '../../model/db-statement.ts';
 import { TELEMETRY_DDL } from './schema.ts';
 import { RecordsRefusedError, StoreTimeoutError, type QueryOptions, type ResultRow, type StoreStats, type TelemetryStore } from './store.ts';
 
@@ -89,22 +88,19 @@ const SPAN_COLUMNS: Column<SpanRow>[] = [
   (r) => r.durationNs,
   (r) => r.statusCode,
   (r) => r.statusMessage,
-  // Promoted hot attributes; old and new semantic-convention names both count.
-  (r) => str(r.attributes['http.request.method'] ?? r.attributes['http.method']),
-  (r) => str(r.attributes['http.route']),
-  (r) => int(r.attributes['http.response.status_code'] ?? r.attributes['http.status_code']),
-  (r) => str(r.attributes['db.system.name'] ?? r.attributes['db.system']),
-  (r) => str(r.attributes['db.query.text'] ?? r.attributes['db.statement']),
+  // Hot attributes, promoted by the ingest pipeline (src/ingest/promote.ts).
+  (r) => r.promoted?.httpMethod ?? null,
+  (r) => r.promoted?.httpRoute ?? null,
+  (r) => r.promoted?.httpStatusCode ?? null,
+  (r) => r.promoted?.dbSystem ?? null,
+  (r) => r.promoted?.dbStatement ?? null,
   (r) => r.scope.name,
   (r) => r.scope.version,
   (r) => resourceAttrs(r.resource),
   (r) => json(r.attributes),
   (r) => JSON.stringify(r.events.map((e) => ({ Timestamp: e.timeNs.toString(), Name: e.name, Attributes: e.attributes }))),
   (r) => JSON.stringify(r.links.map((l) => ({ TraceId: l.traceId, SpanId: l.spanId, TraceState: l.traceState, Attributes: l.attributes }))),
-  (r) => {
-    const statement = str(r.attributes['db.query.text'] ?? r.attributes['db.statement']);
-    return statement ? normalizeStatement(statement) : null;
-  },
+  (r) => r.promoted?.dbStatementNormalized ?? null,
 ];
 
 const METRIC_COMMON: Column<MetricRow>[] = [
