@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { fmt } from '../web/src/format.ts';
 import { ensureWebBuilt, launchBrowser, OUTPUT, seedTelemetry, signIn, waitForSpans } from './helpers/ui.ts';
-import { startTestVigil, type TestVigil } from './helpers/vigil.ts';
+import { countRows, startTestVigil, type TestVigil } from './helpers/vigil.ts';
 
 let v: TestVigil;
 let base: string;
@@ -80,6 +80,11 @@ beforeAll(async () => {
   await seedTelemetry(v, { traces: 240, minutes: 30 });
   await sendRefusals();
   await waitForSpans(v, 240 * 4 + 40);
+  // The refusals are committed apart from the SDK's batches: wait for them, not for a total.
+  for (let end = Date.now() + 20_000; (await countRows(v.server, 'otel_traces', 'HttpStatusCode = 403')) < 36; ) {
+    if (Date.now() > end) throw new Error('the 403 answers did not arrive');
+    await new Promise((r) => setTimeout(r, 200));
+  }
   await failingMonitor();
   browser = await launchBrowser();
   page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
