@@ -6,6 +6,7 @@
  * acknowledged, and shut down cleanly. Seeded, so a failure reproduces.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { rng as prng } from '../demo/random.ts';
 import { otlpTypes } from '../src/ingest/otlp/proto.ts';
 import { openDuckDBStore } from '../src/store/telemetry/duckdb.ts';
 import { runVigil, spawnVigil, tempDir, type ChildVigil } from './helpers/vigil.ts';
@@ -14,18 +15,6 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
