@@ -84,7 +84,7 @@ describe('vigil CLI', () => {
     } finally {
       fresh.cleanup();
     }
-  });
+  }, 180_000); // many CLI processes one after another: room for a loaded machine
 
   it('exits 2 naming the key for invalid configuration', async () => {
     const flag = await runVigil(['start', '--data-dir', dir, '--port', 'nope']);
@@ -131,5 +131,5 @@ describe('vigil CLI', () => {
       vigil.proc.kill('SIGTERM');
       await vigil.exited;
     }
-  });
+  }, 180_000); // many CLI processes one after another: room for a loaded machine
 });
