@@ -4,6 +4,7 @@
  * The engine is passed in as a `run` function so this module stays testable without a database.
  */
 import type { CompiledColumn, CompiledQuery, SqlParam } from './dialect/dialect.ts';
+import type { QueryWarning } from './errors.ts';
 
 /** Runs SQL with bind parameters and returns rows keyed by column name. */
 export type RunFn = (sql: string, params: SqlParam[]) => Promise<Record<string, unknown>[]>;
@@ -19,7 +20,12 @@ export interface QueryResult {
   /** True when more rows matched than the limit allowed. */
   truncated: boolean;
   elapsedMs: number;
+  /** What the answer leaves out or changed (cut values, a widened span). */
+  warnings: QueryWarning[];
 }
+
+/** Appended to a text value that was cut to the answer's per-cell bound. */
+export const CUT_MARKER = '… [cut]';
 
 /** Options of {@link executeQuery}. */
 export interface ExecuteOptions {
@@ -27,6 +33,8 @@ export interface ExecuteOptions {
   timeoutMs?: number;
   /** Called on time-out to stop the engine (DuckDB: `connection.interrupt()`). */
   interrupt?: () => void;
+  /** Turns an engine error the query caused into a user error (the dialect's `engineError`). */
+  engineError?: (err: unknown) => Error | null;
 }
 
 /** Thrown when a query runs longer than its time-out. */
@@ -57,15 +65,30 @@ export async function executeQuery(compiled: CompiledQuery, run: RunFn, options:
     }, timeoutMs);
   });
   try {
-    const raw = await Promise.race([run(compiled.sql, compiled.params), timeout]);
+    let raw: Record<string, unknown>[];
+    try {
+      raw = await Promise.race([run(compiled.sql, compiled.params), timeout]);
+    } catch (err) {
+      throw options.engineError?.(err) ?? err;
+    }
     // The SQL fetches limit + 1 rows so that "there is more" is known without a second count query.
     const truncated = raw.length > compiled.limit;
+    let cut = false;
     const rows = raw.slice(0, compiled.limit).map((r) => {
       const out: Record<string, ResultValue> = {};
-      for (const c of compiled.columns) out[c.name] = toResultValue(r[c.name], c.type === 'json');
+      for (const c of compiled.columns) {
+        const v = r[c.name];
+        // The engine returned at most one character more than the bound: that one says it was cut.
+        if (typeof v === 'string' && v.length > compiled.cellChars) {
+          cut = true;
+          out[c.name] = v.slice(0, compiled.cellChars) + CUT_MARKER;
+        } else out[c.name] = toResultValue(v, c.type === 'json');
+      }
       return out;
     });
-    return { kind: compiled.kind, columns: compiled.columns, rows, truncated, elapsedMs: performance.now() - started };
+    const warnings = [...compiled.warnings];
+    if (cut) warnings.push({ message: `values longer than ${compiled.cellChars} characters were cut (marked "${CUT_MARKER}"); ask for fewer rows or fields to see more of them` });
+    return { kind: compiled.kind, columns: compiled.columns, rows, truncated, elapsedMs: performance.now() - started, warnings };
   } finally {
     clearTimeout(timer);
   }

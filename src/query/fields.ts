@@ -97,10 +97,21 @@ const COMMON: Record<string, FieldDef> = {
   resource_attributes: { expr: col('ResourceAttributes'), type: 'json' },
 };
 
+/**
+ * Splunk's `index`: HEC stores it as the `splunk.index` attribute, and records sent without one are
+ * in `main`, as in Splunk, so a Splunk user's first `index=main …` finds what was sent.
+ */
+const splunkIndex = (source: string): FieldDef => ({
+  expr: { kind: 'call', fn: 'coalesce', args: [{ kind: 'attribute', key: 'splunk.index', sources: [source] }, { kind: 'const', value: 'main' }] },
+  type: 'string',
+});
+
 const LOGS: DatasetDef = {
   dataset: 'logs',
   fields: {
     ...COMMON,
+    index: splunkIndex('LogAttributes'),
+    sourcetype: { expr: { kind: 'attribute', key: 'splunk.sourcetype', sources: ['LogAttributes'] }, type: 'string' },
     attributes: { expr: col('LogAttributes'), type: 'json' },
     observed_timestamp: { expr: col('ObservedTimestamp'), type: 'time' },
     severity: { expr: SEVERITY_NAME, type: 'string', special: 'severity' },
@@ -135,6 +146,7 @@ const SPANS: DatasetDef = {
   dataset: 'spans',
   fields: {
     ...COMMON,
+    index: splunkIndex('SpanAttributes'),
     attributes: { expr: col('SpanAttributes'), type: 'json' },
     parent_span_id: { expr: col('ParentSpanId'), type: 'string' },
     trace_state: { expr: col('TraceState'), type: 'string' },
@@ -196,4 +208,47 @@ export const ATTRIBUTE_KEY = /^[A-Za-z0-9_@][A-Za-z0-9_.\-:@/]{0,254}$/;
 export function normaliseEnum(text: string, values: readonly string[]): string | null {
   const t = text.toLowerCase().replace(/^(span_kind_|status_code_)/, '');
   return values.find((v) => v.toLowerCase() === t) ?? null;
+}
+
+/** Edit distance with adjacent transpositions (optimal string alignment), for "did you mean". */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** What Vigil knows about a name that is not a field of the dataset (so it reads as an attribute). */
+export interface FieldHint {
+  /** Fields of this dataset the name is probably a misspelling of, closest first (at most 3). */
+  similar: string[];
+  /** Whether the name is a field of the other dataset (`status` on logs, `body` on spans). */
+  otherDataset: Dataset | null;
+}
+
+/**
+ * Finds likely meant fields for an unknown name: edit distance ≤ 2 (case-insensitive), or the name
+ * is a whole part of a field's name (`duration` → `duration_ms`, `route` → `http.route`).
+ */
+export function fieldHint(name: string, dataset: Dataset): FieldHint {
+  const lower = name.toLowerCase();
+  const scored: [string, number][] = [];
+  for (const known of Object.keys(datasetDef(dataset).fields)) {
+    const k = known.toLowerCase();
+    if (k === lower) continue;
+    const parts = k.split(/[._]/);
+    const d = parts.includes(lower) || k.startsWith(`${lower}_`) ? 1.5 : editDistance(lower, k);
+    // Short names are too easily "close" to anything; only whole-part matches count for them.
+    if (d <= 2 && (lower.length > 3 || d === 1.5)) scored.push([known, d]);
+  }
+  scored.sort((a, b) => a[1] - b[1] || a[0].length - b[0].length || a[0].localeCompare(b[0]));
+  const other: Dataset = dataset === 'logs' ? 'spans' : 'logs';
+  return { similar: scored.slice(0, 3).map(([n]) => n), otherDataset: name in datasetDef(other).fields ? other : null };
 }

@@ -6,10 +6,11 @@ import { duckdbDialect } from './dialect/duckdb.ts';
 import type { CompileOptions, CompiledQuery, Dialect } from './dialect/dialect.ts';
 import { buildPlan, type PlanOptions } from './planner.ts';
 
-export { QueryError } from './errors.ts';
+export { QueryError, QueryRejectedError, QueryResourceError, type QueryWarning } from './errors.ts';
 export { parseQuery } from './parser.ts';
 export { buildPlan, planQuery, type PlanOptions } from './planner.ts';
 export { DEFAULT_LIMITS, type LogicalPlan, type PlanLimits } from './plan.ts';
+export { runQuery, type RunQueryOptions } from './run.ts';
 export { duckdbDialect } from './dialect/duckdb.ts';
 export type { CompileOptions, CompiledQuery, CompiledColumn, Dialect, SqlParam } from './dialect/dialect.ts';
 

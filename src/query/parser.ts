@@ -18,6 +18,12 @@ const COMMANDS = ['search', 'where', 'eval', 'stats', 'timechart', 'top', 'rare'
 const DATASETS: Record<string, Dataset> = { logs: 'logs', log: 'logs', spans: 'spans', span: 'spans', traces: 'spans' };
 /** Largest N accepted by head/tail/top, so a typo cannot ask for a billion rows. */
 const MAX_N = 100_000;
+/** Longest query text accepted: bounds the syntax tree (and so planning work) linearly. */
+export const MAX_QUERY_CHARS = 65_536;
+/** Deepest nesting of parentheses, NOT, unary minus and function calls; keeps recursion far from the stack limit. */
+export const MAX_NESTING = 64;
+/** Widest timechart span: a year, far below where engine intervals overflow. */
+export const MAX_SPAN_SECONDS = 365 * 86_400;
 
 /** Parses a query; throws {@link QueryError} with the position of the first problem. */
 export function parseQuery(text: string): Query {
@@ -50,14 +56,19 @@ function describe(t: Token): string {
 class Parser {
   private toks: Token[] = [];
   private i = 0;
+  private depth = 0;
 
   constructor(private readonly text: string) {}
 
   parse(): Query {
+    if (this.text.length > MAX_QUERY_CHARS) {
+      throw new QueryError(`expected a query of at most ${MAX_QUERY_CHARS} characters but it has ${this.text.length}`, MAX_QUERY_CHARS);
+    }
     this.load(0, 'search');
     let dataset: Dataset = 'logs';
     const t0 = this.peek();
     // `from spans` or `index=spans` choose the dataset; only at the very start so they stay unambiguous.
+    // Any other `index=` value (Splunk's `index=main`) stays a search term on the HEC index.
     if (t0.kind === 'word' && t0.text.toLowerCase() === 'from') {
       const d = this.peek(1);
       const ds = d.kind === 'word' ? DATASETS[d.text.toLowerCase()] : undefined;
@@ -67,9 +78,10 @@ class Parser {
     } else if (t0.kind === 'word' && t0.text.toLowerCase() === 'index' && this.peek(1).kind === 'op' && this.peek(1).text === '=') {
       const d = this.peek(2);
       const ds = d.kind === 'word' || d.kind === 'string' ? DATASETS[d.text.toLowerCase()] : undefined;
-      if (!ds) throw new QueryError(`expected a dataset (logs or spans) after 'index=' but found ${describe(d)}`, d.pos);
-      dataset = ds;
-      this.i += 3;
+      if (ds) {
+        dataset = ds;
+        this.i += 3;
+      }
     }
     const search = this.parseSearchRoot();
     const commands: Command[] = [];
@@ -119,6 +131,16 @@ class Parser {
     }
   }
 
+  /** Runs one nested parse step, refusing nesting deeper than {@link MAX_NESTING}. */
+  private nested<T>(pos: number, parse: () => T): T {
+    if (++this.depth > MAX_NESTING) throw new QueryError(`expected at most ${MAX_NESTING} levels of nested parentheses, NOT, minus signs or function calls`, pos);
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
+
   // ---- search ---------------------------------------------------------------------------------
 
   private parseSearchRoot(): SearchNode {
@@ -156,7 +178,7 @@ class Parser {
     const t = this.peek();
     if (t.kind === 'word' && t.text === 'NOT') {
       this.next();
-      return { type: 'not', item: this.parseSearchNot(), pos: t.pos };
+      return { type: 'not', item: this.nested(t.pos, () => this.parseSearchNot()), pos: t.pos };
     }
     return this.parseSearchPrimary();
   }
@@ -166,7 +188,7 @@ class Parser {
     if (t.kind === 'lparen') {
       this.next();
       if (this.peek().kind === 'rparen') throw new QueryError(`expected a search term inside '(' ')'`, this.peek().pos);
-      const inner = this.parseSearchAnd();
+      const inner = this.nested(t.pos, () => this.parseSearchAnd());
       this.expect('rparen', "')' to close the '(' at position " + t.pos);
       return inner;
     }
@@ -361,6 +383,7 @@ class Parser {
       const v = this.peek();
       const s = v.kind === 'word' ? parseSpan(v.text) : null;
       if (s === null) throw new QueryError(`expected a time span such as 10s, 1m, 5m, 1h or 1d after 'span=' but found ${describe(v)}`, v.pos);
+      if (s > MAX_SPAN_SECONDS) throw new QueryError(`expected a span of at most 365d after 'span=' but found ${describe(v)}`, v.pos);
       spanSeconds = s;
       this.next();
     }
@@ -471,7 +494,7 @@ class Parser {
     const t = this.peek();
     if (this.isWord(t, 'not')) {
       this.next();
-      return { type: 'unary', op: 'not', arg: this.parseNotExpr(), pos: t.pos };
+      return { type: 'unary', op: 'not', arg: this.nested(t.pos, () => this.parseNotExpr()), pos: t.pos };
     }
     return this.parseCompare();
   }
@@ -537,7 +560,7 @@ class Parser {
     if (t.kind === 'op' && t.text === '-') {
       this.next();
       this.requireOperand(t);
-      return { type: 'unary', op: '-', arg: this.parseUnary(), pos: t.pos };
+      return { type: 'unary', op: '-', arg: this.nested(t.pos, () => this.parseUnary()), pos: t.pos };
     }
     return this.parsePrimary();
   }
@@ -556,7 +579,7 @@ class Parser {
         return { type: 'field', name: t.text, pos: t.pos };
       case 'lparen': {
         this.next();
-        const inner = this.parseExpr();
+        const inner = this.nested(t.pos, () => this.parseExpr());
         this.expect('rparen', `')' to close the '(' at position ${t.pos}`);
         return inner;
       }
@@ -566,10 +589,10 @@ class Parser {
           this.next();
           const args: Expr[] = [];
           if (this.peek().kind !== 'rparen') {
-            args.push(this.parseExpr());
+            args.push(this.nested(t.pos, () => this.parseExpr()));
             while (this.peek().kind === 'comma') {
               this.next();
-              args.push(this.parseExpr());
+              args.push(this.nested(t.pos, () => this.parseExpr()));
             }
           }
           this.expect('rparen', `',' or ')' in the arguments of ${t.text}()`);

@@ -94,6 +94,23 @@ export interface PlanLimits {
 /** Default guards: 1000 rows by default, at most 10000. */
 export const DEFAULT_LIMITS: PlanLimits = { defaultRows: 1000, maxRows: 10_000 };
 
+/**
+ * Longest text a string-building function (`concat`, `+` on strings) may produce, in characters;
+ * longer results are cut. Chained evals could otherwise double a value per step inside the engine.
+ */
+export const MAX_BUILT_STRING_CHARS = 4096;
+
+/** A user field name that is no field of the dataset and so reads a JSON attribute. */
+export interface AttributeUse {
+  name: string;
+  /** 0-based offset of its first use in the query text. */
+  position: number;
+  /** Fields of the dataset it is probably a misspelling of (closest first). */
+  similar: string[];
+  /** The other dataset when the name is one of its fields (`status` on logs). */
+  otherDataset: Dataset | null;
+}
+
 /** A complete logical plan. */
 export interface LogicalPlan {
   dataset: Dataset;
@@ -109,4 +126,6 @@ export interface LogicalPlan {
   /** Whether the plan buckets time (timechart). */
   timechart: boolean;
   limits: PlanLimits;
+  /** Names read as attributes, for warnings when a query comes back empty. */
+  attributes: AttributeUse[];
 }

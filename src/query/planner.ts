@@ -5,9 +5,9 @@
  */
 import type { AggCall, Command, CompareOp, Expr, FieldRef, Query, SearchNode, SearchValue, SortKey } from './ast.ts';
 import { QueryError } from './errors.ts';
-import { ATTRIBUTE_KEY, datasetDef, normaliseEnum, severityRange, type DatasetDef, type FieldDef } from './fields.ts';
+import { ATTRIBUTE_KEY, datasetDef, fieldHint, normaliseEnum, severityRange, type DatasetDef, type FieldDef } from './fields.ts';
 import { parseQuery } from './parser.ts';
-import { DEFAULT_LIMITS, type LogicalPlan, type OutputColumn, type PlanColumn, type PlanExpr, type PlanLimits, type PlanNode, type PlanSortKey, type ScalarFn, type ValueType } from './plan.ts';
+import { DEFAULT_LIMITS, type AttributeUse, type LogicalPlan, type OutputColumn, type PlanColumn, type PlanExpr, type PlanLimits, type PlanNode, type PlanSortKey, type ScalarFn, type ValueType } from './plan.ts';
 
 /** Options of {@link planQuery}. */
 export interface PlanOptions {
@@ -85,8 +85,31 @@ function likePattern(parts: (string | null)[]): string {
   return parts.map((p) => (p === null ? '%' : p.replace(/[\\%_]/g, (c) => '\\' + c))).join('');
 }
 
-function sameExpr(a: PlanExpr, b: PlanExpr): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** Structural equality that stops at shared sub-trees, so comparing big shared expressions stays cheap. */
+function sameExpr(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => sameExpr((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Most terms one eval expression may have with the eval names it uses written out. */
+export const MAX_EVAL_TERMS = 1000;
+
+const terms = new WeakMap<object, number>();
+
+/**
+ * Terms of a plan expression as the SQL will spell it out. Shared sub-trees (an eval name used
+ * twice) count each time, but are measured once, so this stays linear while the answer may not.
+ */
+function termCount(e: unknown): number {
+  if (typeof e !== 'object' || e === null) return 0;
+  const known = terms.get(e);
+  if (known !== undefined) return known;
+  let n = Array.isArray(e) ? 0 : 1;
+  for (const v of Object.values(e)) n += termCount(v);
+  terms.set(e, n);
+  return n;
 }
 
 class Planner {
@@ -102,6 +125,7 @@ class Planner {
   private nextId = 1;
   private timechart = false;
   private bucketSeconds: number | null = null;
+  private attributes = new Map<string, AttributeUse>();
 
   constructor(
     private readonly query: Query,
@@ -132,6 +156,7 @@ class Planner {
       bucketSeconds: this.bucketSeconds,
       timechart: this.timechart,
       limits: this.limits,
+      attributes: [...this.attributes.values()],
     };
   }
 
@@ -153,6 +178,7 @@ class Planner {
     if (!ATTRIBUTE_KEY.test(name)) {
       throw new QueryError(`expected a field name made of letters, digits and _ . - : @ / but found '${name}'`, pos);
     }
+    if (!this.attributes.has(name)) this.attributes.set(name, { name, position: pos, ...fieldHint(name, this.query.dataset) });
     return { expr: { kind: 'attribute', key: name, sources: [...this.ds.attributeSources] }, type: 'string' };
   }
 
@@ -176,8 +202,15 @@ class Planner {
         for (const a of c.assignments) {
           this.checkNewName(a.name, a.namePos);
           const t = this.expr(a.expr);
-          // Evals are substituted into later uses rather than materialised: cheap in SQL and keeps
-          // every table column reachable for later filters.
+          // Evals are substituted into later uses rather than materialised: cheap in SQL, lets the
+          // engine compute them only for the rows returned, and keeps every table column reachable.
+          // Each use copies the expression, so chained evals (a2 = concat(a1, a1), …) grow
+          // exponentially; the bound stops that at the assignment. (Materialising would not help:
+          // DuckDB's optimiser inlines projections again when pushing filters down.)
+          const terms = termCount(t.expr);
+          if (terms > MAX_EVAL_TERMS) {
+            throw new QueryError(`expected a smaller expression: '${a.name}' grows to more than ${MAX_EVAL_TERMS} terms once the eval names it uses are written out (it has ${terms > 1e9 ? 'billions of' : terms})`, a.namePos);
+          }
           this.names.set(a.name, { expr: t.expr, type: t.type });
           if (this.output !== null) {
             if (!this.output.includes(a.name)) this.output.push(a.name);

@@ -2,6 +2,7 @@
  * The contract between the logical plan and a SQL engine. A dialect turns a plan plus a time range
  * into SQL text and bind parameters; user values only ever travel in `params`.
  */
+import type { QueryWarning } from '../errors.ts';
 import type { LogicalPlan, ValueType } from '../plan.ts';
 
 /** A bind parameter value. */
@@ -36,13 +37,55 @@ export interface CompiledQuery {
   bucketSeconds: number | null;
   fromNs: bigint;
   toNs: bigint;
+  /** What compilation changed or noticed (a timechart span widened to fit the range). */
+  warnings: QueryWarning[];
+  /**
+   * Longest text value returned per cell; the SQL fetches one character more so the executor can
+   * tell a cut value from one that fits.
+   */
+  cellChars: number;
 }
 
 /** A SQL dialect (DuckDB today, ClickHouse later). */
 export interface Dialect {
   readonly name: string;
-  /** Compiles a plan for one time range; throws RangeError for an empty or inverted range. */
+  /**
+   * Compiles a plan for one time range; throws RangeError for an empty or inverted range and
+   * QueryRejectedError when the SQL would pass {@link MAX_SQL_CHARS} or its expression budget.
+   */
   compile(plan: LogicalPlan, options: CompileOptions): CompiledQuery;
+  /**
+   * Translates an engine error caused by the query or its data (a conversion, an overflow, a
+   * negative square root, memory) into a QueryRejectedError or QueryResourceError with a clean
+   * message; returns null for anything else, which is a server fault.
+   */
+  engineError(err: unknown): Error | null;
+}
+
+/** Longest SQL text a query may compile to (256 KiB); beyond it the query is refused. */
+export const MAX_SQL_CHARS = 256 * 1024;
+
+/** Most expression nodes rendered for one query; stops compilation early, before any string gets big. */
+export const MAX_SQL_EXPRESSIONS = 20_000;
+
+/** Most nested sub-queries one query may compile to; engines recurse over them. */
+export const MAX_SUBQUERIES = 200;
+
+/** Most timechart buckets over a query's range; a finer `span=` is widened to fit. */
+export const MAX_BUCKETS = 10_000;
+
+/**
+ * Characters of text values one answer may carry (64 Mi): shared between its rows and text columns,
+ * so a wide or long answer gets shorter cells rather than exhausting memory.
+ */
+export const MAX_RESULT_CHARS = 64 * 1024 * 1024;
+
+/** Bounds of the per-cell text cut: never below 1 KiB, never above 64 KiB. */
+export const CELL_CHARS = { min: 1024, max: 64 * 1024 } as const;
+
+/** Whether an output column carries text that is cut to {@link CompiledQuery.cellChars}. */
+export function isTextColumn(type: ValueType): boolean {
+  return type === 'string' || type === 'json';
 }
 
 /** Converts a Date or nanosecond bigint to Unix nanoseconds. */
@@ -67,12 +110,31 @@ export function effectiveLimit(plan: LogicalPlan, requested: number | undefined)
   return Math.max(1, Math.min(want, plan.limits.maxRows));
 }
 
-/** Shared preparation of every dialect: nanosecond range, bucket width and limit. */
-export function prepareCompile(plan: LogicalPlan, options: CompileOptions): { fromNs: bigint; toNs: bigint; rangeSeconds: number; bucketSeconds: number | null; limit: number } {
+/** Writes seconds the way `span=` reads them (`90s`, `5m`, `2h`, `1d`). */
+export function formatSpan(seconds: number): string {
+  for (const [unit, n] of [['d', 86400], ['h', 3600], ['m', 60]] as const) if (seconds % n === 0) return `${seconds / n}${unit}`;
+  return `${seconds}s`;
+}
+
+/** Shared preparation of every dialect: nanosecond range, bucket width, limit and their warnings. */
+export function prepareCompile(
+  plan: LogicalPlan,
+  options: CompileOptions,
+): { fromNs: bigint; toNs: bigint; rangeSeconds: number; bucketSeconds: number | null; limit: number; warnings: QueryWarning[]; cellChars: number } {
   const fromNs = toNanos(options.from);
   const toNs = toNanos(options.to);
   if (toNs <= fromNs) throw new RangeError('query time range is empty: "to" must be after "from"');
   const rangeSeconds = Number(toNs - fromNs) / 1e9;
-  const bucketSeconds = plan.timechart ? (plan.bucketSeconds ?? chooseBucketSeconds(rangeSeconds)) : null;
-  return { fromNs, toNs, rangeSeconds, bucketSeconds, limit: effectiveLimit(plan, options.limit) };
+  const warnings: QueryWarning[] = [];
+  let bucketSeconds = plan.timechart ? (plan.bucketSeconds ?? chooseBucketSeconds(rangeSeconds)) : null;
+  if (bucketSeconds !== null && rangeSeconds / bucketSeconds > MAX_BUCKETS) {
+    // Widen rather than refuse: a dashboard panel's span must keep working when its range grows.
+    const wider = chooseBucketSeconds(rangeSeconds, MAX_BUCKETS);
+    warnings.push({ message: `span=${formatSpan(bucketSeconds)} would make ${Math.ceil(rangeSeconds / bucketSeconds)} buckets over this time range (at most ${MAX_BUCKETS}); widened to span=${formatSpan(wider)}` });
+    bucketSeconds = wider;
+  }
+  const limit = effectiveLimit(plan, options.limit);
+  const textColumns = Math.max(1, plan.output.filter((c) => isTextColumn(c.type)).length);
+  const cellChars = Math.max(CELL_CHARS.min, Math.min(CELL_CHARS.max, Math.floor(MAX_RESULT_CHARS / ((limit + 1) * textColumns))));
+  return { fromNs, toNs, rangeSeconds, bucketSeconds, limit, warnings, cellChars };
 }

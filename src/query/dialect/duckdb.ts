@@ -4,8 +4,9 @@
  * references are always qualified (`t0."ServiceName"`) so output aliases can never shadow them.
  */
 import type { Dataset } from '../ast.ts';
-import type { LogicalPlan, PlanExpr, PlanNode, PlanSortKey } from '../plan.ts';
-import { prepareCompile, type CompileOptions, type CompiledQuery, type Dialect, type SqlParam } from './dialect.ts';
+import { QueryRejectedError, QueryResourceError } from '../errors.ts';
+import { MAX_BUILT_STRING_CHARS, type LogicalPlan, type PlanExpr, type PlanNode, type PlanSortKey } from '../plan.ts';
+import { isTextColumn, MAX_SQL_CHARS, MAX_SQL_EXPRESSIONS, MAX_SUBQUERIES, prepareCompile, type CompileOptions, type CompiledQuery, type Dialect, type SqlParam } from './dialect.ts';
 
 const TABLES: Record<Dataset, string> = { logs: 'otel_logs', spans: 'otel_traces' };
 const SAFE_IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -28,7 +29,11 @@ interface Ctx {
   fromNs: bigint;
   toNs: bigint;
   aliases: number;
+  /** Expression nodes rendered so far, against {@link MAX_SQL_EXPRESSIONS}. */
+  rendered: number;
 }
+
+const TOO_BIG = 'the query is too large to run: simplify its eval expressions or split it';
 
 function ident(name: string): string {
   if (!SAFE_IDENT.test(name)) throw new Error(`unsafe identifier ${JSON.stringify(name)}`);
@@ -41,6 +46,11 @@ function quoteAlias(name: string): string {
 }
 
 function bind(ctx: Ctx, v: SqlParam): string {
+  if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) {
+    // The driver binds whole JS numbers as BIGINT and fails past 2^63; as text cast to DOUBLE they keep their value.
+    ctx.params.push(String(v));
+    return `CAST($${ctx.params.length} AS DOUBLE)`;
+  }
   ctx.params.push(v);
   return `$${ctx.params.length}`;
 }
@@ -59,11 +69,15 @@ function isOpen(s: Select): boolean {
 }
 
 function wrap(ctx: Ctx, s: Select): Select {
+  if (ctx.aliases >= MAX_SUBQUERIES) throw new QueryRejectedError(`${TOO_BIG} (more than ${MAX_SUBQUERIES} nested steps)`);
   const alias = `t${ctx.aliases++}`;
   return { alias, from: `(${render(s)}) AS ${alias}`, columns: null, where: [], groupBy: [], orderBy: [], limit: null };
 }
 
 function expr(ctx: Ctx, q: string, e: PlanExpr): string {
+  // Counted before rendering, so a plan that would expand (one expression used in many places)
+  // stops here long before its SQL text gets big.
+  if (++ctx.rendered > MAX_SQL_EXPRESSIONS) throw new QueryRejectedError(`${TOO_BIG} (more than ${MAX_SQL_EXPRESSIONS} SQL expressions)`);
   const r = (x: PlanExpr): string => expr(ctx, q, x);
   switch (e.kind) {
     case 'param':
@@ -114,7 +128,8 @@ function expr(ctx: Ctx, q: string, e: PlanExpr): string {
         case 'substr':
           return args.length === 3 ? `substr(${args[0]}, CAST(${args[1]} AS BIGINT), CAST(${args[2]} AS BIGINT))` : `substr(${args[0]}, CAST(${args[1]} AS BIGINT))`;
         case 'concat':
-          return `concat(${args.join(', ')})`;
+          // Cut to the plan's bound so chained evals cannot double a value per step inside the engine.
+          return `left(concat(${args.join(', ')}), ${MAX_BUILT_STRING_CHARS})`;
         case 'coalesce':
           return `COALESCE(${args.join(', ')})`;
         default:
@@ -204,15 +219,21 @@ export const duckdbDialect: Dialect = {
   name: 'duckdb',
   compile(plan: LogicalPlan, options: CompileOptions): CompiledQuery {
     const prep = prepareCompile(plan, options);
-    const ctx: Ctx = { params: [], rangeSeconds: prep.rangeSeconds, bucketSeconds: prep.bucketSeconds, fromNs: prep.fromNs, toNs: prep.toNs, aliases: 0 };
+    const ctx: Ctx = { params: [], rangeSeconds: prep.rangeSeconds, bucketSeconds: prep.bucketSeconds, fromNs: prep.fromNs, toNs: prep.toNs, aliases: 0, rendered: 0 };
     let s = node(ctx, plan.root);
     if (!isOpen(s)) s = wrap(ctx, s);
     const q = s.alias;
-    s.columns = plan.output.map((c) => `${expr(ctx, q, c.expr)} AS ${quoteAlias(c.name)}`);
+    // Text is cut in the engine, so long values and many columns never reach Node whole.
+    s.columns = plan.output.map((c) => {
+      const e = expr(ctx, q, c.expr);
+      return `${isTextColumn(c.type) ? `left(CAST(${e} AS VARCHAR), ${prep.cellChars + 1})` : e} AS ${quoteAlias(c.name)}`;
+    });
     s.orderBy = orderList(ctx, q, plan.order);
     s.limit = bind(ctx, prep.limit + 1);
+    const sql = render(s);
+    if (sql.length > MAX_SQL_CHARS) throw new QueryRejectedError(`${TOO_BIG} (its SQL would be ${Math.ceil(sql.length / 1024)} KiB, at most ${MAX_SQL_CHARS / 1024} KiB)`);
     return {
-      sql: render(s),
+      sql,
       params: ctx.params,
       columns: plan.output.map((c) => ({ name: c.name, type: c.type })),
       kind: plan.kind,
@@ -220,6 +241,35 @@ export const duckdbDialect: Dialect = {
       bucketSeconds: prep.bucketSeconds,
       fromNs: prep.fromNs,
       toNs: prep.toNs,
+      warnings: prep.warnings,
+      cellChars: prep.cellChars,
     };
   },
+  engineError: duckdbEngineError,
 };
+
+/** DuckDB error classes that the query or its data cause, never the server (`Out of Range Error: …`). */
+const INPUT_ERRORS = /^(Out of Range|Conversion|Invalid Input|Binder|Type Mismatch|Not implemented) Error: /i;
+const MEMORY_ERROR = /^Out of Memory Error: /i;
+
+/**
+ * Turns DuckDB errors caused by the query into clean user errors: the engine's first line without
+ * its error class, SQL excerpt or internal column names; null for server faults.
+ */
+export function duckdbEngineError(err: unknown): Error | null {
+  const message = err instanceof Error ? err.message : '';
+  if (MEMORY_ERROR.test(message)) {
+    return new QueryResourceError('the query needs more memory than Vigil allows: narrow the time range, add filters or simplify its eval expressions');
+  }
+  const m = INPUT_ERRORS.exec(message);
+  if (!m) return null;
+  const detail = message
+    .slice(m[0].length)
+    .split('\n')[0]!
+    // Internal names (t3."__e2") mean nothing to users.
+    .replace(/\bt\d+\."?__[a-z]\d+"?/g, 'a computed value')
+    .replace(/\$\d+/g, 'a value')
+    .trim()
+    .slice(0, 300);
+  return new QueryRejectedError(`the query cannot run on this data: ${detail || m[1]!.toLowerCase() + ' error'}`);
+}

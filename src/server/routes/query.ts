@@ -5,7 +5,7 @@
  * query cannot starve ingest.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { compileQuery, executeQuery, QueryBusyError, QueryError, QueryGate, QueryTimeoutError, type QueryResult } from '../../query/index.ts';
+import { compileQuery, QueryBusyError, QueryError, QueryGate, QueryRejectedError, QueryResourceError, QueryTimeoutError, runQuery, type QueryResult } from '../../query/index.ts';
 import { parseInstant, parseTimeRange, ParamError } from '../../query/time-range.ts';
 import { serviceMapQuery, servicesQuery, traceLogsQuery, traceSpansQuery, TRACE_ID, type SqlQuery } from '../../query/views/traces.ts';
 import { criticalPath } from '../../query/views/critical-path.ts';
@@ -31,13 +31,21 @@ interface SearchParams {
   limit?: string | number;
 }
 
+/** The status and body a failed query answers with, or null for a server fault (which stays a 500). */
+function queryErrorAnswer(err: unknown): { status: number; body: { error: string; position?: number; detail?: string } } | null {
+  if (err instanceof QueryError) return { status: 400, body: { error: err.message, position: err.position, detail: err.detail } };
+  if (err instanceof ParamError || err instanceof RangeError || err instanceof QueryRejectedError) return { status: 400, body: { error: err.message } };
+  if (err instanceof QueryBusyError) return { status: 429, body: { error: err.message } };
+  if (err instanceof QueryTimeoutError || err instanceof StoreTimeoutError || err instanceof QueryResourceError) return { status: 503, body: { error: err.message } };
+  return null;
+}
+
 /** Answers a failed query with a status and a message users can act on. */
 export function sendQueryError(reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof QueryError) return reply.code(400).send({ error: err.message, position: err.position, detail: err.detail });
-  if (err instanceof ParamError || err instanceof RangeError) return reply.code(400).send({ error: err.message });
-  if (err instanceof QueryBusyError) return reply.code(429).header('retry-after', '1').send({ error: err.message });
-  if (err instanceof QueryTimeoutError || err instanceof StoreTimeoutError) return reply.code(503).send({ error: err.message });
-  throw err;
+  const answer = queryErrorAnswer(err);
+  if (!answer) throw err;
+  if (answer.status === 429) void reply.header('retry-after', '1');
+  return reply.code(answer.status).send(answer.body);
 }
 
 /** Registers the search and trace routes. */
@@ -45,16 +53,18 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
   const now = ctx.now ?? (() => new Date());
   const run = (q: SqlQuery) => ctx.gate.run(() => ctx.store.query(q.sql, q.params, { timeoutMs: ctx.timeoutMs }));
 
+  // Every query language run: the gate's slot, the store's time-out (which interrupts the engine) and
+  // a wall-clock time-out just above it for the whole run.
+  const runText = (text: string, from: bigint, to: bigint, limit: number | undefined, explainEmpty: boolean): Promise<QueryResult> =>
+    runQuery(text, { from, to, limit, explainEmpty, gate: ctx.gate, timeoutMs: ctx.timeoutMs + 1000, run: (sql, params) => ctx.store.query(sql, params, { timeoutMs: ctx.timeoutMs }) });
+
   const search = async (p: SearchParams): Promise<QueryResult & { from: string; to: string }> => {
     const text = p.q ?? p.query;
     if (typeof text !== 'string' || text.trim() === '') throw new ParamError('q: give a query, e.g. q=service.name=rms severity>=ERROR');
     const limit = p.limit === undefined || p.limit === '' ? undefined : Number(p.limit);
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ParamError('limit: expected a positive integer');
     const range = parseTimeRange(p, now());
-    const compiled = compileQuery(text, { from: range.fromNs, to: range.toNs, limit });
-    const result = await ctx.gate.run(() =>
-      executeQuery(compiled, (sql, params) => ctx.store.query(sql, params, { timeoutMs: ctx.timeoutMs }), { timeoutMs: ctx.timeoutMs + 1000 }),
-    );
+    const result = await runText(text, range.fromNs, range.toNs, limit, true);
     return { ...result, from: toIso(range.fromNs), to: toIso(range.toNs) };
   };
 
@@ -97,8 +107,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
     while (open) {
       try {
         const toNs = BigInt(now().getTime() + 1) * 1_000_000n;
-        const compiled = compileQuery(text, { from: fromNs, to: toNs, limit: 500 });
-        const result = await ctx.gate.run(() => executeQuery(compiled, (sql, params) => ctx.store.query(sql, params, { timeoutMs: ctx.timeoutMs }), { timeoutMs: ctx.timeoutMs + 1000 }));
+        const result = await runText(text, fromNs, toNs, 500, false);
         // Oldest first; records sharing the newest timestamp are remembered so they are sent once.
         const rows = [...result.rows].reverse();
         let newest = fromNs;
@@ -119,7 +128,10 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
           seenAtFrom = seenAtNewest;
         } else for (const k of seenAtNewest) seenAtFrom.add(k);
       } catch (err) {
-        res.write(`event: error\ndata: ${JSON.stringify({ error: (err as Error).message })}\n\n`);
+        // Only messages written for users reach the stream; engine text and stacks stay in the log.
+        const answer = queryErrorAnswer(err);
+        if (!answer) req.log.error({ err }, 'live tail query failed');
+        res.write(`event: error\ndata: ${JSON.stringify({ error: answer?.body.error ?? 'the live tail query failed; the server log has the details' })}\n\n`);
       }
       await new Promise((r) => setTimeout(r, intervalMs));
     }
