@@ -112,6 +112,143 @@ describe('search API', () => {
   });
 });
 
+/** GETs a search and returns status and body. */
+interface SearchAnswer {
+  error?: string;
+  rows?: Record<string, unknown>[];
+  warnings?: { message: string; position?: number }[];
+}
+
+/** POSTs a search (long queries do not fit a URL) and returns status and body. */
+async function searchFor(q: string, since = '1h'): Promise<{ status: number; body: SearchAnswer }> {
+  const res = await fetch(`${v.server.urls.api}/api/v1/search`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${readToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ q, since }),
+  });
+  return { status: res.status, body: (await res.json()) as SearchAnswer };
+}
+
+/** Runs `send` while probing /healthz; returns its answer and the slowest probe in ms. */
+async function whileProbing<T>(send: () => Promise<T>): Promise<{ answer: T; slowestMs: number }> {
+  let done = false;
+  let slowestMs = 0;
+  const probe = (async () => {
+    while (!done) {
+      const started = performance.now();
+      expect((await fetch(`${v.server.urls.api}/healthz`)).status).toBe(200);
+      slowestMs = Math.max(slowestMs, performance.now() - started);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const answer = await send();
+  done = true;
+  await probe;
+  return { answer, slowestMs };
+}
+
+describe('query safety (a read token cannot freeze the server)', () => {
+  const chain = ['| eval a0 = "x"', ...Array.from({ length: 24 }, (_, i) => `eval a${i + 1} = concat(a${i}, a${i})`)].join(' | ');
+
+  it('refuses chained evals that would expand exponentially, quickly, naming the eval, while /healthz answers', async () => {
+    for (const q of [chain, `${chain} | fields a20`, `${chain} | fields a24 | head 12`]) {
+      const { answer, slowestMs } = await whileProbing(() => searchFor(q));
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toMatch(/'a\d+' grows to more than 1000 terms/);
+      expect(slowestMs).toBeLessThan(500);
+    }
+  });
+
+  it('refuses deep nesting and over-long queries with a 400', async () => {
+    const deep = await searchFor(`| where ${'('.repeat(5000)}1${')'.repeat(5000)} = 1`);
+    expect(deep.status).toBe(400);
+    expect(deep.body.error).toMatch(/at most 64 levels of nested/);
+    const long = await searchFor(`"${'x'.repeat(70_000)}"`);
+    expect(long.status).toBe(400);
+    expect(long.body.error).toMatch(/at most 65536 characters/);
+  });
+
+  it('keeps string building bounded inside the engine', async () => {
+    // Six doublings of eight bodies would be 7680 characters; concat results are cut to 4096.
+    const q = `course viewed | head 1 | eval a1 = concat(body, body, body, body, body, body, body, body), ${Array.from({ length: 6 }, (_, i) => `a${i + 2} = concat(a${i + 1}, a${i + 1})`).join(', ')} | fields a7`;
+    const { status, body } = await searchFor(q);
+    expect({ status, error: body.error }).toEqual({ status: 200, error: undefined });
+    expect(String(body.rows![0]!.a7)).toHaveLength(4096);
+  });
+
+  it('answers engine errors caused by the query with 400 and a clean message', async () => {
+    for (const [q, message] of [
+      ['| eval x = sqrt(-1)', /cannot take square root of a negative number/],
+      ['from spans | eval x = duration_ns * 100000000000000', /overflow/i],
+      ['| eval x = 99999999999999999999 * 10 | where x > 0 | head 1', null],
+    ] as const) {
+      const { status, body } = await searchFor(q);
+      if (message === null) {
+        // Numbers beyond 2^63 used to fail binding (a 500); they are doubles now.
+        expect(status).toBe(200);
+        continue;
+      }
+      expect(status).toBe(400);
+      expect(body.error).toMatch(message);
+      expect(body.error).not.toMatch(/Error:|SELECT|\$\d|t\d\./);
+    }
+  });
+
+  it('validates span= and widens a span that would make too many buckets, with a warning', async () => {
+    const absurd = await searchFor('| timechart span=99999999999d count');
+    expect(absurd.status).toBe(400);
+    expect(absurd.body.error).toMatch(/at most 365d/);
+    const fine = await searchFor('| timechart span=1s count', '30d');
+    expect({ status: fine.status, error: fine.body.error }).toEqual({ status: 200, error: undefined });
+    expect(fine.body.warnings?.[0]?.message).toMatch(/span=1s would make \d+ buckets .* widened to span=5m/);
+  });
+
+  it('streams a clean error event on /tail when the engine rejects the query', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${v.server.urls.api}/api/v1/tail?interval=250&q=${encodeURIComponent('| eval x = sqrt(-1)')}`, { headers: { authorization: `Bearer ${readToken}` }, signal: controller.signal });
+    const reader = res.body!.getReader();
+    await fetch(`${v.server.urls.hec}/services/collector/event`, { method: 'POST', body: '{"event":"tail sqrt"}', headers: { authorization: `Splunk ${v.ingestToken}` } });
+    let text = '';
+    const deadline = Date.now() + 10_000;
+    while (!text.includes('event: error') && Date.now() < deadline) text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const data = /event: error\ndata: (.*)\n/.exec(text)?.[1];
+    expect(JSON.parse(data!)).toEqual({ error: 'the query cannot run on this data: cannot take square root of a negative number' });
+  });
+});
+
+describe('helpful queries', () => {
+  it('warns about a field no record has, with the closest known names', async () => {
+    const { status, body } = await searchFor('from spans | stats avg(duration) by service.name');
+    expect(status).toBe(200);
+    expect(body.warnings).toEqual([{ message: expect.stringMatching(/no spans in this time range have the field 'duration'; did you mean duration_ms/), position: 23 }]);
+  });
+
+  it('says when a field belongs to the other dataset', async () => {
+    const { status, body } = await searchFor('status=500 | stats count by service');
+    expect(status).toBe(200);
+    expect(body.rows).toEqual([]);
+    expect(body.warnings?.map((w) => w.message)).toContainEqual(expect.stringMatching(/'status'.*it is a field of spans: start the query with 'from spans'/));
+  });
+
+  it('does not warn when the attribute exists', async () => {
+    const { body } = await searchFor('course.id=nope');
+    expect(body.rows).toEqual([]);
+    expect(body.warnings ?? []).toEqual([]);
+  });
+
+  it("reads Splunk's index= as the HEC index, records without one being in main", async () => {
+    const hec = await fetch(`${v.server.urls.hec}/services/collector/event`, { method: 'POST', body: '{"event":"indexed event","index":"web"}', headers: { authorization: `Splunk ${v.ingestToken}` } });
+    expect(hec.status).toBe(200);
+    const web = await searchFor('index=web | stats count');
+    expect(web.body.rows).toEqual([{ count: 1 }]);
+    const main = await searchFor('index=main course viewed | stats count');
+    expect(main.status).toBe(200);
+    expect(main.body.rows).toEqual([{ count: 5 }]);
+    expect((await searchFor('index=main "indexed event"')).body.rows).toEqual([]);
+  });
+});
+
 describe('traces, services and the service map', () => {
   it('returns a trace as a tree across services with its logs and critical path', async () => {
     const res = await get(`/api/v1/traces/${traceId}`);

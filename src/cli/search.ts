@@ -6,6 +6,7 @@ interface SearchResponse {
   rows: Record<string, unknown>[];
   truncated: boolean;
   elapsedMs: number;
+  warnings?: { message: string }[];
 }
 
 function cell(v: unknown): string {
@@ -45,6 +46,8 @@ export function searchCommand(): Command {
         fail(`${answer.error}${caret}`, 2);
       }
       if (!res.ok) fail(`${res.status}: ${answer.error ?? 'request failed'}`);
+      // Warnings go to stderr so --json output stays machine-readable.
+      for (const w of answer.warnings ?? []) process.stderr.write(`warning: ${w.message}\n`);
       if (opts.json) {
         for (const row of answer.rows) process.stdout.write(`${JSON.stringify(row)}\n`);
         return;
