@@ -12,8 +12,9 @@ export const configOption = ['--config <file>', 'configuration file (VIGIL_CONFI
 export const cliActor = (): string => `cli:${userInfo().username}`;
 
 /**
- * Opens the state store of the configured data directory for one command; works while the server
- * runs (SQLite in WAL mode). Errors of the listed kinds are the user's: printed, exit status 2.
+ * Opens the configured state store (the data directory's SQLite file, or `store.state`'s PostgreSQL)
+ * for one command; works while the server runs (SQLite in WAL mode). Errors of the listed kinds are
+ * the user's: printed, exit status 2.
  */
 export async function withStateDb<T>(opts: { dataDir?: string; config?: string }, userErrors: (new (...args: never[]) => Error)[], fn: (db: StateDb) => Promise<T>): Promise<T> {
   const config = configOrExit({ dataDir: opts.dataDir }, opts.config);
@@ -21,8 +22,8 @@ export async function withStateDb<T>(opts: { dataDir?: string; config?: string }
   // The CLI may be first to create the directory or the state store: same owner-only modes as the server.
   prepareDataDir(dir);
   // Loaded on use so that --help and usage errors answer without loading the store's driver.
-  const { openStateDb } = await import('../store/state/db.ts');
-  const db = await openStateDb(dataPaths(dir).state);
+  const { openStateDb, stateLocation } = await import('../store/state/db.ts');
+  const db = await openStateDb(stateLocation(config.store.state, dataPaths(dir).state));
   try {
     return await fn(db);
   } catch (err) {

@@ -160,9 +160,16 @@ const schema = z
       .strict()
       .default({ timeout: '30s', maxConcurrent: 4 }),
     store: z
-      .object({ memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'expected a size such as 1GB').default('1GB') })
+      .object({
+        memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i, 'expected a size such as 1GB').default('1GB'),
+        // Where users, tokens, monitors, dashboards… live: "sqlite" (<dataDir>/state.sqlite) or a PostgreSQL URL.
+        state: z
+          .string()
+          .refine((v) => v === 'sqlite' || (/^postgres(ql)?:\/\/[^/]/i.test(v) && URL.canParse(v)), 'expected "sqlite" or a URL such as postgres://vigil@db-host:5432/vigil')
+          .default('sqlite'),
+      })
       .strict()
-      .default({ memoryLimit: '1GB' }),
+      .default({ memoryLimit: '1GB', state: 'sqlite' }),
   })
   .strict();
 

@@ -2,13 +2,7 @@
  * Heartbeat (push) monitors: a job calls `POST /api/v1/push/:token` when it runs; a beat missing for
  * longer than interval + grace makes the monitor down. Pure: the last beat and `now` are arguments.
  */
-import { randomBytes } from 'node:crypto';
 import { noPhases, type CheckResult } from './result.ts';
-
-/** A fresh push token (URL-safe, 192 bits). */
-export function newPushToken(): string {
-  return randomBytes(24).toString('base64url');
-}
 
 /** Judges a heartbeat monitor at `now` from its last beat; `startedAt` gives a new monitor one period of grace. */
 export function judgeHeartbeat(

@@ -9,7 +9,7 @@ import type { StateDb } from '../store/state/db.ts';
 import type { TelemetryStore } from '../store/telemetry/store.ts';
 import { MonitorScheduler } from './scheduler.ts';
 import { MonitorService } from './service.ts';
-import { MonitorStore, type SpecSealer } from './store.ts';
+import { MonitorStore, type SpecSealer } from '../store/state/monitors.ts';
 
 /** A minimal logger (pino's shape). */
 export interface MonitorLogger {

@@ -12,7 +12,7 @@ import { runCheck } from './checkers.ts';
 import { down, errorMessage, type CheckResult } from './result.ts';
 import { firstDue, nextDue } from './schedule.ts';
 import { transition, type MonitorState } from './state.ts';
-import type { BucketKind, MonitorStatusRow, MonitorStore, StoredMonitor } from './store.ts';
+import type { BucketKind, MonitorStatusRow, MonitorStore, StoredMonitor } from '../store/state/monitors.ts';
 import { checkMetrics, stateChangeLog } from './telemetry.ts';
 import { addResult, DAY_MS, HOUR_MS, type Rollup } from './uptime.ts';
 

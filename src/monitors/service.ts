@@ -8,7 +8,7 @@ import { demoMonitorsYaml } from './demo-monitors.ts';
 import { formatFileError, loadMonitorsDir, watchDir, type FileError } from './files.ts';
 import type { MonitorScheduler } from './scheduler.ts';
 import type { MonitorSpec } from './spec.ts';
-import type { MonitorStore, StoredMonitor } from './store.ts';
+import type { MonitorStore, StoredMonitor } from '../store/state/monitors.ts';
 import { DAY_MS, downtimes, HOUR_MS, systemUptime, uptimeOf, WINDOWS, type Downtime, type UptimeSummary } from './uptime.ts';
 
 /** A refused change (file monitor edited through the API, unknown or duplicate id): status and message. */

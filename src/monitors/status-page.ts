@@ -4,7 +4,7 @@
  * page needs no script and no inline style, so it is served under a strict Content-Security-Policy.
  */
 import { dailyBars, uptimeOf, DAY_MS, type DayBar, type Rollup } from './uptime.ts';
-import type { StatusPageDef } from './store.ts';
+import type { StatusPageDef } from '../store/state/monitors.ts';
 import type { MonitorState } from './state.ts';
 
 /** An incident as a status page shows it. */

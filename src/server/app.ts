@@ -21,7 +21,7 @@ import { registerTraceListRoute } from './routes/trace-list.ts';
 import { registerApmRoutes } from './routes/apm.ts';
 import { registerDashboardRoutes } from './routes/dashboards.ts';
 import { registerUiRoutes } from './routes/ui.ts';
-import { openStateDb, type StateDb } from '../store/state/db.ts';
+import { openStateDb, stateLocation, type StateDb } from '../store/state/db.ts';
 import { TokenStore } from '../store/state/tokens.ts';
 import { UserStore } from '../store/state/users.ts';
 import { LoginThrottle, SessionStore } from '../store/state/sessions.ts';
@@ -117,7 +117,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   const dataDir = resolve(config.dataDir);
   prepareDataDir(dataDir);
   const paths = dataPaths(dataDir);
-  const state = await openStateDb(paths.state);
+  const state = await openStateDb(stateLocation(config.store.state, paths.state));
   const store = await openDuckDBStore(paths.telemetry, { memoryLimit: config.store.memoryLimit });
   const metrics = new SelfMetrics();
   const secrets = SecretBox.fromKeyFile(config.secrets.keyFile ?? join(dataDir, 'secret.key'));

@@ -12,7 +12,7 @@ import { runCheck } from '../../monitors/checkers.ts';
 import { down, errorMessage, withTimeout, type CheckResult } from '../../monitors/result.ts';
 import { applySavedSecrets, SecretFieldError } from '../../monitors/secrets.ts';
 import { describeIssues, monitorSpecSchema, type MonitorSpec } from '../../monitors/spec.ts';
-import type { MonitorStore } from '../../monitors/store.ts';
+import type { MonitorStore } from '../../store/state/monitors.ts';
 import type { OutboundPolicy } from '../../net/outbound.ts';
 import type { AuditLog } from '../../store/state/audit.ts';
 

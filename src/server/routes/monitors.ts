@@ -10,7 +10,7 @@ import { MonitorError, type MonitorService } from '../../monitors/service.ts';
 import type { MonitorScheduler } from '../../monitors/scheduler.ts';
 import { applySavedSecrets, maskSpec, scrubDeep, SecretFieldError, secretScrubber } from '../../monitors/secrets.ts';
 import { describeIssues, monitorSpecSchema, type MonitorSpec } from '../../monitors/spec.ts';
-import type { StoredMonitor } from '../../monitors/store.ts';
+import type { StoredMonitor } from '../../store/state/monitors.ts';
 import { parseTimeRange, ParamError } from '../../query/time-range.ts';
 
 /** What the monitor routes need. */

@@ -9,7 +9,7 @@ import type { MonitorScheduler } from '../../monitors/scheduler.ts';
 import type { MonitorState } from '../../monitors/state.ts';
 import { buildStatusPage, noIncidents, renderStatusPageHtml, STATUS_PAGE_CSP, STATUS_PAGE_CSS, type IncidentSource, type PublicStatusPage } from '../../monitors/status-page.ts';
 import { describeIssues } from '../../monitors/spec.ts';
-import type { MonitorStore } from '../../monitors/store.ts';
+import type { MonitorStore } from '../../store/state/monitors.ts';
 import { DAY_MS } from '../../monitors/uptime.ts';
 
 /** What the status page routes need. */

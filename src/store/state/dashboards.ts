@@ -53,7 +53,14 @@ export class DashboardStore {
 
   /** Lists dashboards, built-ins first, then by title. */
   async list(): Promise<DashboardSummary[]> {
-    const rows = await this.db.selectFrom('dashboards').selectAll().where('deleted_at', 'is', null).orderBy('builtin_key', 'desc').orderBy('title').execute();
+    const rows = await this.db
+      .selectFrom('dashboards')
+      .selectAll()
+      .where('deleted_at', 'is', null)
+      // NULLS LAST spelled out: PostgreSQL puts nulls first in a descending order, SQLite last.
+      .orderBy('builtin_key', (ob) => ob.desc().nullsLast())
+      .orderBy('title')
+      .execute();
     return rows.map((r) => ({ id: r.uid, title: r.title, description: r.description, builtin: r.builtin_key !== null, owner: r.owner, updatedAt: r.updated_at }));
   }
 

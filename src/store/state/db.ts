@@ -1,10 +1,12 @@
 /**
- * The state store (DESIGN.md §3): transactional state on SQLite through Kysely, which also speaks
- * PostgreSQL, so the scale-out adapter is a dialect change. The only module that imports the SQLite driver.
+ * The state store (DESIGN.md §3): transactional state through Kysely, on SQLite (the default, a file in
+ * the data directory) or on PostgreSQL (`store.state: postgres://…`). The only module that imports the
+ * database drivers; repositories beside it write dialect-neutral Kysely queries.
  */
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Generated } from 'kysely';
-import { migrations } from './migrations.ts';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Dialect, type Generated } from 'kysely';
+import { stateMigrations, type StateDialect } from './migrations.ts';
 
 /** Tables of the state store. */
 export interface StateTables {
@@ -125,21 +127,84 @@ export interface StateTables {
 /** A handle on the state store. */
 export type StateDb = Kysely<StateTables>;
 
-/** Opens the SQLite state database at `path` and brings its schema up to date. */
-export async function openStateDb(path: string): Promise<StateDb> {
+/** Whether a `store.state` setting is a PostgreSQL connection URL (else the SQLite file is used). */
+export function isPostgresUrl(setting: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(setting);
+}
+
+/** The location `openStateDb` takes for a `store.state` setting: the URL, or the data directory's SQLite file. */
+export function stateLocation(setting: string, sqlitePath: string): string {
+  return isPostgresUrl(setting) ? setting : sqlitePath;
+}
+
+/** Where the state store lives, for messages: a path, or the URL without its password. */
+export function describeStateLocation(location: string): string {
+  if (!isPostgresUrl(location)) return location;
+  try {
+    const url = new URL(location);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+// int8 (count(*), identity ids, epoch milliseconds) arrives from pg as a string so as not to lose
+// precision past 2^53; every such value here is far below that, and the repositories expect numbers.
+const INT8_OID = 20;
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+function sqliteDialect(path: string): Dialect {
   const sqlite = new Database(path);
   // WAL lets the CLI (token create/revoke) write while the server reads; busy_timeout rides out short locks.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<StateTables>({ dialect: new SqliteDialect({ database: sqlite }) });
-  // Migrations of different features are independent; allow one added later with a lower number.
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+  return new SqliteDialect({ database: sqlite });
+}
+
+function postgresDialect(url: string): Dialect {
+  // A local pool (not pg's global type registry): the PostgreSQL monitor check uses pg too.
+  const pool = new pg.Pool({ connectionString: url, types: pgTypes, max: 10 });
+  // A connection dropped while idle (server restart) must not crash the process; the next query
+  // takes a new connection and reports its own error.
+  pool.on('error', () => undefined);
+  return new PostgresDialect({ pool });
+}
+
+/**
+ * Opens the state store — a SQLite file path or a `postgres://` URL — and brings its schema up to
+ * date. Several processes may open the same PostgreSQL database at once: Kysely's Migrator holds an
+ * advisory lock while it migrates, so each migration runs once.
+ */
+export async function openStateDb(location: string): Promise<StateDb> {
+  const dialect: StateDialect = isPostgresUrl(location) ? 'postgres' : 'sqlite';
+  const db = new Kysely<StateTables>({ dialect: dialect === 'postgres' ? postgresDialect(location) : sqliteDialect(location) });
+  let failed: string | undefined;
+  try {
+    // Kysely looks for its migration tables in every schema of the database; name ours (the first of
+    // the search_path, where the tables are created) so that another schema's Vigil is not mistaken for it.
+    const migrationTableSchema = dialect === 'postgres' ? await currentSchema(db) : undefined;
+    const migrations = stateMigrations(dialect);
+    // Migrations of different features are independent; allow one added later with a lower number.
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true, migrationTableSchema });
+    const { error, results } = await migrator.migrateToLatest();
+    failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    if (error) throw error;
+    return db;
+  } catch (err) {
     await db.destroy();
-    throw new Error(`state store migration ${failed} failed: ${(error as Error).message}`);
+    const what = failed ? `migration ${failed} failed` : 'cannot be opened';
+    throw new Error(`state store ${describeStateLocation(location)} ${what}: ${(err as Error).message}`);
   }
-  return db;
+}
+
+async function currentSchema(db: StateDb): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (!schema) throw new Error('no schema of the search_path exists (create it, or fix search_path)');
+  return schema;
 }

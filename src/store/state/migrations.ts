@@ -1,158 +1,194 @@
 /**
- * Versioned migrations of the state store, applied in name order by Kysely's Migrator.
- * Never edit a migration that has shipped: add the next one.
+ * Versioned migrations of the state store, applied in name order by Kysely's Migrator, on SQLite and
+ * on PostgreSQL. Never edit what a shipped migration does on SQLite (databases in the field were made
+ * by it): add the next migration. Column types come from `columnTypes`, the one place where the two
+ * dialects differ; on SQLite it yields exactly the types the migrations always used.
+ *
+ * Time convention: epoch milliseconds in a 64-bit integer (`bigint` on PostgreSQL) for every new
+ * column. The shipped ISO-8601 text columns (`created_at`…) stay text on both dialects: their values
+ * are always `Date.toISOString()`, fixed width in UTC, so they compare and sort as time.
  */
-import type { Kysely, Migration } from 'kysely';
+import { sql, type ColumnDataType, type ColumnDefinitionBuilder, type CreateTableBuilder, type Expression, type Kysely, type Migration } from 'kysely';
 
-export const migrations: Record<string, Migration> = {
-  '0001_api_tokens': {
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable('api_tokens')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('name', 'text', (c) => c.notNull().unique())
-        .addColumn('scope', 'text', (c) => c.notNull())
-        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('last_used_at', 'text')
-        .addColumn('revoked_at', 'text')
-        .execute();
+// Kysely's own name for this union is not exported.
+type DataTypeExpression = ColumnDataType | Expression<unknown>;
+
+/** The SQL dialects the state store runs on. */
+export type StateDialect = 'sqlite' | 'postgres';
+
+interface ColumnTypes {
+  /** Text that compares byte by byte, as SQLite does, whatever the database's collation. */
+  text: DataTypeExpression;
+  /** Epoch milliseconds (beyond 32 bits). */
+  epochMs: DataTypeExpression;
+  /** An 8-byte float (PostgreSQL's `real` has 4 bytes). */
+  double: DataTypeExpression;
+  /** A reference to an `id` column. */
+  idRef: DataTypeExpression;
+  /** Adds the table's generated integer primary key `id`. */
+  id<T extends string, C extends string>(table: CreateTableBuilder<T, C>): CreateTableBuilder<T, C | 'id'>;
+}
+
+function columnTypes(dialect: StateDialect): ColumnTypes {
+  if (dialect === 'sqlite') {
+    return {
+      text: 'text',
+      epochMs: 'integer',
+      double: 'real',
+      idRef: 'integer',
+      id: (table) => table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement()),
+    };
+  }
+  return {
+    // COLLATE "C": ordering, `<` on ISO times and the audit log's prefix range behave as on SQLite
+    // instead of following the server's locale.
+    text: sql`text collate "C"`,
+    epochMs: 'bigint',
+    double: 'double precision',
+    idRef: 'bigint',
+    id: (table) => table.addColumn('id', 'bigint', (c: ColumnDefinitionBuilder) => c.primaryKey().generatedByDefaultAsIdentity()),
+  };
+}
+
+/** The state store's migrations for one dialect. */
+export function stateMigrations(dialect: StateDialect): Record<string, Migration> {
+  const { text, epochMs, double, idRef, id } = columnTypes(dialect);
+  return {
+    '0001_api_tokens': {
+      async up(db: Kysely<unknown>) {
+        await id(db.schema.createTable('api_tokens'))
+          .addColumn('name', text, (c) => c.notNull().unique())
+          .addColumn('scope', text, (c) => c.notNull())
+          .addColumn('token_hash', text, (c) => c.notNull().unique())
+          .addColumn('created_at', text, (c) => c.notNull())
+          .addColumn('last_used_at', text)
+          .addColumn('revoked_at', text)
+          .execute();
+      },
     },
-  },
-  '0002_monitors': {
-    // Monitors (from files and the API), their current state, state-change history, hourly and daily
-    // rollups (90 days of 1,000 monitors stays in the tens of MB) and status pages.
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable('monitors')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('name', 'text', (c) => c.notNull())
-        .addColumn('system', 'text', (c) => c.notNull())
-        .addColumn('type', 'text', (c) => c.notNull())
-        .addColumn('source', 'text', (c) => c.notNull())
-        .addColumn('file', 'text')
-        .addColumn('spec', 'text', (c) => c.notNull())
-        .addColumn('push_token', 'text', (c) => c.unique())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('updated_at', 'text', (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createTable('monitor_status')
-        .addColumn('monitor_id', 'text', (c) => c.primaryKey())
-        .addColumn('state', 'text', (c) => c.notNull())
-        .addColumn('failures', 'integer', (c) => c.notNull())
-        .addColumn('since', 'integer', (c) => c.notNull())
-        .addColumn('last_check_at', 'integer')
-        .addColumn('last_result', 'text')
-        .addColumn('last_push_at', 'integer')
-        .addColumn('last_push_status', 'text')
-        .addColumn('last_push_message', 'text')
-        .execute();
-      await db.schema
-        .createTable('monitor_state_changes')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('monitor_id', 'text', (c) => c.notNull())
-        .addColumn('at', 'integer', (c) => c.notNull())
-        .addColumn('from_state', 'text', (c) => c.notNull())
-        .addColumn('to_state', 'text', (c) => c.notNull())
-        .addColumn('error', 'text')
-        .execute();
-      await db.schema.createIndex('monitor_state_changes_monitor_at').on('monitor_state_changes').columns(['monitor_id', 'at']).execute();
-      await db.schema
-        .createTable('monitor_rollups')
-        .addColumn('monitor_id', 'text', (c) => c.notNull())
-        .addColumn('bucket', 'text', (c) => c.notNull())
-        .addColumn('start', 'integer', (c) => c.notNull())
-        .addColumn('checks', 'integer', (c) => c.notNull())
-        .addColumn('up', 'integer', (c) => c.notNull())
-        .addColumn('down', 'integer', (c) => c.notNull())
-        .addColumn('degraded', 'integer', (c) => c.notNull())
-        .addColumn('latency_sum', 'real', (c) => c.notNull())
-        .addColumn('latency_max', 'real', (c) => c.notNull())
-        .addPrimaryKeyConstraint('monitor_rollups_pk', ['monitor_id', 'bucket', 'start'])
-        .execute();
-      await db.schema
-        .createTable('status_pages')
-        .addColumn('slug', 'text', (c) => c.primaryKey())
-        .addColumn('title', 'text', (c) => c.notNull())
-        .addColumn('description', 'text', (c) => c.notNull())
-        .addColumn('components', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('updated_at', 'text', (c) => c.notNull())
-        .execute();
+    '0002_monitors': {
+      // Monitors (from files and the API), their current state, state-change history, hourly and daily
+      // rollups (90 days of 1,000 monitors stays in the tens of MB) and status pages.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('monitors')
+          .addColumn('id', text, (c) => c.primaryKey())
+          .addColumn('name', text, (c) => c.notNull())
+          .addColumn('system', text, (c) => c.notNull())
+          .addColumn('type', text, (c) => c.notNull())
+          .addColumn('source', text, (c) => c.notNull())
+          .addColumn('file', text)
+          .addColumn('spec', text, (c) => c.notNull())
+          .addColumn('push_token', text, (c) => c.unique())
+          .addColumn('created_at', text, (c) => c.notNull())
+          .addColumn('updated_at', text, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('monitor_status')
+          .addColumn('monitor_id', text, (c) => c.primaryKey())
+          .addColumn('state', text, (c) => c.notNull())
+          .addColumn('failures', 'integer', (c) => c.notNull())
+          .addColumn('since', epochMs, (c) => c.notNull())
+          .addColumn('last_check_at', epochMs)
+          .addColumn('last_result', text)
+          .addColumn('last_push_at', epochMs)
+          .addColumn('last_push_status', text)
+          .addColumn('last_push_message', text)
+          .execute();
+        await id(db.schema.createTable('monitor_state_changes'))
+          .addColumn('monitor_id', text, (c) => c.notNull())
+          .addColumn('at', epochMs, (c) => c.notNull())
+          .addColumn('from_state', text, (c) => c.notNull())
+          .addColumn('to_state', text, (c) => c.notNull())
+          .addColumn('error', text)
+          .execute();
+        await db.schema.createIndex('monitor_state_changes_monitor_at').on('monitor_state_changes').columns(['monitor_id', 'at']).execute();
+        await db.schema
+          .createTable('monitor_rollups')
+          .addColumn('monitor_id', text, (c) => c.notNull())
+          .addColumn('bucket', text, (c) => c.notNull())
+          .addColumn('start', epochMs, (c) => c.notNull())
+          .addColumn('checks', 'integer', (c) => c.notNull())
+          .addColumn('up', 'integer', (c) => c.notNull())
+          .addColumn('down', 'integer', (c) => c.notNull())
+          .addColumn('degraded', 'integer', (c) => c.notNull())
+          .addColumn('latency_sum', double, (c) => c.notNull())
+          .addColumn('latency_max', double, (c) => c.notNull())
+          .addPrimaryKeyConstraint('monitor_rollups_pk', ['monitor_id', 'bucket', 'start'])
+          .execute();
+        await db.schema
+          .createTable('status_pages')
+          .addColumn('slug', text, (c) => c.primaryKey())
+          .addColumn('title', text, (c) => c.notNull())
+          .addColumn('description', text, (c) => c.notNull())
+          .addColumn('components', text, (c) => c.notNull())
+          .addColumn('created_at', text, (c) => c.notNull())
+          .addColumn('updated_at', text, (c) => c.notNull())
+          .execute();
+      },
     },
-  },
-  '0003_users_sessions_audit': {
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable('users')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('username', 'text', (c) => c.notNull().unique())
-        .addColumn('role', 'text', (c) => c.notNull())
-        .addColumn('password_hash', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('password_changed_at', 'text', (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createTable('sessions')
-        .addColumn('id_hash', 'text', (c) => c.primaryKey())
-        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
-        .addColumn('csrf_token', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('last_seen_at', 'text', (c) => c.notNull())
-        .addColumn('ip', 'text')
-        .addColumn('user_agent', 'text')
-        .execute();
-      await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
-      await db.schema
-        .createTable('login_failures')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('username', 'text', (c) => c.notNull())
-        .addColumn('ip', 'text', (c) => c.notNull())
-        .addColumn('at', 'text', (c) => c.notNull())
-        .execute();
-      await db.schema.createIndex('login_failures_username').on('login_failures').columns(['username', 'at']).execute();
-      await db.schema.createIndex('login_failures_ip').on('login_failures').columns(['ip', 'at']).execute();
-      await db.schema
-        .createTable('audit_log')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('at', 'text', (c) => c.notNull())
-        .addColumn('actor', 'text', (c) => c.notNull())
-        .addColumn('action', 'text', (c) => c.notNull())
-        .addColumn('target', 'text')
-        .addColumn('ip', 'text')
-        .addColumn('details', 'text')
-        .execute();
-      await db.schema.createIndex('audit_log_at').on('audit_log').column('at').execute();
-      // Per-token ingest limit in records per second; null means the configured default.
-      await db.schema.alterTable('api_tokens').addColumn('rate_limit', 'integer').execute();
+    '0003_users_sessions_audit': {
+      async up(db: Kysely<unknown>) {
+        await id(db.schema.createTable('users'))
+          .addColumn('username', text, (c) => c.notNull().unique())
+          .addColumn('role', text, (c) => c.notNull())
+          .addColumn('password_hash', text, (c) => c.notNull())
+          .addColumn('created_at', text, (c) => c.notNull())
+          .addColumn('password_changed_at', text, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('sessions')
+          .addColumn('id_hash', text, (c) => c.primaryKey())
+          .addColumn('user_id', idRef, (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('csrf_token', text, (c) => c.notNull())
+          .addColumn('created_at', text, (c) => c.notNull())
+          .addColumn('last_seen_at', text, (c) => c.notNull())
+          .addColumn('ip', text)
+          .addColumn('user_agent', text)
+          .execute();
+        await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
+        await id(db.schema.createTable('login_failures'))
+          .addColumn('username', text, (c) => c.notNull())
+          .addColumn('ip', text, (c) => c.notNull())
+          .addColumn('at', text, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('login_failures_username').on('login_failures').columns(['username', 'at']).execute();
+        await db.schema.createIndex('login_failures_ip').on('login_failures').columns(['ip', 'at']).execute();
+        await id(db.schema.createTable('audit_log'))
+          .addColumn('at', text, (c) => c.notNull())
+          .addColumn('actor', text, (c) => c.notNull())
+          .addColumn('action', text, (c) => c.notNull())
+          .addColumn('target', text)
+          .addColumn('ip', text)
+          .addColumn('details', text)
+          .execute();
+        await db.schema.createIndex('audit_log_at').on('audit_log').column('at').execute();
+        // Per-token ingest limit in records per second; null means the configured default.
+        await db.schema.alterTable('api_tokens').addColumn('rate_limit', 'integer').execute();
+      },
     },
-  },
-  '0004_dashboards': {
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable('dashboards')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('uid', 'text', (c) => c.notNull().unique())
-        .addColumn('title', 'text', (c) => c.notNull())
-        .addColumn('description', 'text', (c) => c.notNull())
-        .addColumn('spec', 'text', (c) => c.notNull())
-        .addColumn('owner', 'text', (c) => c.notNull())
-        .addColumn('builtin_key', 'text', (c) => c.unique())
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('updated_at', 'text', (c) => c.notNull())
-        .addColumn('deleted_at', 'text')
-        .execute();
-      await db.schema
-        .createTable('saved_searches')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('owner', 'text', (c) => c.notNull())
-        .addColumn('name', 'text', (c) => c.notNull())
-        .addColumn('query', 'text', (c) => c.notNull())
-        .addColumn('range', 'text')
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addUniqueConstraint('saved_searches_owner_name', ['owner', 'name'])
-        .execute();
+    '0004_dashboards': {
+      async up(db: Kysely<unknown>) {
+        await id(db.schema.createTable('dashboards'))
+          .addColumn('uid', text, (c) => c.notNull().unique())
+          .addColumn('title', text, (c) => c.notNull())
+          .addColumn('description', text, (c) => c.notNull())
+          .addColumn('spec', text, (c) => c.notNull())
+          .addColumn('owner', text, (c) => c.notNull())
+          .addColumn('builtin_key', text, (c) => c.unique())
+          .addColumn('created_at', text, (c) => c.notNull())
+          .addColumn('updated_at', text, (c) => c.notNull())
+          .addColumn('deleted_at', text)
+          .execute();
+        await id(db.schema.createTable('saved_searches'))
+          .addColumn('owner', text, (c) => c.notNull())
+          .addColumn('name', text, (c) => c.notNull())
+          .addColumn('query', text, (c) => c.notNull())
+          .addColumn('range', text)
+          .addColumn('created_at', text, (c) => c.notNull())
+          .addUniqueConstraint('saved_searches_owner_name', ['owner', 'name'])
+          .execute();
+      },
     },
-  },
-};
+  };
+}

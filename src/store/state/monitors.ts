@@ -1,14 +1,19 @@
 /**
  * Monitors in the state store: definitions (from files and the API), current state, state-change
- * history, hourly and daily rollups, and status pages. The only monitors module that touches SQL,
- * always through Kysely with parameters.
+ * history, hourly and daily rollups, and status pages. Dialect-neutral Kysely with parameters; times
+ * of checks, state changes and rollups are epoch milliseconds.
  */
-import { sql } from 'kysely';
-import type { StateDb } from '../store/state/db.ts';
-import { newPushToken } from './push.ts';
-import type { MonitorSpec } from './spec.ts';
-import type { MonitorState } from './state.ts';
-import type { Rollup, StateChange } from './uptime.ts';
+import { randomBytes } from 'node:crypto';
+// Types only: the monitors module describes what is stored; nothing of it runs in the store.
+import type { MonitorSpec } from '../../monitors/spec.ts';
+import type { MonitorState } from '../../monitors/state.ts';
+import type { Rollup, StateChange } from '../../monitors/uptime.ts';
+import type { StateDb } from './db.ts';
+
+/** A fresh push token for a heartbeat monitor (URL-safe, 192 bits). */
+export function newPushToken(): string {
+  return randomBytes(24).toString('base64url');
+}
 
 /** Where a monitor is defined; file monitors are read-only through the API. */
 export type MonitorSource = 'file' | 'api';
@@ -174,14 +179,20 @@ export class MonitorStore {
           .insertInto('monitor_rollups')
           .values({ monitor_id: r.monitorId, bucket: r.bucket, start: r.start, checks: r.checks, up: r.up, down: r.down, degraded: r.degraded, latency_sum: r.latencySum, latency_max: r.latencyMax })
           .onConflict((oc) =>
-            oc.columns(['monitor_id', 'bucket', 'start']).doUpdateSet({
-              checks: sql`checks + excluded.checks`,
-              up: sql`up + excluded.up`,
-              down: sql`down + excluded.down`,
-              degraded: sql`degraded + excluded.degraded`,
-              latency_sum: sql`latency_sum + excluded.latency_sum`,
-              latency_max: sql`max(latency_max, excluded.latency_max)`,
-            }),
+            // Qualified names and CASE instead of max()/GREATEST(), which differ between SQLite and PostgreSQL.
+            oc.columns(['monitor_id', 'bucket', 'start']).doUpdateSet((eb) => ({
+              checks: eb('monitor_rollups.checks', '+', eb.ref('excluded.checks')),
+              up: eb('monitor_rollups.up', '+', eb.ref('excluded.up')),
+              down: eb('monitor_rollups.down', '+', eb.ref('excluded.down')),
+              degraded: eb('monitor_rollups.degraded', '+', eb.ref('excluded.degraded')),
+              latency_sum: eb('monitor_rollups.latency_sum', '+', eb.ref('excluded.latency_sum')),
+              latency_max: eb
+                .case()
+                .when('excluded.latency_max', '>', eb.ref('monitor_rollups.latency_max'))
+                .then(eb.ref('excluded.latency_max'))
+                .else(eb.ref('monitor_rollups.latency_max'))
+                .end(),
+            })),
           )
           .execute();
       }
