@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseBucketSeconds } from './dialect/dialect.ts';
+import { chooseBucketSeconds, MAX_SQL_EXPRESSIONS } from './dialect/dialect.ts';
+import { QueryRejectedError } from './errors.ts';
 import { duckdbDialect } from './dialect/duckdb.ts';
 import { compileQuery } from './index.ts';
 import { buildPlan } from './planner.ts';
@@ -124,5 +125,39 @@ describe('compilation rules', () => {
     expect(compile('| timechart span=10s count').bucketSeconds).toBe(10);
     expect(compile('x').bucketSeconds).toBeNull();
     expect(chooseBucketSeconds(7 * 86400)).toBe(7200);
+  });
+});
+
+describe('compilation bounds', () => {
+  it('refuses plans that would render too many SQL expressions, before building big strings', () => {
+    // Each use of an eval name copies it: 25 uses of a 999-term expression are 25k expressions.
+    const big = `| eval a = ${Array.from({ length: 333 }, (_, i) => `x${i}`).join(' + ')} | where ${Array.from({ length: 25 }, () => 'a > 1').join(' and ')}`;
+    const started = performance.now();
+    expect(() => compile(big)).toThrow(QueryRejectedError);
+    expect(() => compile(big)).toThrow(new RegExp(`more than ${MAX_SQL_EXPRESSIONS} SQL expressions`));
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('binds whole numbers beyond 2^53 as text cast to DOUBLE (the driver fails on them as BIGINT)', () => {
+    const c = compile('| eval x = 99999999999999999999 * 2');
+    expect(c.sql).toContain('CAST($3 AS DOUBLE)');
+    expect(c.params[2]).toBe('100000000000000000000');
+  });
+
+  it('cuts concat results and text output columns in the engine', () => {
+    const c = compile('| eval x = concat(body, body), y = "a" + body | fields x, y, severity_number', 10);
+    expect(c.sql).toContain('left(concat(t0."Body", t0."Body"), 4096)');
+    expect(c.sql).toMatch(/left\(CAST\(left\(concat\(.*\) AS VARCHAR\), 65537\) AS "x"/);
+    expect(c.sql).toContain('t0."SeverityNumber" AS "severity_number"');
+    // The per-cell bound shrinks with rows × text columns.
+    expect(compile('x', 2000).cellChars).toBe(Math.floor((64 * 1024 * 1024) / (2001 * 8)));
+    expect(compile('x', 10_000).cellChars).toBe(1024);
+  });
+
+  it('widens a span that would make more than 10000 buckets, with a warning', () => {
+    const week = compileQuery('| timechart span=1s count', { from: new Date('2024-05-01T00:00:00Z'), to: new Date('2024-05-08T00:00:00Z') });
+    expect(week.bucketSeconds).toBe(120);
+    expect(week.warnings).toEqual([{ message: 'span=1s would make 604800 buckets over this time range (at most 10000); widened to span=2m' }]);
+    expect(compile('| timechart span=1s count').warnings).toEqual([]);
   });
 });

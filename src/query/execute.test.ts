@@ -2,6 +2,9 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TELEMETRY_DDL } from '../store/telemetry/schema.ts';
 import { executeQuery, QueryBusyError, QueryGate, QueryTimeoutError, type QueryResult, type RunFn } from './executor.ts';
+import { duckdbEngineError } from './dialect/duckdb.ts';
+import { QueryRejectedError, QueryResourceError } from './errors.ts';
+import { CUT_MARKER } from './executor.ts';
 import { compileQuery } from './index.ts';
 
 /** A RunFn over a bare DuckDB connection (the server runs queries through the telemetry store). */
@@ -221,5 +224,30 @@ describe('executor guards', () => {
     await expect(gate.run(async () => 3)).rejects.toBeInstanceOf(QueryBusyError);
     release();
     expect(await Promise.all([first, second])).toEqual([1, 2]);
+  });
+});
+
+describe('answers bounded and engine errors explained', () => {
+  it('cuts text values past the per-cell bound, marks them and warns', async () => {
+    await conn.run(`INSERT INTO otel_logs (Timestamp, SeverityNumber, ServiceName, Body, LogAttributes, ResourceAttributes) VALUES (make_timestamp_ns(${BASE + 30n * MIN}), 9, 'huge', repeat('x', 70000), '{}', '{}')`);
+    const r = await run('service.name=huge | fields body', 1);
+    expect(r.rows[0]!.body).toBe('x'.repeat(65536) + CUT_MARKER);
+    expect(r.warnings[0]!.message).toMatch(/values longer than 65536 characters were cut/);
+    const short = await run('service.name=huge | eval n = len(body) | fields n');
+    expect(short.rows[0]!.n).toBe(70000);
+    expect(short.warnings).toEqual([]);
+  });
+
+  it('turns engine errors the query causes into clean user errors, and leaves server faults alone', async () => {
+    const failing = compileQuery('| eval x = sqrt(-1)', { from, to });
+    await expect(executeQuery(failing, duckdbRunner(conn), { engineError: duckdbEngineError })).rejects.toThrow(new QueryRejectedError('the query cannot run on this data: cannot take square root of a negative number'));
+    const binder = duckdbEngineError(new Error('Binder Error: No function matches the given name\n\nLINE 1: SELECT t3."__e2" FROM x WHERE $4'));
+    expect(binder?.message).toBe('the query cannot run on this data: No function matches the given name');
+    expect(duckdbEngineError(new Error('Out of Range Error: Overflow in multiplication of INT64 (t1."__a2" * $3)!'))?.message).toBe(
+      'the query cannot run on this data: Overflow in multiplication of INT64 (a computed value * a value)!',
+    );
+    expect(duckdbEngineError(new Error('Out of Memory Error: failed to allocate'))).toBeInstanceOf(QueryResourceError);
+    expect(duckdbEngineError(new Error('IO Error: disk full'))).toBeNull();
+    expect(duckdbEngineError('not an error')).toBeNull();
   });
 });

@@ -121,3 +121,42 @@ describe('errors name the position and what was expected', () => {
     expect(e.message).toMatch(/at position \d+$/);
   });
 });
+
+describe('bounds and Splunk habits', () => {
+  it('refuses nesting deeper than 64 levels with the position of the level that passed it', () => {
+    expect(errorOf(`| where ${'('.repeat(100)}1${')'.repeat(100)} = 1`).detail).toMatch(/at most 64 levels/);
+    expect(errorOf(`${'NOT '.repeat(100)}x`).detail).toMatch(/at most 64 levels/);
+    expect(errorOf(`| eval x = ${'-'.repeat(100)}1`).detail).toMatch(/at most 64 levels/);
+    expect(() => buildPlan(`| where ${'('.repeat(30)}1${')'.repeat(30)} = 1`)).not.toThrow();
+  });
+
+  it('refuses query texts over 64 KiB and spans over a year', () => {
+    expect(errorOf('x'.repeat(70_000)).detail).toMatch(/at most 65536 characters/);
+    expect(errorOf('| timechart span=400d count').detail).toMatch(/at most 365d/);
+    expect(errorOf('| timechart span=99999999999999999999999d count').detail).toMatch(/at most 365d/);
+  });
+
+  it('refuses an eval whose written-out expression grows past the bound, at its name', () => {
+    const q = ['| eval a0 = "x"', ...Array.from({ length: 12 }, (_, i) => `eval a${i + 1} = concat(a${i}, a${i})`)].join(' | ');
+    const e = errorOf(q);
+    expect(e.detail).toMatch(/'a9' grows to more than 1000 terms/);
+    expect(q.slice(e.position, e.position + 2)).toBe('a9');
+  });
+
+  it('reads index=<not a dataset> as a search on the HEC index, main holding records without one', () => {
+    expect(parseQuery('index=main error').dataset).toBe('logs');
+    expect(parseQuery('index=main error').search).toMatchObject({ type: 'and', items: [{ type: 'compare', field: 'index' }, { type: 'text' }] });
+    expect(buildPlan('index=main').root).toMatchObject({
+      op: 'filter',
+      predicate: { kind: 'compare', left: { kind: 'call', fn: 'coalesce', args: [{ kind: 'attribute', key: 'splunk.index' }, { kind: 'const', value: 'main' }] }, right: { kind: 'param', value: 'main' } },
+    });
+  });
+
+  it('notes attribute names with the fields they are probably meant to be', () => {
+    expect(buildPlan('from spans | stats avg(duration) by service.name').attributes).toEqual([{ name: 'duration', position: 23, similar: ['duration_ms', 'duration_ns'], otherDataset: null }]);
+    expect(buildPlan('status=500').attributes).toEqual([{ name: 'status', position: 0, similar: [], otherDataset: 'spans' }]);
+    expect(buildPlan('from spans | stats count by sevrity').attributes[0]).toMatchObject({ similar: [], otherDataset: null });
+    expect(buildPlan('| stats count by sevrity').attributes[0]).toMatchObject({ similar: ['severity'] });
+    expect(buildPlan('from spans route=/x').attributes[0]).toMatchObject({ similar: ['http.route'] });
+  });
+});
