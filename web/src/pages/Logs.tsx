@@ -261,6 +261,13 @@ export function Logs() {
           </span>
         )}
       </div>
+      {/* Query warnings (unknown fields, widened span, cut values) arrive with the answer; React escapes their text. */}
+      {!error &&
+        ((result as { warnings?: { message: string }[] } | null)?.warnings ?? []).map((w) => (
+          <div key={w.message} className="hint warn-text" data-testid="query-warning">
+            {w.message}
+          </div>
+        ))}
       {error && error.status !== 400 && <ErrorState error={error} retry={() => setTick((t) => t + 1)} />}
       {error?.status === 400 && <div className="hint">Fix the query above (the marked position), then press Enter. See docs/query-language.md for the syntax.</div>}
       {!error && result && rows.length === 0 && (
