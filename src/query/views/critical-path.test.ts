@@ -72,9 +72,11 @@ describe('criticalPath', () => {
     expect(pathOf(spans)).toEqual({ root: 50, work: 50 });
   });
 
-  it('leaves out children entirely outside their parent', () => {
-    const spans = [span('root', null, 0, 100), span('after', 'root', 150, 200, 'other'), span('before', 'root', -50, -10, 'other')];
-    expect(pathOf(spans)).toEqual({ root: 100 });
+  it('leaves out same-clock children entirely outside their parent, and shifts skewed ones of another service inside', () => {
+    // Same service: outside means the parent never waited for it.
+    expect(pathOf([span('root', null, 0, 100, 'svc'), span('after', 'root', 150, 200, 'svc'), span('before', 'root', -50, -10, 'svc')])).toEqual({ root: 100 });
+    // Another host's clock put the server span 300 units late: centred in its caller, it is what the caller waited on.
+    expect(pathOf([span('client', null, 0, 100, 'web'), span('server', 'client', 340, 380, 'api')])).toEqual({ client: 60, server: 40 });
   });
 
   it('starts from the longest root of a trace with missing parents, and survives deep nesting', () => {

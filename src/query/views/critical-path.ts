@@ -33,14 +33,23 @@ const ASYNC_KINDS = new Set(['Producer', 'Consumer']);
 
 /**
  * Where a child counts inside its parent's interval, or null when the parent did not wait for it.
- * A child entirely outside the parent never overlapped it; one of the same service (one clock) or a
- * messaging span that ends after the parent is asynchronous. Otherwise the overhang is clock skew
- * between hosts, so the child is clamped into the parent's interval.
+ * One of the same service (one clock) or a messaging span that ends after the parent, or lies entirely
+ * outside it, is asynchronous. Otherwise the difference is clock skew between hosts: an overhanging
+ * child is clamped into the parent's interval, and one the other host's clock placed entirely outside
+ * is shifted into it, centred (as Jaeger's clock-skew adjuster does), since the caller waited for it.
  */
 function clampChild(child: PathSpan, parent: PathSpan, within: Interval): Interval | null {
-  if (child.endNs <= within.start || child.startNs >= within.end) return null;
   const sameClock = child.service !== undefined && child.service === parent.service;
-  if (child.endNs > within.end && (sameClock || ASYNC_KINDS.has(child.kind ?? ''))) return null;
+  const asynchronous = sameClock || ASYNC_KINDS.has(child.kind ?? '');
+  if (child.endNs <= within.start || child.startNs >= within.end) {
+    if (asynchronous) return null;
+    const duration = child.endNs > child.startNs ? child.endNs - child.startNs : 0n;
+    const room = within.end - within.start;
+    if (duration >= room) return { ...within };
+    const start = within.start + (room - duration) / 2n;
+    return { start, end: start + duration };
+  }
+  if (child.endNs > within.end && asynchronous) return null;
   return { start: child.startNs > within.start ? child.startNs : within.start, end: child.endNs < within.end ? child.endNs : within.end };
 }
 
