@@ -76,6 +76,13 @@ describe.each([sqliteBackend, postgresBackend])('state store on $name', (backend
       const a2 = await tokens.rotate('tok-a', 'admin');
       expect(await tokens.verify(a2)).toMatchObject({ name: 'tok-a', scope: 'admin' });
     });
+
+    it('refuses rate limits a 32-bit column cannot hold, on every database', async () => {
+      const tokens = new TokenStore(db);
+      await expect(tokens.create('tok-huge', 'ingest', new Date(), 2 ** 31)).rejects.toThrow(/rate limit must be a whole number of records per second from 1 to 2147483647/);
+      await tokens.create('tok-max', 'ingest', new Date(), 2 ** 31 - 1);
+      expect((await tokens.list()).find((t) => t.name === 'tok-max')?.rateLimit).toBe(2 ** 31 - 1);
+    });
   });
 
   describe('users, sessions and login throttle', () => {
@@ -153,6 +160,20 @@ describe.each([sqliteBackend, postgresBackend])('state store on $name', (backend
       expect((await audit.list({ action: 'user.' })).map((e) => e.action)).toEqual(['user.delete', 'user.create']);
       expect((await audit.list({ action: 'user_%' })).map((e) => e.action)).toEqual(['user_%x']);
       expect(await audit.list({ limit: 1 })).toHaveLength(1);
+    });
+  });
+
+  describe('user text with NUL characters', () => {
+    it('is stored and found with U+FFFD instead of failing (PostgreSQL refuses NUL in text)', async () => {
+      const throttle = new LoginThrottle(db, { windowMs: 60_000, maxPerUser: 1, maxPerIp: 100 });
+      await throttle.recordFailure('nul\u0000user', '10.2.2.2', at(0));
+      expect(await throttle.lockedFor('nul\u0000user', '10.3.3.3', at(1000))).toBe(59);
+      const dashboards = new DashboardStore(db);
+      const d = await dashboards.create({ title: 'a\u0000b', description: '', spec: { panels: [] } }, 'x\u0000y', at(0));
+      expect(d).toMatchObject({ title: 'a\uFFFDb', owner: 'x\uFFFDy' });
+      expect(await dashboards.delete(d.id)).toBe(true);
+      await new AuditLog(db).record({ actor: 'user:nul\u0000user', action: 'auth.login_failed' }, at(0));
+      expect((await new AuditLog(db).list({ actor: 'user:nul\u0000user' }))[0]?.actor).toBe('user:nul\uFFFDuser');
     });
   });
 

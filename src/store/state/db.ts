@@ -5,7 +5,19 @@
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Dialect, type Generated } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  OperationNodeTransformer,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type Dialect,
+  type Generated,
+  type KyselyPlugin,
+  type PrimitiveValueListNode,
+  type ValueNode,
+} from 'kysely';
 import { stateMigrations, type StateDialect } from './migrations.ts';
 
 /** Tables of the state store. */
@@ -157,6 +169,27 @@ const pgTypes = {
     oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
+const clean = (v: unknown): unknown => (typeof v === 'string' && v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v);
+
+/** Replaces NUL characters in every parameter, so that user text cannot make the store fail. */
+class NulReplacer extends OperationNodeTransformer {
+  protected override transformValue(node: ValueNode): ValueNode {
+    return { ...node, value: clean(node.value) };
+  }
+  protected override transformPrimitiveValueList(node: PrimitiveValueListNode): PrimitiveValueListNode {
+    return { ...node, values: node.values.map(clean) };
+  }
+}
+
+// PostgreSQL refuses text holding NUL ("invalid byte sequence"), which SQLite stores: a user name or
+// dashboard title with one would be a 500 on one database only. Both dialects get U+FFFD instead,
+// in writes and lookups alike, so they answer the same.
+const nulReplacer = new NulReplacer();
+const nulSafe: KyselyPlugin = {
+  transformQuery: ({ node }) => nulReplacer.transformNode(node),
+  transformResult: async ({ result }) => result,
+};
+
 function sqliteDialect(path: string): Dialect {
   const sqlite = new Database(path);
   // WAL lets the CLI (token create/revoke) write while the server reads; busy_timeout rides out short locks.
@@ -182,7 +215,7 @@ function postgresDialect(url: string): Dialect {
  */
 export async function openStateDb(location: string): Promise<StateDb> {
   const dialect: StateDialect = isPostgresUrl(location) ? 'postgres' : 'sqlite';
-  const db = new Kysely<StateTables>({ dialect: dialect === 'postgres' ? postgresDialect(location) : sqliteDialect(location) });
+  const db = new Kysely<StateTables>({ dialect: dialect === 'postgres' ? postgresDialect(location) : sqliteDialect(location), plugins: [nulSafe] });
   let failed: string | undefined;
   try {
     // Kysely looks for its migration tables in every schema of the database; name ours (the first of

@@ -27,6 +27,9 @@ function hash(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
+// The largest per-token limit: the column is a 32-bit integer on PostgreSQL (SQLite would take more).
+const MAX_RATE_LIMIT = 2_147_483_647;
+
 // Writing last-used on every request would turn each ingest call into a write; once a minute is enough.
 const LAST_USED_PRECISION_MS = 60_000;
 
@@ -43,7 +46,9 @@ export class TokenStore {
     if (!(TOKEN_SCOPES as readonly string[]).includes(scope)) {
       throw new TokenError(`invalid scope "${scope.slice(0, 40)}": expected one of ${TOKEN_SCOPES.join(', ')}`);
     }
-    if (rateLimit !== null && !(Number.isInteger(rateLimit) && rateLimit > 0)) throw new TokenError('rate limit must be a positive whole number of records per second');
+    if (rateLimit !== null && !(Number.isInteger(rateLimit) && rateLimit > 0 && rateLimit <= MAX_RATE_LIMIT)) {
+      throw new TokenError(`rate limit must be a whole number of records per second from 1 to ${MAX_RATE_LIMIT}`);
+    }
     const existing = await this.db.selectFrom('api_tokens').select('id').where('name', '=', name).executeTakeFirst();
     if (existing) throw new TokenError(`a token named "${name}" already exists`);
     const secret = `vgl_${randomBytes(32).toString('base64url')}`;
