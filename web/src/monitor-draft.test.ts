@@ -4,8 +4,8 @@
  * as null), and fields the form does not show survive an edit.
  */
 import { describe, expect, it } from 'vitest';
-import { draftOf, emptyDraft, MASK, specOf } from '../web/src/monitor-draft.ts';
-import type { MonitorSpecInput } from '../web/src/api.ts';
+import { draftOf, emptyDraft, MASK, specOf } from './monitor-draft.ts';
+import type { MonitorSpecInput } from './api.ts';
 
 const http: MonitorSpecInput = {
   id: 'api',
