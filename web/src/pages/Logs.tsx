@@ -18,7 +18,7 @@ import { useDebounced, useLoad } from '../hooks.ts';
 import { isSpanQuery, LOG_FIELDS, quoteField, quoteValue, searchPart, SPAN_FIELDS } from '../query-syntax.ts';
 import { pivotTimechart } from '../series.ts';
 import { PALETTE, severityColor } from '../theme.ts';
-import { resolveRange, spanFor, useTimeRange } from '../time.ts';
+import { resolveRange, spanFor, useTimeRange, withRange } from '../time.ts';
 
 const PAGE = 10_000;
 const MAX_ROWS = 100_000;
@@ -276,7 +276,7 @@ export function Logs() {
         </Empty>
       )}
       {!error && result?.kind === 'events' && rows.length > 0 && (
-        <EventList rows={rows} spans={spans} onFilter={addFilter} onEnd={loadMore} onTrace={(id, at) => navigate(`/traces/${id}${at ? `?around=${encodeURIComponent(at)}` : ''}`)} />
+        <EventList rows={rows} spans={spans} onFilter={addFilter} onEnd={loadMore} onTrace={(id, at) => navigate(withRange(`/traces/${id}${at ? `?around=${encodeURIComponent(at)}` : ''}`, range))} />
       )}
       {!error && result?.kind === 'aggregate' && rows.length > 0 && <AggregateView result={result} fromMs={fromMs} toMs={toMs} />}
       {!result && loading && <Loading what="Searching" />}

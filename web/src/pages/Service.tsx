@@ -12,7 +12,7 @@ import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
 import { fmt, fmtAgo, fmtBucket, unitLabel, unitOf } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { metricSeries, type MetricAnswer } from '../series.ts';
-import { useTimeRange, withRange, type TimeRange } from '../time.ts';
+import { useLinkRange, useTimeRange, withRange, type TimeRange } from '../time.ts';
 
 interface OverviewPoint {
   time: string;
@@ -332,6 +332,7 @@ function Externals({ service, params }: { service: string; params: Record<string
 }
 
 function Errors({ service, params }: { service: string; params: Record<string, string> }) {
+  const linkRange = useLinkRange();
   const d = useLoad((signal) => api<{ groups: ErrorGroup[] }>(`/api/v1/apm/errors${qs({ ...params, service, limit: 20 })}`, { signal }), [service, params]);
   return (
     <Panel title="Error groups">
@@ -358,7 +359,7 @@ function Errors({ service, params }: { service: string; params: Record<string, s
             { key: 'occurrences', label: 'Count', numeric: true, render: (r) => fmt(r.occurrences, 'count') },
             { key: 'versions', label: 'Versions', value: (r) => r.versions.join(','), render: (r) => r.versions.join(', ') },
             { key: 'last_seen', label: 'Last seen', render: (r) => fmtAgo(r.last_seen) },
-            { key: 'sample_trace_id', label: 'Sample', render: (r) => (r.sample_trace_id ? <Link to={`/traces/${r.sample_trace_id}`}>trace</Link> : '—') },
+            { key: 'sample_trace_id', label: 'Sample', render: (r) => (r.sample_trace_id ? <Link to={withRange(`/traces/${r.sample_trace_id}`, linkRange)}>trace</Link> : '—') },
           ]}
         />
       )}
