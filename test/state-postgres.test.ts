@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/config.ts';
+import { ConfigError, loadConfig } from '../src/config/config.ts';
 import { startVigil, type VigilServer } from '../src/server/app.ts';
 import { freshPostgresSchema, type TestSchema } from './helpers/postgres.ts';
 import { runVigil, tempDir } from './helpers/vigil.ts';
@@ -88,5 +88,23 @@ describe('store.state on PostgreSQL', () => {
       await second.stop();
       cliDir.cleanup();
     }
+  });
+
+  it('refuses a store.state that is neither sqlite nor a PostgreSQL URL, naming the key', () => {
+    for (const state of ['mysql://db/vigil', 'postgres://', 'state.db']) {
+      expect(() => loadConfig({ env: { VIGIL_STORE__STATE: state } }), state).toThrow(ConfigError);
+      expect(() => loadConfig({ env: { VIGIL_STORE__STATE: state } })).toThrow(/store\.state \(environment VIGIL_STORE__STATE\): expected "sqlite" or a URL/);
+    }
+    expect(loadConfig({ env: { VIGIL_STORE__STATE: 'postgresql://vigil@db:5432/vigil' } }).store).toMatchObject({ state: 'postgresql://vigil@db:5432/vigil', memoryLimit: '1GB' });
+    expect(loadConfig({ env: {} }).store.state).toBe('sqlite');
+  });
+
+  it('CLI: an unreachable database is one line naming it without its password, exit 1', async () => {
+    const { dir, cleanup } = tempDir();
+    const r = await runVigil(['token', 'list'], { VIGIL_STORE__STATE: 'postgres://vigil:s3cret@127.0.0.1:1/vigil', VIGIL_DATA_DIR: dir });
+    cleanup();
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^vigil: state store postgres:\/\/vigil:\*\*\*@127\.0\.0\.1:1\/vigil cannot be opened: .*ECONNREFUSED/);
+    expect(r.stderr).not.toContain('s3cret');
   });
 });

@@ -23,7 +23,8 @@ export async function withStateDb<T>(opts: { dataDir?: string; config?: string }
   prepareDataDir(dir);
   // Loaded on use so that --help and usage errors answer without loading the store's driver.
   const { openStateDb, stateLocation } = await import('../store/state/db.ts');
-  const db = await openStateDb(stateLocation(config.store.state, dataPaths(dir).state));
+  // An unreachable or unmigratable store is reported in one line (its message names it), not as a crash.
+  const db = await openStateDb(stateLocation(config.store.state, dataPaths(dir).state)).catch((err: Error) => fail(err.message));
   try {
     return await fn(db);
   } catch (err) {
