@@ -345,6 +345,20 @@ describe('PostgreSQL state store schema', () => {
     }
   });
 
+  it("keeps each schema's Vigil apart in one database", async () => {
+    const [a, b] = await Promise.all([freshPostgresSchema(), freshPostgresSchema()]);
+    try {
+      const dbA = await openStateDb(a!.url);
+      // B's Migrator must not take A's migration table for its own and skip creating B's tables.
+      const dbB = await openStateDb(b!.url);
+      await new TokenStore(dbA).create('only-in-a', 'read');
+      expect((await new TokenStore(dbB).list()).map((t) => t.name)).toEqual([]);
+      await Promise.all([dbA.destroy(), dbB.destroy()]);
+    } finally {
+      await Promise.all([a!.drop(), b!.drop()]);
+    }
+  });
+
   it('names the database without its password when it cannot be reached', async () => {
     await expect(openStateDb('postgres://vigil:s3cret@127.0.0.1:1/vigil')).rejects.toThrow(/^state store postgres:\/\/vigil:\*\*\*@127\.0\.0\.1:1\/vigil cannot be opened: .*ECONNREFUSED/);
   });
