@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { randomPassword } from '../store/state/users.ts';
 import { demoAvailable, spawnDemo, stopDemo } from './demo-process.ts';
-import { configOrExit } from './options.ts';
+import { configOrExit, fail } from './options.ts';
 
 interface StartOptions {
   dataDir?: string;
@@ -40,7 +40,8 @@ export function startCommand(): Command {
       );
       // Loaded here, not at the top: every other command (and --help, and usage errors) starts without the server's modules.
       const { startVigil } = await import('../server/app.ts');
-      const server = await startVigil(config);
+      // A store that cannot be opened (an unreachable PostgreSQL, a locked file) is one line, not a stack.
+      const server = await startVigil(config).catch((err: unknown) => fail(`cannot start: ${(err as Error).message}`));
       const count = (await server.tokens.list()).filter((t) => !t.revokedAt && t.name !== 'demo').length;
       const lines = [
         'Vigil is running',

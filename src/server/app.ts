@@ -21,7 +21,7 @@ import { registerTraceListRoute } from './routes/trace-list.ts';
 import { registerApmRoutes } from './routes/apm.ts';
 import { registerDashboardRoutes } from './routes/dashboards.ts';
 import { registerUiRoutes } from './routes/ui.ts';
-import { openStateDb, stateLocation, type StateDb } from '../store/state/db.ts';
+import { openStateDb, pingStateDb, stateLocation, type StateDb } from '../store/state/db.ts';
 import { TokenStore } from '../store/state/tokens.ts';
 import { UserStore } from '../store/state/users.ts';
 import { LoginThrottle, SessionStore } from '../store/state/sessions.ts';
@@ -189,6 +189,11 @@ export async function startVigil(config: Config): Promise<VigilServer> {
       await store.query('SELECT 1');
     } catch {
       return reply.code(503).send({ status: 'telemetry store unavailable' });
+    }
+    try {
+      await pingStateDb(state);
+    } catch {
+      return reply.code(503).send({ status: 'state store unavailable' });
     }
     return { status: 'ready', queueRows: pipeline.depth };
   });

@@ -241,3 +241,8 @@ async function currentSchema(db: StateDb): Promise<string> {
   if (!schema) throw new Error('no schema of the search_path exists (create it, or fix search_path)');
   return schema;
 }
+
+/** Resolves when the state store answers a trivial statement (readiness); throws when it does not. */
+export async function pingStateDb(db: StateDb): Promise<void> {
+  await sql`SELECT 1`.execute(db);
+}
