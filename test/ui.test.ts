@@ -8,6 +8,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { installDemoContent } from '../demo/content.ts';
 import { startTestVigil, type TestVigil } from './helpers/vigil.ts';
 import { ensureWebBuilt, launchBrowser, OUTPUT, seedTelemetry, signIn, waitForSpans, XSS, type Seeded } from './helpers/ui.ts';
 
@@ -28,6 +29,8 @@ beforeAll(async () => {
   await v.server.users.create({ username: 'alice', password: PASSWORD, role: 'admin' });
   await v.server.users.create({ username: 'victor', password: PASSWORD, role: 'viewer' });
   seeded = await seedTelemetry(v, { traces: 300 });
+  // The demo's RMS and LMS dashboards, created through the API as `vigil start` has the demo do it.
+  await installDemoContent({ vigilUrl: base, token: v.adminToken, adminUrl: 'http://127.0.0.1:4480', only: 'dashboards' });
   await waitForSpans(v, 300 * 4);
   browser = await launchBrowser();
   ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -194,7 +197,7 @@ describe('pages with real data', () => {
     await shot('monitor');
   });
 
-  it('built-in dashboards render their panels', async () => {
+  it('built-in and demo dashboards render their panels', async () => {
     await page.goto(`${base}/dashboards`);
     await expect.poll(() => page.locator('.dash-list li').count()).toBe(3);
     await shot('dashboards');
@@ -342,7 +345,7 @@ describe('dashboards and saved-searches API', () => {
     const read = await v.server.tokens.create('ui-read', 'read');
     const write = await v.server.tokens.create('ui-write', 'write');
     const list = await fetch(`${base}/api/v1/dashboards`, { headers: auth(read) });
-    expect(((await list.json()) as { dashboards: { id: string; builtin: boolean }[] }).dashboards.filter((d) => d.builtin).map((d) => d.id).sort()).toEqual(['builtin-hosts', 'builtin-lms', 'builtin-rms']);
+    expect(((await list.json()) as { dashboards: { id: string; builtin: boolean }[] }).dashboards.filter((d) => d.builtin).map((d) => d.id)).toEqual(['builtin-hosts']);
     const body = JSON.stringify({ title: 'x', spec: { panels: [] } });
     expect((await fetch(`${base}/api/v1/dashboards`, { method: 'POST', headers: auth(read, { 'content-type': 'application/json' }), body })).status).toBe(403);
     const created = await fetch(`${base}/api/v1/dashboards`, { method: 'POST', headers: auth(write, { 'content-type': 'application/json' }), body });

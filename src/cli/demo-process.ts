@@ -18,6 +18,8 @@ export interface DemoProcessOptions {
   hecUrl: string;
   apiUrl?: string;
   token: string;
+  /** A write-scoped token with which the demo creates its dashboards and monitors (once per data directory). */
+  setupToken?: string;
   dataDir: string;
   adminPort?: number;
   rate?: number;
@@ -30,14 +32,17 @@ export function demoAvailable(): boolean {
   return existsSync(DEMO_MAIN);
 }
 
-/** Starts the demo supervisor; the ingest token travels in the environment, never in argv. */
+/** Name of the write-scoped token `vigil start` gives the demo to create its content through the API. */
+export const DEMO_SETUP_TOKEN = 'demo-setup';
+
+/** Starts the demo supervisor; the tokens travel in the environment, never in argv. */
 export function spawnDemo(o: DemoProcessOptions): ChildProcess {
   const args = ['--import', 'tsx', DEMO_MAIN, '--otlp-url', o.otlpUrl, '--hec-url', o.hecUrl, '--data-dir', o.dataDir];
   if (o.apiUrl) args.push('--url', o.apiUrl);
   if (o.adminPort !== undefined) args.push('--admin-port', String(o.adminPort));
   if (o.rate !== undefined) args.push('--rate', String(o.rate));
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, VIGIL_TOKEN: o.token },
+    env: { ...process.env, VIGIL_TOKEN: o.token, ...(o.setupToken ? { VIGIL_SETUP_TOKEN: o.setupToken } : {}) },
     stdio: o.output === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
   });
   if (o.output === 'prefix') {

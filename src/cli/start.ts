@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { randomPassword } from '../store/state/users.ts';
-import { demoAvailable, spawnDemo, stopDemo } from './demo-process.ts';
+import { DEMO_SETUP_TOKEN, demoAvailable, spawnDemo, stopDemo } from './demo-process.ts';
 import { configOrExit, fail } from './options.ts';
 
 interface StartOptions {
@@ -42,7 +42,7 @@ export function startCommand(): Command {
       const { startVigil } = await import('../server/app.ts');
       // A store that cannot be opened (an unreachable PostgreSQL, a locked file) is one line, not a stack.
       const server = await startVigil(config).catch((err: unknown) => fail(`cannot start: ${(err as Error).message}`));
-      const count = (await server.tokens.list()).filter((t) => !t.revokedAt && t.name !== 'demo').length;
+      const count = (await server.tokens.list()).filter((t) => !t.revokedAt && t.name !== 'demo' && t.name !== DEMO_SETUP_TOKEN).length;
       const lines = [
         'Vigil is running',
         `  UI and API   ${server.urls.api}`,
@@ -61,13 +61,16 @@ export function startCommand(): Command {
 
       let demo: ReturnType<typeof spawnDemo> | undefined;
       if (config.demo.enabled && demoAvailable()) {
-        // The demo gets its own ingest token, replaced at every start, so no secret is stored in clear.
+        // The demo gets its own tokens, replaced at every start, so no secret is stored in clear: one to
+        // send telemetry, one (write) to create its dashboards and monitors through the API.
         const token = await server.tokens.rotate('demo', 'ingest');
+        const setupToken = await server.tokens.rotate(DEMO_SETUP_TOKEN, 'write');
         demo = spawnDemo({
           otlpUrl: server.urls.otlp,
           hecUrl: server.urls.hec,
           apiUrl: server.urls.api,
           token,
+          setupToken,
           dataDir: join(resolve(config.dataDir), 'demo'),
           adminPort: config.demo.adminPort,
           rate: config.demo.rate,

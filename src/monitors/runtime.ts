@@ -47,7 +47,6 @@ export function createMonitoring(opts: { config: Config; state: StateDb; telemet
     scheduler,
     telemetry: opts.telemetry,
     dir,
-    demoAdminPort: config.demo.enabled ? config.demo.adminPort : undefined,
     log: (level, message) => opts.log[level]({}, message),
   });
   let started = false;

@@ -2,9 +2,8 @@
  * Monitors as a whole, for the API and the server: definitions from files (watched) and from the
  * API, the scheduler, and the read models (uptime, downtimes, results).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { TelemetryStore } from '../store/telemetry/store.ts';
-import { demoMonitorsYaml } from './demo-monitors.ts';
 import { formatFileError, loadMonitorsDir, watchDir, type FileError } from './files.ts';
 import type { MonitorScheduler } from './scheduler.ts';
 import type { MonitorSpec } from './spec.ts';
@@ -27,8 +26,6 @@ export interface MonitorServiceDeps {
   scheduler: MonitorScheduler;
   telemetry: TelemetryStore;
   dir: string;
-  /** Write the demo's monitors file when the directory does not exist yet. */
-  demoAdminPort?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   now?: () => number;
 }
@@ -44,12 +41,9 @@ export class MonitorService {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Loads files (writing the demo's on first run), starts the scheduler and the file watcher. */
+  /** Loads files, starts the scheduler and the file watcher. */
   async start(): Promise<void> {
-    if (!existsSync(this.deps.dir)) {
-      mkdirSync(this.deps.dir, { recursive: true });
-      if (this.deps.demoAdminPort !== undefined) writeFileSync(`${this.deps.dir}/demo.yaml`, demoMonitorsYaml(this.deps.demoAdminPort));
-    }
+    if (!existsSync(this.deps.dir)) mkdirSync(this.deps.dir, { recursive: true });
     await this.syncFiles();
     await this.deps.scheduler.start();
     this.watcher = watchDir(this.deps.dir, () => void this.syncFiles().then(() => this.deps.scheduler.reload()));

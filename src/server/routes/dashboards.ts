@@ -11,7 +11,8 @@
  *   DELETE /api/v1/saved-searches/:id   read   delete one of the caller's own
  *
  * Saved searches are private to whoever saved them (user or token), so anyone who may search may keep
- * their own. Built-in dashboards (RMS, LMS, hosts) are created once, when the server first starts.
+ * their own. Built-in dashboards (hosts and processes) are created once, when the server first starts;
+ * systems' own dashboards (the demo's RMS and LMS overviews) are created through this API.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -75,36 +76,9 @@ function owner(req: FastifyRequest): string {
   return p ? `${p.kind}:${p.name}` : 'anonymous';
 }
 
-type Panel = z.infer<typeof panel>;
-const ts = (id: string, title: string, q: string, x: number, y: number, unit?: string, w = 6, h = 8): Panel => ({ id, title, type: 'timeseries', source: 'search', query: q, unit, x, y, w, h });
-
-/** Built-in dashboards for the two demo systems and their hosts. */
+/** Built-in dashboards that fit any installation (the demo adds its own through this API). */
 export function builtinDashboards(): { key: string; title: string; description: string; spec: DashboardSpec }[] {
-  const system = (ns: string, label: string) => ({
-    key: `builtin-${ns}`,
-    title: `${label} overview`,
-    description: `Requests, errors, latency and slow spots of the ${label} services (service.namespace=${ns}).`,
-    spec: {
-      time: { since: '1h' },
-      refresh: '30s',
-      variables: [{ name: 'service', label: 'Service', type: 'service' as const, default: '*' }],
-      panels: [
-        { id: 'req', title: 'Requests', type: 'stat' as const, source: 'search' as const, query: `from spans kind=server service.namespace=${ns} service.name=$service | stats count()`, x: 0, y: 0, w: 3, h: 4 },
-        { id: 'err', title: 'Failed requests', type: 'stat' as const, source: 'search' as const, query: `from spans kind=server service.namespace=${ns} service.name=$service status=error | stats count()`, x: 3, y: 0, w: 3, h: 4 },
-        { id: 'p95s', title: 'p95 latency', type: 'stat' as const, source: 'search' as const, query: `from spans kind=server service.namespace=${ns} service.name=$service | stats p95(duration_ms)`, unit: 'ms', x: 6, y: 0, w: 3, h: 4 },
-        { id: 'errlogs', title: 'Error logs', type: 'stat' as const, source: 'search' as const, query: `service.namespace=${ns} service.name=$service severity>=ERROR | stats count()`, x: 9, y: 0, w: 3, h: 4 },
-        ts('tput', 'Requests by service', `from spans kind=server service.namespace=${ns} service.name=$service | timechart count() by service.name`, 0, 4),
-        ts('p95', 'p95 latency by service', `from spans kind=server service.namespace=${ns} service.name=$service | timechart p95(duration_ms) by service.name`, 6, 4, 'ms'),
-        ts('errors', 'Failed requests by route', `from spans kind=server service.namespace=${ns} service.name=$service status=error | timechart count() by http.route`, 0, 12),
-        { id: 'logsev', title: 'Logs by severity', type: 'bar' as const, source: 'search' as const, query: `service.namespace=${ns} service.name=$service | stats count() by severity`, x: 6, y: 12, w: 6, h: 8 },
-        { id: 'routes', title: 'Busiest routes', type: 'toplist' as const, source: 'search' as const, query: `from spans kind=server service.namespace=${ns} service.name=$service | top 10 http.route`, x: 0, y: 20, w: 6, h: 9 },
-        { id: 'db', title: 'Slowest database statements', type: 'table' as const, source: 'search' as const, query: `from spans service.namespace=${ns} service.name=$service db.system=* | stats count() as calls p95(duration_ms) as p95_ms by db.statement | sort -p95_ms | head 10`, x: 6, y: 20, w: 6, h: 9 },
-      ],
-    },
-  });
   return [
-    system('rms', 'RMS'),
-    system('lms', 'LMS'),
     {
       key: 'builtin-hosts',
       title: 'Hosts and processes',
