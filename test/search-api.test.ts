@@ -260,7 +260,7 @@ describe('traces, services and the service map', () => {
       ['POST /verify', 2],
       ['SELECT users', 3],
     ]);
-    expect(t.spans.every((s) => s.critical)).toBe(true);
+    expect(t.spans.every((s) => s.critical), JSON.stringify(t.spans)).toBe(true);
     expect(new Set(t.services)).toEqual(new Set(['lms-api', 'auth-service']));
     expect(t.logs.map((l) => l.body).sort()).toEqual(['login failed for "<script>alert(1)</script>"', 'slow password hash']);
     // A time hint bounds the lookup; a wrong one falls back to the whole store; a bad one is a 400.

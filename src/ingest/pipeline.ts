@@ -4,7 +4,7 @@
  * acknowledged only after the commit that holds its rows succeeded (DESIGN.md §3).
  */
 import { batchSize, type TelemetryBatch } from '../model/telemetry.ts';
-import { RecordsRefusedError, type TelemetryStore } from '../store/telemetry/store.ts';
+import { RecordsRefusedError, type TelemetryWriter } from '../store/telemetry/store.ts';
 import type { SelfMetrics } from '../telemetry-self/metrics.ts';
 
 /** The queue is full: answer 429/503 with Retry-After. */
@@ -47,7 +47,7 @@ export class IngestPipeline {
   private rowsPerSecond = 50_000;
 
   constructor(
-    private readonly store: TelemetryStore,
+    private readonly store: TelemetryWriter,
     private readonly opts: PipelineOptions,
   ) {}
 

@@ -7,8 +7,11 @@
 /** The `service.namespace` of everything Vigil writes about itself. */
 export const VIGIL_NAMESPACE = 'vigil';
 
+/** The service Vigil's monitors write their check results and state changes under. */
+export const MONITORS_SERVICE = 'vigil-monitors';
+
 /** Service names only Vigil itself writes. */
-export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set(['vigil-monitors']);
+export const RESERVED_SERVICE_NAMES: ReadonlySet<string> = new Set([MONITORS_SERVICE]);
 
 /** Metric name prefix only Vigil itself writes (check results). */
 export const RESERVED_METRIC_PREFIX = 'vigil.check.';

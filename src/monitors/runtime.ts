@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.ts';
 import type { TelemetryBatch } from '../model/telemetry.ts';
 import type { StateDb } from '../store/state/db.ts';
-import type { TelemetryStore } from '../store/telemetry/store.ts';
+import type { QueryService } from '../query/service.ts';
 import { MonitorScheduler } from './scheduler.ts';
 import { MonitorService } from './service.ts';
 import { MonitorStore, type SpecSealer } from '../store/state/monitors.ts';
@@ -30,7 +30,7 @@ export interface Monitoring {
 }
 
 /** Builds monitoring from the configuration; nothing runs until `start()`. */
-export function createMonitoring(opts: { config: Config; state: StateDb; telemetry: TelemetryStore; submit: (b: TelemetryBatch) => Promise<void>; log: MonitorLogger; secrets?: SpecSealer }): Monitoring {
+export function createMonitoring(opts: { config: Config; state: StateDb; queries: QueryService; submit: (b: TelemetryBatch) => Promise<void>; log: MonitorLogger; secrets?: SpecSealer }): Monitoring {
   const { config } = opts;
   // Definitions hold database passwords and API credentials: sealed at rest when a key is available.
   const store = new MonitorStore(opts.state, opts.secrets);
@@ -45,7 +45,7 @@ export function createMonitoring(opts: { config: Config; state: StateDb; telemet
   const service = new MonitorService({
     store,
     scheduler,
-    telemetry: opts.telemetry,
+    queries: opts.queries,
     dir,
     log: (level, message) => opts.log[level]({}, message),
   });

@@ -3,7 +3,8 @@
  * API, the scheduler, and the read models (uptime, downtimes, results).
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import type { TelemetryStore } from '../store/telemetry/store.ts';
+import type { QueryService } from '../query/service.ts';
+import { monitorResultsQuery } from '../query/views/monitor-results.ts';
 import { formatFileError, loadMonitorsDir, watchDir, type FileError } from './files.ts';
 import type { MonitorScheduler } from './scheduler.ts';
 import type { MonitorSpec } from './spec.ts';
@@ -24,7 +25,8 @@ export class MonitorError extends Error {
 export interface MonitorServiceDeps {
   store: MonitorStore;
   scheduler: MonitorScheduler;
-  telemetry: TelemetryStore;
+  /** Reads check results back from telemetry. */
+  queries: QueryService;
   dir: string;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   now?: () => number;
@@ -184,18 +186,7 @@ export class MonitorService {
 
   /** Individual check results from the telemetry store (kept as long as metrics are retained). */
   async results(id: string, from: number, to: number, limit: number): Promise<{ time: string; up: boolean; status: string; durationMs: number | null }[]> {
-    // Parameters only: the monitor id never becomes SQL text.
-    const rows = await this.deps.telemetry.query(
-      `SELECT epoch_ms(u.TimeUnix) AS t, u.Value AS up, json_extract_string(u.Attributes, '$."check.status"') AS status, d.Value AS duration
-         FROM otel_metrics_gauge u
-         LEFT JOIN otel_metrics_gauge d ON d.TimeUnix = u.TimeUnix AND d.ServiceName = 'vigil-monitors' AND d.MetricName = 'vigil.check.duration_ms'
-              AND json_extract_string(d.Attributes, '$."monitor.id"') = $1
-        WHERE u.ServiceName = 'vigil-monitors' AND u.MetricName = 'vigil.check.up'
-          AND json_extract_string(u.Attributes, '$."monitor.id"') = $1
-          AND u.TimeUnix >= make_timestamp_ns(CAST($2 AS BIGINT)) AND u.TimeUnix < make_timestamp_ns(CAST($3 AS BIGINT))
-        ORDER BY u.TimeUnix DESC LIMIT ${Math.max(1, Math.min(10_000, Math.floor(limit)))}`,
-      [id, String(BigInt(from) * 1_000_000n), String(BigInt(to) * 1_000_000n)],
-    );
+    const rows = await this.deps.queries.rows(monitorResultsQuery(id, from, to, limit));
     return rows.map((r) => ({ time: new Date(Number(r.t)).toISOString(), up: Number(r.up) === 1, status: String(r.status ?? ''), durationMs: r.duration === null || r.duration === undefined ? null : Number(r.duration) }));
   }
 }

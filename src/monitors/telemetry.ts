@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { Attributes, LogRow, MetricRow, ResourceInfo } from '../model/telemetry.ts';
-import { VIGIL_NAMESPACE } from '../model/reserved.ts';
+import { MONITORS_SERVICE, VIGIL_NAMESPACE } from '../model/reserved.ts';
 import type { CheckResult } from './result.ts';
 import type { MonitorSpec } from './spec.ts';
 import type { MonitorState } from './state.ts';
@@ -13,11 +13,11 @@ import type { MonitorState } from './state.ts';
 const HOST = hostname();
 /** The resource of every monitor row. */
 export const MONITORS_RESOURCE: ResourceInfo = {
-  serviceName: 'vigil-monitors',
+  serviceName: MONITORS_SERVICE,
   serviceNamespace: VIGIL_NAMESPACE,
   serviceVersion: '',
   hostName: HOST,
-  attributes: { 'service.name': 'vigil-monitors', 'service.namespace': VIGIL_NAMESPACE, 'host.name': HOST },
+  attributes: { 'service.name': MONITORS_SERVICE, 'service.namespace': VIGIL_NAMESPACE, 'host.name': HOST },
 };
 const SCOPE = { name: 'vigil.monitors', version: '1' };
 

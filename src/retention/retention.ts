@@ -6,7 +6,7 @@
  */
 import { SIGNALS, type Signal } from '../model/telemetry.ts';
 import type { RecordLimits } from '../ingest/validate.ts';
-import type { TelemetryStore } from '../store/telemetry/store.ts';
+import type { TelemetryWriter } from '../store/telemetry/store.ts';
 
 /** Maximum age per signal and the accepted clock skew, in milliseconds. */
 export type RetentionPolicy = Record<Signal, number> & { maxClockSkew: number };
@@ -22,7 +22,7 @@ export function recordLimits(policy: RetentionPolicy): RecordLimits {
 }
 
 /** Deletes expired and far-future rows of every signal; returns the rows deleted per signal. */
-export async function applyRetention(store: TelemetryStore, policy: RetentionPolicy, now: Date): Promise<Record<Signal, number>> {
+export async function applyRetention(store: TelemetryWriter, policy: RetentionPolicy, now: Date): Promise<Record<Signal, number>> {
   const deleted = { logs: 0, traces: 0, metrics: 0 } as Record<Signal, number>;
   const nowNs = BigInt(now.getTime()) * NS_PER_MS;
   const newestNs = nowNs + BigInt(policy.maxClockSkew) * NS_PER_MS;

@@ -13,6 +13,8 @@ import { IngestPipeline } from '../ingest/pipeline.ts';
 import { IngestRateLimiter } from '../ingest/rate-limit.ts';
 import { buildRedactor } from '../ingest/redact.ts';
 import { QueryGate } from '../query/index.ts';
+import { openTelemetryBackend } from '../query/backend.ts';
+import { QueryService } from '../query/service.ts';
 import { promoteBatch } from '../ingest/promote.ts';
 import type { TelemetryBatch } from '../model/telemetry.ts';
 import { applyRetention, recordLimits, type RetentionPolicy } from '../retention/retention.ts';
@@ -33,7 +35,6 @@ import { SecretBox } from '../security/secrets.ts';
 import { authenticator } from './authenticate.ts';
 import { installAccessControl, type RouteRule } from './access.ts';
 import { installChangeAudit } from './change-audit.ts';
-import { openDuckDBStore } from '../store/telemetry/duckdb.ts';
 import type { TelemetryStore } from '../store/telemetry/store.ts';
 import { SelfMetrics } from '../telemetry-self/metrics.ts';
 import { createMonitoring, type Monitoring } from '../monitors/runtime.ts';
@@ -118,7 +119,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   prepareDataDir(dataDir);
   const paths = dataPaths(dataDir);
   const state = await openStateDb(stateLocation(config.store.state, paths.state));
-  const store = await openDuckDBStore(paths.telemetry, { memoryLimit: config.store.memoryLimit });
+  const { store, dialect } = await openTelemetryBackend(paths.telemetry, { memoryLimit: config.store.memoryLimit });
   const metrics = new SelfMetrics();
   const secrets = SecretBox.fromKeyFile(config.secrets.keyFile ?? join(dataDir, 'secret.key'));
   const tokens = new TokenStore(state);
@@ -167,18 +168,16 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     cookieMaxAgeSeconds: Math.floor(parseDuration(config.auth.sessionMax) / 1000),
     secureCookies: config.auth.secureCookies,
   });
-  // One gate for every query path: the concurrency limit holds across search, APM and dashboards.
-  const queryContext = {
-    store,
-    gate: new QueryGate(config.query.maxConcurrent, config.query.maxConcurrent * 8),
-    timeoutMs: parseDuration(config.query.timeout),
-  };
+  // The one read seam: every query path shares its gate (the concurrency limit holds across search,
+  // APM, monitors and dashboards), its time-out and the store's dialect.
+  const queries = new QueryService(store, dialect, new QueryGate(config.query.maxConcurrent, config.query.maxConcurrent * 8), parseDuration(config.query.timeout));
+  const queryContext = { queries };
   registerQueryRoutes(api, queryContext);
   registerTraceListRoute(api, queryContext);
   registerApmRoutes(api, queryContext);
   registerDashboardRoutes(api, { state });
   registerUiRoutes(api);
-  const monitoring = createMonitoring({ config, state, telemetry: store, submit: (b) => pipeline.submit(b), log: api.log, secrets });
+  const monitoring = createMonitoring({ config, state, queries, submit: (b) => pipeline.submit(b), log: api.log, secrets });
   registerMonitorRoutes(api, monitoring);
   registerStatusPageRoutes(api, monitoring);
   registerMonitorTestRoutes(api, { policy: config.outbound, audit, monitors: monitoring.store });

@@ -79,6 +79,15 @@ describe('criticalPath', () => {
     expect(pathOf([span('client', null, 0, 100, 'web'), span('server', 'client', 340, 380, 'api')])).toEqual({ client: 60, server: 40 });
   });
 
+  it('reads a same-service overhang within a millisecond as clock jitter, not as an asynchronous child', () => {
+    // OpenTelemetry JS anchors each span's clock on Date.now() at its start: sub-millisecond spans of one
+    // process can appear to end after their parent.
+    const us = (n: number) => BigInt(n) * 1000n;
+    const at = (id: string, parentId: string | null, start: number, end: number): PathSpan => ({ id, parentId, startNs: us(start), endNs: us(end), service: 'lms-api', kind: 'Internal' });
+    const path = criticalPath([at('root', null, 0, 2000), at('client', 'root', 100, 2400)]);
+    expect([...path.keys()].sort()).toEqual(['client', 'root']);
+  });
+
   it('starts from the longest root of a trace with missing parents, and survives deep nesting', () => {
     const spans = [span('short', null, 0, 10), span('orphan', 'missing', 0, 50)];
     expect(pathOf(spans)).toEqual({ orphan: 50 });

@@ -30,6 +30,7 @@ interface Interval {
 }
 
 const ASYNC_KINDS = new Set(['Producer', 'Consumer']);
+const SAME_CLOCK_JITTER_NS = 1_000_000n;
 
 /**
  * Where a child counts inside its parent's interval, or null when the parent did not wait for it.
@@ -40,9 +41,13 @@ const ASYNC_KINDS = new Set(['Producer', 'Consumer']);
  */
 function clampChild(child: PathSpan, parent: PathSpan, within: Interval): Interval | null {
   const sameClock = child.service !== undefined && child.service === parent.service;
-  const asynchronous = sameClock || ASYNC_KINDS.has(child.kind ?? '');
+  // Even one process's spans disagree by up to a millisecond: SDKs anchor each span's clock on its own
+  // (OpenTelemetry JS reads Date.now(), millisecond resolution, at every span start). Within that, an
+  // overhang is jitter, not a child the parent stopped waiting for.
+  const asynchronous = ASYNC_KINDS.has(child.kind ?? '') || (sameClock && child.endNs > within.end + SAME_CLOCK_JITTER_NS);
   if (child.endNs <= within.start || child.startNs >= within.end) {
-    if (asynchronous) return null;
+    const farOutside = child.startNs >= within.end + SAME_CLOCK_JITTER_NS || child.endNs + SAME_CLOCK_JITTER_NS <= within.start;
+    if (asynchronous || (sameClock && farOutside)) return null;
     const duration = child.endNs > child.startNs ? child.endNs - child.startNs : 0n;
     const room = within.end - within.start;
     if (duration >= room) return { ...within };

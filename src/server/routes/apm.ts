@@ -138,7 +138,7 @@ function quantileList(p: Params): number[] {
 /** Registers the APM routes. */
 export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext): void {
   const now = ctx.now ?? (() => new Date());
-  const run = (q: SqlQuery) => ctx.gate.run(() => ctx.store.query(q.sql, q.params, { timeoutMs: ctx.timeoutMs }));
+  const run = (q: SqlQuery) => ctx.queries.rows(q);
   const route = (path: string, handler: (p: Params) => Promise<unknown>) =>
     app.get(path, { config: { access: 'read' } }, async (req, reply) => {
       try {

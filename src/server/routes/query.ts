@@ -1,23 +1,22 @@
 /**
  * Search and trace API: `/api/v1/search` (the query language over a time range), `/api/v1/tail`
  * (live tail as Server-Sent Events), `/api/v1/traces/:id`, `/api/v1/services`, `/api/v1/service-map`.
- * All read-scoped. Queries pass through one gate (concurrency) and carry a time-out, so a runaway
- * query cannot starve ingest.
+ * All read-scoped. Every read goes through the query service (src/query/service.ts): one gate
+ * (concurrency) and one time-out, so a runaway query cannot starve ingest.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { compileQuery, QueryBusyError, QueryError, QueryGate, QueryRejectedError, QueryResourceError, QueryTimeoutError, runQuery, type QueryResult } from '../../query/index.ts';
+import { compileQuery, QueryBusyError, QueryError, QueryRejectedError, QueryResourceError, QueryTimeoutError, type QueryResult } from '../../query/index.ts';
 import { parseInstant, parseTimeRange, ParamError } from '../../query/time-range.ts';
 import { serviceMapQuery, servicesQuery, traceLogsQuery, traceSpansQuery, TRACE_ID, type SqlQuery } from '../../query/views/traces.ts';
 import { criticalPath } from '../../query/views/critical-path.ts';
 import { toResultValue, type ResultValue } from '../../query/executor.ts';
-import type { TelemetryStore } from '../../store/telemetry/store.ts';
+import type { QueryService } from '../../query/service.ts';
 import { StoreTimeoutError } from '../../store/telemetry/store.ts';
 
 /** What the query routes need. */
 export interface QueryRouteContext {
-  store: TelemetryStore;
-  gate: QueryGate;
-  timeoutMs: number;
+  /** The one read seam over telemetry. */
+  queries: QueryService;
   /** Clock, for tests. */
   now?: () => Date;
 }
@@ -51,12 +50,9 @@ export function sendQueryError(reply: FastifyReply, err: unknown): FastifyReply 
 /** Registers the search and trace routes. */
 export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext): void {
   const now = ctx.now ?? (() => new Date());
-  const run = (q: SqlQuery) => ctx.gate.run(() => ctx.store.query(q.sql, q.params, { timeoutMs: ctx.timeoutMs }));
-
-  // Every query language run: the gate's slot, the store's time-out (which interrupts the engine) and
-  // a wall-clock time-out just above it for the whole run.
-  const runText = (text: string, from: bigint, to: bigint, limit: number | undefined, explainEmpty: boolean): Promise<QueryResult> =>
-    runQuery(text, { from, to, limit, explainEmpty, gate: ctx.gate, timeoutMs: ctx.timeoutMs + 1000, run: (sql, params) => ctx.store.query(sql, params, { timeoutMs: ctx.timeoutMs }) });
+  const run = (q: SqlQuery) => ctx.queries.rows(q);
+  const runText = (text: string, fromNs: bigint, toNs: bigint, limit: number | undefined, explainEmpty: boolean): Promise<QueryResult> =>
+    ctx.queries.search(text, { fromNs, toNs, limit, explainEmpty });
 
   const search = async (p: SearchParams): Promise<QueryResult & { from: string; to: string }> => {
     const text = p.q ?? p.query;
@@ -89,7 +85,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
     const text = p.q ?? p.query ?? '*';
     try {
       // Validate once up front so a bad query gets a plain 400, not a broken stream.
-      const probe = compileQuery(text, { from: 0n, to: 1n });
+      const probe = compileQuery(text, { from: 0n, to: 1n, dialect: ctx.queries.dialect });
       if (probe.kind !== 'events') throw new ParamError('q: live tail follows events; remove stats, timechart, top and rare pipes');
     } catch (err) {
       return sendQueryError(reply, err);

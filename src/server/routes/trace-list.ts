@@ -4,7 +4,7 @@
  * number of all matching spans. Read-scoped, through the same gate and time-out as searches.
  */
 import type { FastifyInstance } from 'fastify';
-import { executeQuery, type CompiledQuery } from '../../query/index.ts';
+import type { CompiledQuery } from '../../query/index.ts';
 import { ParamError, parseTimeRange } from '../../query/time-range.ts';
 import { nextTraceCursor, TRACE_LIST_SORTS, traceListQueries, type TraceListSort } from '../../query/views/traces.ts';
 import { sendQueryError, type QueryRouteContext } from './query.ts';
@@ -26,7 +26,7 @@ const MAX_PAGE = 1000;
 /** Registers the trace list route. */
 export function registerTraceListRoute(app: FastifyInstance, ctx: QueryRouteContext): void {
   const now = ctx.now ?? (() => new Date());
-  const exec = (q: CompiledQuery) => ctx.gate.run(() => executeQuery(q, (sql, params) => ctx.store.query(sql, params, { timeoutMs: ctx.timeoutMs }), { timeoutMs: ctx.timeoutMs + 1000 }));
+  const exec = (q: CompiledQuery) => ctx.queries.execute(q);
 
   app.get('/api/v1/traces', { config: { access: 'read' } }, async (req, reply) => {
     const p = req.query as ListParams;

@@ -30,22 +30,30 @@ export interface StoreStats {
   rows: Record<string, number>;
 }
 
-/**
- * The telemetry store (DESIGN.md §3): append-heavy and analytical. Only its implementation module
- * imports a database driver; everything else sees this interface.
- */
-export interface TelemetryStore {
+/** The write side of the telemetry store: what the ingest pipeline and retention need. */
+export interface TelemetryWriter {
   /**
    * Appends the batches and commits them all or none; resolves only once every row is durable. Throws
    * {@link RecordsRefusedError} when a record cannot be stored, anything else when the store failed.
    */
   write(batches: readonly TelemetryBatch[]): Promise<void>;
-  /** Runs a read-only SQL statement with positional parameters; interrupted after `timeoutMs`. */
-  query(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<ResultRow[]>;
   /** Deletes the signal's rows dated before `oldestNs` or after `newestNs` (Unix ns); returns how many. */
   deleteOutside(signal: Signal, oldestNs: bigint, newestNs: bigint): Promise<number>;
   /** Reclaims space freed by deletes. */
   compact(): Promise<void>;
+}
+
+/** The read side: only the query service (src/query/service.ts) and self-observability call it. */
+export interface TelemetryReader {
+  /** Runs a read-only SQL statement with positional parameters; interrupted after `timeoutMs`. */
+  query(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<ResultRow[]>;
   stats(): Promise<StoreStats>;
+}
+
+/**
+ * The telemetry store (DESIGN.md §3): append-heavy and analytical. Only its implementation module
+ * imports a database driver; everything else sees one of its two sides.
+ */
+export interface TelemetryStore extends TelemetryWriter, TelemetryReader {
   close(): Promise<void>;
 }
