@@ -8,14 +8,11 @@
 import type { AggCall, Command, CompareOp, Dataset, Expr, FieldRef, Query, SearchNode, SearchValue, SortKey } from './ast.ts';
 import { QueryError } from './errors.ts';
 import { tokenize, type LexMode, type Token } from './lexer.ts';
+import { AGG_FUNCTIONS, COMMANDS, DATASETS, PERCENTILE_FUNCTION } from './vocabulary.ts';
 
 /** Aggregate functions accepted by `stats` and `timechart`. */
-export const AGG_FUNCTIONS = ['count', 'dc', 'distinct_count', 'sum', 'avg', 'mean', 'min', 'max', 'median', 'rate', 'p50', 'p75', 'p90', 'p95', 'p99', 'p999'] as const;
 const AGG_SET = new Set<string>(AGG_FUNCTIONS);
-const PERCENTILE = /^p(\d{1,2}|999)$/;
 const COMPARE_OPS = new Set(['=', '!=', '<', '<=', '>', '>=']);
-const COMMANDS = ['search', 'where', 'eval', 'stats', 'timechart', 'top', 'rare', 'sort', 'head', 'tail', 'fields'];
-const DATASETS: Record<string, Dataset> = { logs: 'logs', log: 'logs', spans: 'spans', span: 'spans', traces: 'spans' };
 /** Largest N accepted by head/tail/top, so a typo cannot ask for a billion rows. */
 const MAX_N = 100_000;
 /** Longest query text accepted: bounds the syntax tree (and so planning work) linearly. */
@@ -250,7 +247,7 @@ class Parser {
   private parseCommand(start: number): Command {
     this.load(start, 'search');
     const name = this.peek();
-    if (name.kind !== 'word' || !COMMANDS.includes(name.text.toLowerCase())) {
+    if (name.kind !== 'word' || !(COMMANDS as readonly string[]).includes(name.text.toLowerCase())) {
       throw new QueryError(`expected a command (${COMMANDS.join(', ')}) after '|' but found ${describe(name)}`, name.pos);
     }
     const cmd = name.text.toLowerCase();
@@ -337,7 +334,7 @@ class Parser {
       if (aggs.length > 0 && this.peek().kind === 'comma') this.next();
       const t = this.peek();
       const fn = t.kind === 'word' ? t.text.toLowerCase() : '';
-      if (!AGG_SET.has(fn) && !PERCENTILE.test(fn)) {
+      if (!AGG_SET.has(fn) && !PERCENTILE_FUNCTION.test(fn)) {
         throw new QueryError(`expected an aggregate function (${AGG_FUNCTIONS.join(', ')}) but found ${describe(t)}`, t.pos);
       }
       this.next();

@@ -7,6 +7,7 @@ import type { AggCall, Command, CompareOp, Expr, FieldRef, Query, SearchNode, Se
 import { QueryError } from './errors.ts';
 import { ATTRIBUTE_KEY, datasetDef, fieldHint, normaliseEnum, severityRange, type DatasetDef, type FieldDef } from './fields.ts';
 import { parseQuery } from './parser.ts';
+import { EVAL_FUNCTIONS } from './vocabulary.ts';
 import { DEFAULT_LIMITS, type AttributeUse, type LogicalPlan, type OutputColumn, type PlanColumn, type PlanExpr, type PlanLimits, type PlanNode, type PlanSortKey, type ScalarFn, type ValueType } from './plan.ts';
 
 /** Options of {@link planQuery}. */
@@ -42,6 +43,8 @@ interface Typed {
   literal?: SearchValue;
 }
 
+/** The eval functions named in errors (aliases left out, as users need one spelling). */
+const EVAL_FUNCTION_NAMES = EVAL_FUNCTIONS.filter((f) => !f.aliasOf).map((f) => f.name).join(', ');
 const NUMERIC_LITERAL = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const NAME_OK = /^[A-Za-z0-9_@][A-Za-z0-9_.\-:@/()]{0,254}$/;
 
@@ -605,7 +608,7 @@ class Planner {
         return { expr: { kind: 'like', arg: str(0), pattern: param(likePattern([null, lit.text, null])), caseInsensitive: true }, type: 'boolean' };
       }
       default:
-        throw new QueryError(`expected a function (if, case, round, abs, floor, ceil, sqrt, ln, log10, exp, pow, lower, upper, trim, len, substr, coalesce, concat, min, max, tonumber, tostring, isnull, isnotnull, like, contains) but found '${name}'`, pos);
+        throw new QueryError(`expected a function (${EVAL_FUNCTION_NAMES}) but found '${name}'`, pos);
     }
   }
 }

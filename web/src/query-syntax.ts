@@ -1,4 +1,9 @@
-/** Client-side reading of the query language: tokens for highlighting, and the context for autocomplete. */
+/**
+ * Client-side reading of the query language: tokens for highlighting, and the context for autocomplete.
+ * The language's words come from the parser's own tables (src/query/vocabulary.ts), so hints never miss
+ * a function the server accepts.
+ */
+import { AGGREGATE_FUNCTIONS, COMMANDS as LANGUAGE_COMMANDS, KEYWORDS as LANGUAGE_KEYWORDS } from '../../src/query/vocabulary.ts';
 
 /** A highlighted piece of the query text. */
 export interface Token {
@@ -7,11 +12,11 @@ export interface Token {
   start: number;
 }
 
-const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'IN', 'by', 'as', 'from', 'index', 'and', 'or', 'not', 'in']);
+const KEYWORDS = new Set(LANGUAGE_KEYWORDS);
 /** Pipe commands. */
-export const COMMANDS = ['stats', 'timechart', 'top', 'rare', 'where', 'eval', 'search', 'sort', 'head', 'tail', 'fields'];
-/** Aggregate functions. */
-export const AGGREGATES = ['count()', 'dc(', 'sum(', 'avg(', 'min(', 'max(', 'median(', 'p50(', 'p90(', 'p95(', 'p99(', 'rate()'];
+export const COMMANDS: readonly string[] = LANGUAGE_COMMANDS;
+/** Aggregate functions as completions: `count()` where a field is optional, `sum(` where one is needed. */
+export const AGGREGATES: readonly string[] = AGGREGATE_FUNCTIONS.map((a) => (a.fieldOptional ? `${a.name}()` : `${a.name}(`));
 
 /** Splits a query into tokens, classifying each well enough to colour it. */
 export function tokenize(q: string): Token[] {
@@ -21,8 +26,11 @@ export function tokenize(q: string): Token[] {
   let afterPipe = false;
   while ((m = re.exec(q))) {
     const start = m.index;
-    if (m[1]) out.push({ text: m[1], kind: 'ws', start });
-    else if (m[2]) out.push({ text: m[2], kind: out.at(-1)?.kind === 'op' ? 'value' : 'string', start });
+    if (m[1]) {
+      // Whitespace between '|' and the command keeps the command a command.
+      out.push({ text: m[1], kind: 'ws', start });
+      continue;
+    } else if (m[2]) out.push({ text: m[2], kind: out.at(-1)?.kind === 'op' ? 'value' : 'string', start });
     else if (m[3]) out.push({ text: m[3], kind: 'field', start });
     else if (m[4]) {
       out.push({ text: m[4], kind: 'pipe', start });
