@@ -19,17 +19,12 @@ import { isSpanQuery, LOG_FIELDS, quoteField, quoteValue, searchPart, SPAN_FIELD
 import { pivotTimechart } from '../series.ts';
 import { PALETTE, severityColor } from '../theme.ts';
 import { resolveRange, spanFor, useTimeRange, withRange } from '../time.ts';
+import type { SavedSearch } from '../../../src/api/contract.ts';
 
 const PAGE = 10_000;
 const MAX_ROWS = 100_000;
 const SEVERITY_ORDER = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'];
 
-interface SavedSearch {
-  id: number;
-  name: string;
-  query: string;
-  range: string | null;
-}
 
 function rowKey(r: Row): string {
   return `${text(r.timestamp)}|${text(r.span_id)}|${text(r.trace_id)}|${text(r['service.name'])}|${text(r.body ?? r.name)}`;
@@ -263,8 +258,8 @@ export function Logs() {
       </div>
       {/* Query warnings (unknown fields, widened span, cut values) arrive with the answer; React escapes their text. */}
       {!error &&
-        ((result as { warnings?: { message: string }[] } | null)?.warnings ?? []).map((w) => (
-          <div key={w.message} className="hint warn-text" data-testid="query-warning">
+        (result?.warnings ?? []).map((w) => (
+          <div key={w.message} className="query-warning" role="status" data-testid="query-warning">
             {w.message}
           </div>
         ))}
