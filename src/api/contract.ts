@@ -42,3 +42,267 @@ export interface DashboardSpec {
   variables?: VariableSpec[];
   panels: PanelSpec[];
 }
+
+/** A dashboard as listed by `GET /api/v1/dashboards`. */
+export interface DashboardSummary {
+  id: string;
+  title: string;
+  description: string;
+  builtin: boolean;
+  owner: string;
+  updatedAt: string;
+}
+
+/** One dashboard with its spec (`GET /api/v1/dashboards/:id`). */
+export interface Dashboard extends DashboardSummary {
+  spec: DashboardSpec;
+  createdAt: string;
+}
+
+/** A saved search of the caller (`GET /api/v1/saved-searches`). */
+export interface SavedSearch {
+  id: number;
+  name: string;
+  query: string;
+  range: string | null;
+  createdAt: string;
+}
+
+// ---- search (/api/v1/search) -----------------------------------------------------------------------
+
+/** A value in a search row: JSON as the engine returns it. */
+export type ResultValue = string | number | boolean | null | ResultValue[] | { [key: string]: ResultValue };
+
+/** A row of a search answer. */
+export type Row = Record<string, ResultValue>;
+
+/** Something the user should know about an answer (an unknown field, a widened span, cut values). */
+export interface QueryWarning {
+  message: string;
+}
+
+/** The answer of `POST /api/v1/search`: events (logs/spans) or an aggregate table. */
+export interface SearchResult {
+  kind: 'events' | 'aggregate';
+  columns: { name: string; type: string }[];
+  rows: Row[];
+  truncated: boolean;
+  elapsedMs: number;
+  warnings: QueryWarning[];
+  from: string;
+  to: string;
+}
+
+// ---- APM (/api/v1/apm/...) -------------------------------------------------------------------------
+
+/** One point of a service overview series. */
+export interface OverviewPoint {
+  time: string;
+  requests: number;
+  /** Requests per second of the bucket's covered time; null for a bucket wholly after now. */
+  throughput_rps: number | null;
+  errors: number;
+  error_rate: number | null;
+  /** 4xx answers that did not fail (refusals), and their share of requests. */
+  client_errors: number;
+  client_error_rate: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  apdex: number | null;
+}
+
+/** Figures of an overview over the whole range. */
+export type OverviewSummary = Omit<OverviewPoint, 'time'> & { avg_ms: number | null; first_seen: string | null };
+
+/** One group (service, namespace…) of a grouped overview. */
+export interface OverviewGroup {
+  group: string;
+  services: string[];
+  summary: OverviewSummary;
+  series: OverviewPoint[];
+}
+
+/** One operation (span name of server spans) of a service. */
+export interface OperationRow extends Omit<OverviewSummary, 'first_seen'> {
+  service: string;
+  operation: string;
+  /** The operation refuses (4xx) an unusual share of its requests. */
+  client_error_alert: boolean;
+  total_time_ms: number | null;
+  /** Share of the service's request time. */
+  time_share: number | null;
+}
+
+/** One normalized database statement. */
+export interface DatabaseStatementRow {
+  service: string;
+  db_system: string;
+  statement: string;
+  calls: number;
+  errors: number;
+  total_time_ms: number | null;
+  avg_ms: number | null;
+  p95_ms: number | null;
+  variants: number;
+  example: string;
+  db_time_share: number | null;
+  service_time_share: number | null;
+}
+
+/** Calls from a service to one external target (peer service, host). */
+export interface ExternalCallRow {
+  service: string;
+  target: string;
+  target_kind: string;
+  calls: number;
+  errors: number;
+  error_rate: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  total_time_ms: number | null;
+}
+
+/** One group of errors with the same fingerprint (type, normalized message, top frame). */
+export interface ErrorGroupRow {
+  fingerprint: string;
+  type: string;
+  normalized_message: string;
+  top_frame: string;
+  last_message: string | null;
+  occurrences: number;
+  span_events: number;
+  logs: number;
+  first_seen: string | null;
+  last_seen: string | null;
+  services: string[];
+  versions: string[];
+  sample_trace_id: string | null;
+}
+
+/** What every overview answer carries. */
+interface OverviewHead {
+  from: string;
+  to: string;
+  service: string | null;
+  operation: string | null;
+  apdex_t_ms: number;
+  bucket_seconds: number;
+}
+
+/** `GET /api/v1/apm/overview` without `group_by`: one summary and series. */
+export interface ServiceOverviewResponse extends OverviewHead {
+  summary: OverviewSummary;
+  series: OverviewPoint[];
+}
+
+/** `GET /api/v1/apm/overview?group_by=…`: one summary and series per group. */
+export interface GroupedOverviewResponse extends OverviewHead {
+  group_by: string;
+  groups: OverviewGroup[];
+}
+
+/** One caller → callee edge of the service map (callee a service, a database or an external host). */
+export interface ServiceMapEdge {
+  source: string;
+  target: string;
+  target_kind: string;
+  calls: number;
+  errors: number;
+  p95_ms: number | null;
+}
+
+/** What every APM list answer carries. */
+interface ApmList {
+  from: string;
+  to: string;
+  service: string | null;
+}
+
+/** `GET /api/v1/apm/operations`. */
+export interface OperationsResponse extends ApmList {
+  apdex_t_ms: number;
+  sort: string;
+  operations: OperationRow[];
+}
+
+/** `GET /api/v1/apm/database`. */
+export interface DatabaseResponse extends ApmList {
+  sort: string;
+  statements: DatabaseStatementRow[];
+}
+
+/** `GET /api/v1/apm/external`. */
+export interface ExternalResponse extends ApmList {
+  calls: ExternalCallRow[];
+}
+
+/** `GET /api/v1/apm/errors`. */
+export interface ErrorGroupsResponse extends ApmList {
+  groups: ErrorGroupRow[];
+}
+
+// ---- users, tokens, auth ---------------------------------------------------------------------------
+
+/** Roles of users who sign in. */
+export type Role = 'admin' | 'responder' | 'viewer';
+
+/** A user as the admin API lists it. */
+export interface UserInfo {
+  username: string;
+  role: Role;
+  createdAt: string;
+  passwordChangedAt: string;
+}
+
+/** Scopes of API tokens. */
+export type TokenScope = 'ingest' | 'read' | 'write' | 'admin';
+
+/** An API token as listed: never its secret. */
+export interface TokenInfo {
+  name: string;
+  scope: TokenScope;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  rateLimit: number | null;
+}
+
+// ---- monitors and status pages ---------------------------------------------------------------------
+
+/** A monitor definition as the API takes it (fields depend on `type`; see docs/monitors.md). */
+export type MonitorSpecInput = { id: string; name: string; type: string } & Record<string, unknown>;
+
+/** A monitor as the API returns it: its definition (secrets masked) plus where it is defined. */
+export type MonitorInfo = MonitorSpecInput & { source: 'api' | 'file'; file: string | null };
+
+/** What one check found (`POST /api/v1/monitors/test`). */
+export interface CheckOutcome {
+  ok: boolean;
+  status: 'up' | 'down' | 'degraded';
+  latencyMs: number;
+  phases: Record<string, number | null>;
+  error?: string;
+  details: Record<string, unknown>;
+}
+
+/** A status page definition. */
+export interface StatusPageDef {
+  slug: string;
+  title: string;
+  description: string;
+  components: { monitorId: string; name: string }[];
+}
+
+/** Overall state of a public status page or one of its components. */
+export type PublicStatus = 'operational' | 'degraded' | 'outage' | 'unknown';
+
+/** A status page as the public sees it (`GET /api/v1/public/status/:slug`). */
+export interface PublicStatusPage {
+  title: string;
+  description: string;
+  status: PublicStatus;
+  components: { name: string; status: PublicStatus; uptime90d: number | null; bars: { date: string; uptime: number | null; checks: number; down: number }[] }[];
+  updatedAt: string;
+}

@@ -1,7 +1,11 @@
 /**
  * The one way the UI talks to Vigil: same-origin JSON requests with the session cookie, the CSRF token
  * on every state-changing request, and errors turned into {@link ApiError} with the server's message.
+ * Response types come from the API contract the server also compiles against (src/api/contract.ts).
  */
+import type { CheckOutcome, MonitorInfo, MonitorSpecInput, PublicStatusPage, SearchResult as ContractSearchResult, StatusPageDef, TokenInfo, UserInfo } from '../../src/api/contract.ts';
+
+export type { CheckOutcome, MonitorInfo, MonitorSpecInput, PublicStatusPage, StatusPageDef, TokenInfo, UserInfo };
 
 /** An API failure with the server's message (and, for query errors, the position in the query). */
 export class ApiError extends Error {
@@ -98,19 +102,11 @@ export function qs(params: Record<string, string | number | undefined | null>): 
   return s ? `?${s}` : '';
 }
 
-/** A row of a search result. */
+/** A row of a search result (the UI reads cells as unknown and narrows them where it shows them). */
 export type Row = Record<string, unknown>;
 
-/** The answer of `/api/v1/search`. */
-export interface SearchResult {
-  kind: 'events' | 'aggregate';
-  columns: { name: string; type: string }[];
-  rows: Row[];
-  truncated: boolean;
-  elapsedMs: number;
-  from: string;
-  to: string;
-}
+/** The answer of `/api/v1/search`, as the API contract declares it. */
+export type SearchResult = Omit<ContractSearchResult, 'rows'> & { rows: Row[] };
 
 /** Runs a query over a time range. */
 export function search(q: string, range: Record<string, string>, limit?: number, signal?: AbortSignal): Promise<SearchResult> {
@@ -119,13 +115,6 @@ export function search(q: string, range: Record<string, string>, limit?: number,
 
 // ---- management (users, tokens, monitors, status pages) ----
 
-/** A user as the admin API lists it. */
-export interface UserInfo {
-  username: string;
-  role: 'admin' | 'responder' | 'viewer';
-  createdAt: string;
-  passwordChangedAt: string;
-}
 
 /** The roles a user may have, weakest first. */
 export const ROLES = ['viewer', 'responder', 'admin'] as const;
@@ -144,15 +133,6 @@ export const updateUser = (username: string, body: { role?: string; password?: s
 /** Deletes a user (admin). */
 export const deleteUser = (username: string) => api<void>(`/api/v1/users/${encodeURIComponent(username)}`, { method: 'DELETE' });
 
-/** An API token as listed: never its secret. */
-export interface TokenInfo {
-  name: string;
-  scope: 'ingest' | 'read' | 'write' | 'admin';
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-  rateLimit: number | null;
-}
 
 /** The token scopes. */
 export const SCOPES = ['ingest', 'read', 'write', 'admin'] as const;
@@ -167,11 +147,6 @@ export const createToken = (body: { name: string; scope: string; rateLimit?: num
 /** Revokes a token by name (admin). */
 export const revokeToken = (name: string) => api<void>(`/api/v1/tokens/${encodeURIComponent(name)}`, { method: 'DELETE' });
 
-/** A monitor definition as the API takes it (fields depend on `type`; see docs/monitors.md). */
-export type MonitorSpecInput = { id: string; name: string; type: string } & Record<string, unknown>;
-
-/** A monitor as the API returns it: its definition plus where it is defined. */
-export type MonitorInfo = MonitorSpecInput & { source: 'api' | 'file'; file: string | null };
 
 /** One monitor (writers get its definition with secrets as the server chooses to show them). */
 export const getMonitor = (id: string, signal?: AbortSignal) => api<MonitorInfo>(`/api/v1/monitors/${encodeURIComponent(id)}`, { signal });
@@ -188,26 +163,10 @@ export const saveMonitor = (spec: MonitorSpecInput, existing?: string) =>
 /** Deletes a monitor defined through the API. */
 export const deleteMonitor = (id: string) => api<void>(`/api/v1/monitors/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
-/** What one check found. */
-export interface CheckOutcome {
-  ok: boolean;
-  status: 'up' | 'down' | 'degraded';
-  latencyMs: number;
-  phases: Record<string, number | null>;
-  error?: string;
-  details: Record<string, unknown>;
-}
 
 /** Runs a definition once, unsaved, through the same checker and outbound guard as scheduled checks. */
 export const testMonitor = (spec: MonitorSpecInput) => api<{ result: CheckOutcome }>('/api/v1/monitors/test', { method: 'POST', body: spec });
 
-/** A status page definition. */
-export interface StatusPageDef {
-  slug: string;
-  title: string;
-  description: string;
-  components: { monitorId: string; name: string }[];
-}
 
 /** Lists status pages (admin). */
 export const listStatusPages = (signal?: AbortSignal) => api<{ statusPages: StatusPageDef[] }>('/api/v1/status-pages', { signal });
@@ -220,15 +179,6 @@ export const saveStatusPage = (page: StatusPageDef, existing?: string) =>
 
 /** Deletes a status page (admin). */
 export const deleteStatusPage = (slug: string) => api<void>(`/api/v1/status-pages/${encodeURIComponent(slug)}`, { method: 'DELETE' });
-
-/** A status page as the public sees it. */
-export interface PublicStatusPage {
-  title: string;
-  description: string;
-  status: 'operational' | 'degraded' | 'outage' | 'unknown';
-  components: { name: string; status: PublicStatusPage['status']; uptime90d: number | null; bars: { date: string; uptime: number | null; checks: number; down: number }[] }[];
-  updatedAt: string;
-}
 
 /** The public JSON of a saved status page. */
 export const publicStatusPage = (slug: string, signal?: AbortSignal) => api<PublicStatusPage>(`/api/v1/public/status/${encodeURIComponent(slug)}`, { signal });

@@ -15,6 +15,7 @@
  * - Apdex with threshold T: satisfied = successful and ≤ T, tolerating = successful and ≤ 4T, failed
  *   requests are frustrated; Apdex = (satisfied + tolerating / 2) / requests.
  */
+import type { DatabaseStatementRow, ExternalCallRow, OperationRow, OverviewGroup, OverviewPoint } from '../../api/contract.ts';
 import type { SqlParam } from '../dialect/dialect.ts';
 import { chooseBucketSeconds } from '../dialect/dialect.ts';
 import type { SqlQuery } from './traces.ts';
@@ -410,33 +411,8 @@ export function apdex(satisfied: number, tolerating: number, requests: number): 
   return ratio(satisfied + tolerating / 2, requests, 3);
 }
 
-/** One point of the overview series. */
-export interface OverviewPoint {
-  time: string;
-  requests: number;
-  /** Requests per second of the bucket's covered time; null for a bucket wholly after now. */
-  throughput_rps: number | null;
-  errors: number;
-  error_rate: number | null;
-  /** 4xx answers that did not fail (refusals), and their share of requests. */
-  client_errors: number;
-  client_error_rate: number | null;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-  apdex: number | null;
-}
-
-/** Figures over the whole range; `throughput_rps` is {@link rateOver} from the first bucket with requests. */
-export type OverviewSummary = Omit<OverviewPoint, 'time'> & { avg_ms: number | null; first_seen: string | null };
-
-/** One group of a grouped overview. */
-export interface OverviewGroup {
-  group: string;
-  services: string[];
-  summary: OverviewSummary;
-  series: OverviewPoint[];
-}
+// The shapes of these answers are the API contract's (src/api/contract.ts), which the web UI shares.
+export type { OverviewGroup, OverviewPoint, OverviewSummary } from '../../api/contract.ts';
 
 function nsToIso(ns: bigint): string {
   return new Date(Number(ns / 1_000_000n)).toISOString();
@@ -511,7 +487,7 @@ export function unusualClientErrors(requests: number, clientErrors: number, serv
 }
 
 /** Shapes operation rows with rates ({@link rateOver} from each operation's first request), quantiles in ms, Apdex, 4xx and time share. */
-export function shapeOperations(rows: Record<string, unknown>[], w: RateWindow) {
+export function shapeOperations(rows: Record<string, unknown>[], w: RateWindow): OperationRow[] {
   return rows.map((r) => {
     const figures = requestFigures(r);
     return {
@@ -528,7 +504,7 @@ export function shapeOperations(rows: Record<string, unknown>[], w: RateWindow) 
 }
 
 /** Shapes database rows: times in ms and shares of the service's database and request time. */
-export function shapeDatabase(rows: Record<string, unknown>[]) {
+export function shapeDatabase(rows: Record<string, unknown>[]): DatabaseStatementRow[] {
   return rows.map((r) => {
     const calls = num(r.calls);
     return {
@@ -549,7 +525,7 @@ export function shapeDatabase(rows: Record<string, unknown>[]) {
 }
 
 /** Shapes external-call rows. */
-export function shapeExternal(rows: Record<string, unknown>[]) {
+export function shapeExternal(rows: Record<string, unknown>[]): ExternalCallRow[] {
   return rows.map((r) => {
     const calls = num(r.calls);
     const errors = num(r.errors);

@@ -3,6 +3,7 @@
  * `exception.*` attributes, grouped by a fingerprint of exception type + normalised message + top
  * stack frame. Fingerprinting runs in SQL so groups are exact over the stored rows.
  */
+import type { ErrorGroupRow } from '../../api/contract.ts';
 import { Binder, num, type NsRange } from './apm.ts';
 import type { SqlQuery } from './traces.ts';
 
@@ -82,7 +83,7 @@ function iso(v: unknown): string | null {
 }
 
 /** Shapes error-group rows for the API. */
-export function shapeErrorGroups(rows: Record<string, unknown>[]) {
+export function shapeErrorGroups(rows: Record<string, unknown>[]): ErrorGroupRow[] {
   return rows.map((r) => ({
     fingerprint: String(r.fingerprint),
     type: String(r.type),

@@ -18,6 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { StateDb } from '../../store/state/db.ts';
 import { DashboardStore } from '../../store/state/dashboards.ts';
+import type { DashboardSpec } from '../../api/contract.ts';
 
 const name = z.string().trim().min(1).max(200);
 const query = z.string().max(4000);
@@ -62,8 +63,11 @@ export const dashboardSpec = z.object({
 const dashboardBody = z.object({ title: name, description: z.string().max(2000).optional(), spec: dashboardSpec });
 const savedSearchBody = z.object({ name, query: query.min(1), range: z.string().max(100).nullable().optional() });
 
-/** A dashboard spec as the API accepts it. */
-export type DashboardSpec = z.infer<typeof dashboardSpec>;
+/** A dashboard spec as the API accepts it: the contract's shape, which the schema must produce (checked below). */
+export type { DashboardSpec };
+// A schema that drifts from the contract the UI reads is a compile error here.
+const specMatchesContract: z.ZodType<DashboardSpec> = dashboardSpec;
+void specMatchesContract;
 
 function badRequest(reply: FastifyReply, err: z.ZodError): FastifyReply {
   const issue = err.issues[0];

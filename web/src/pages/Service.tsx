@@ -13,78 +13,7 @@ import { fmt, fmtAgo, fmtBucket, unitLabel, unitOf } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { metricSeries, type MetricAnswer } from '../series.ts';
 import { useLinkRange, useTimeRange, withRange, type TimeRange } from '../time.ts';
-
-interface OverviewPoint {
-  time: string;
-  requests: number;
-  throughput_rps: number | null;
-  errors: number;
-  error_rate: number | null;
-  client_errors: number;
-  client_error_rate: number | null;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-  apdex: number | null;
-}
-interface Overview {
-  summary: OverviewPoint & { avg_ms: number | null; first_seen: string | null };
-  series: OverviewPoint[];
-  apdex_t_ms: number;
-  bucket_seconds: number;
-}
-interface Operation {
-  operation: string;
-  requests: number;
-  throughput_rps: number;
-  errors: number;
-  error_rate: number;
-  client_errors: number;
-  client_error_rate: number | null;
-  client_error_alert: boolean;
-  p50_ms: number;
-  p95_ms: number;
-  p99_ms: number;
-  apdex: number;
-  time_share: number;
-}
-interface Statement {
-  db_system: string;
-  statement: string;
-  calls: number;
-  errors: number;
-  total_time_ms: number;
-  avg_ms: number;
-  p95_ms: number;
-  variants: number;
-  service_time_share: number | null;
-}
-interface External {
-  target: string;
-  target_kind: string;
-  calls: number;
-  error_rate: number;
-  p95_ms: number;
-  total_time_ms: number;
-}
-interface ErrorGroup {
-  fingerprint: string;
-  type: string | null;
-  normalized_message: string;
-  last_message: string;
-  occurrences: number;
-  last_seen: string;
-  versions: string[];
-  sample_trace_id: string | null;
-}
-interface Edge {
-  source: string;
-  target: string;
-  target_kind: string;
-  calls: number;
-  errors: number;
-  p95_ms: number | null;
-}
+import type { DatabaseResponse, ErrorGroupsResponse, ExternalResponse, OperationsResponse, OverviewPoint, ServiceMapEdge, ServiceOverviewResponse } from '../../../src/api/contract.ts';
 
 const RESOURCE_METRICS: { name: string; title: string; agg: string }[] = [
   { name: 'system.cpu.utilization', title: 'Host CPU', agg: 'avg' },
@@ -110,7 +39,7 @@ export function ServicePage() {
   const { range, setRange, params } = useTimeRange('1h');
   const p = { ...params, service: name };
   const dep = [name, params];
-  const ov = useLoad((signal) => api<Overview>(`/api/v1/apm/overview${qs(p)}`, { signal }), dep, 30_000);
+  const ov = useLoad((signal) => api<ServiceOverviewResponse>(`/api/v1/apm/overview${qs(p)}`, { signal }), dep, 30_000);
   const changes = useLoad((signal) => loadChanges(name, params, signal), dep);
   const markers = changes.data ?? [];
   const x = (ov.data?.series ?? []).map((s) => new Date(s.time).getTime() / 1000);
@@ -216,7 +145,7 @@ function Stat({ label, value, bad, testId, title }: { label: string; value: stri
 }
 
 function Operations({ service, params }: { service: string; params: Record<string, string> }) {
-  const d = useLoad((signal) => api<{ operations: Operation[] }>(`/api/v1/apm/operations${qs({ ...params, service })}`, { signal }), [service, params]);
+  const d = useLoad((signal) => api<OperationsResponse>(`/api/v1/apm/operations${qs({ ...params, service })}`, { signal }), [service, params]);
   return (
     <Panel title="Operations">
       {d.error && <ErrorState error={d.error} retry={d.reload} />}
@@ -280,7 +209,7 @@ function Bar({ ratio }: { ratio: number | null }) {
 }
 
 function Database({ service, params }: { service: string; params: Record<string, string> }) {
-  const d = useLoad((signal) => api<{ statements: Statement[] }>(`/api/v1/apm/database${qs({ ...params, service, limit: 20 })}`, { signal }), [service, params]);
+  const d = useLoad((signal) => api<DatabaseResponse>(`/api/v1/apm/database${qs({ ...params, service, limit: 20 })}`, { signal }), [service, params]);
   return (
     <Panel title="Database statements">
       {d.error && <ErrorState error={d.error} retry={d.reload} />}
@@ -306,7 +235,7 @@ function Database({ service, params }: { service: string; params: Record<string,
 }
 
 function Externals({ service, params }: { service: string; params: Record<string, string> }) {
-  const d = useLoad((signal) => api<{ calls: External[] }>(`/api/v1/apm/external${qs({ ...params, service })}`, { signal }), [service, params]);
+  const d = useLoad((signal) => api<ExternalResponse>(`/api/v1/apm/external${qs({ ...params, service })}`, { signal }), [service, params]);
   return (
     <Panel title="External calls">
       {d.error && <ErrorState error={d.error} retry={d.reload} />}
@@ -333,7 +262,7 @@ function Externals({ service, params }: { service: string; params: Record<string
 
 function Errors({ service, params }: { service: string; params: Record<string, string> }) {
   const linkRange = useLinkRange();
-  const d = useLoad((signal) => api<{ groups: ErrorGroup[] }>(`/api/v1/apm/errors${qs({ ...params, service, limit: 20 })}`, { signal }), [service, params]);
+  const d = useLoad((signal) => api<ErrorGroupsResponse>(`/api/v1/apm/errors${qs({ ...params, service, limit: 20 })}`, { signal }), [service, params]);
   return (
     <Panel title="Error groups">
       {d.error && <ErrorState error={d.error} retry={d.reload} />}
@@ -369,7 +298,7 @@ function Errors({ service, params }: { service: string; params: Record<string, s
 
 /** Callers on the left, the service in the middle, what it calls on the right. */
 function Dependencies({ service, params }: { service: string; params: Record<string, string> }) {
-  const d = useLoad((signal) => api<{ edges: Edge[] }>(`/api/v1/service-map${qs(params)}`, { signal }), [params]);
+  const d = useLoad((signal) => api<{ edges: ServiceMapEdge[] }>(`/api/v1/service-map${qs(params)}`, { signal }), [params]);
   const edges = d.data?.edges ?? [];
   const callers = edges.filter((e) => e.target === service && e.source !== service);
   const callees = edges.filter((e) => e.source === service && e.target !== service);
