@@ -258,7 +258,9 @@ describe('vigil demo through Vigil', () => {
     expect(await forbiddenShare(after)).toBe(0);
   }, 60_000);
 
-  it('lms-login-redundant-calls: login traces in Vigil hold many auth-service calls, and get slower', async () => {
+  // This and the resource-fault tests below measure timing and resident memory of real processes on a
+  // shared machine: a run disturbed by other work is retried rather than the symptom weakened.
+  it('lms-login-redundant-calls: login traces in Vigil hold many auth-service calls, and get slower', { timeout: 60_000, retry: 2 }, async () => {
     const callsPerLogin = 'from spans service.name=lms-api kind=client peer.service=auth-service | stats count() as calls by trace_id | sort -calls | head 1';
     const loginP50 = 'from spans service.name=lms-api kind=server http.route=/api/login http.response.status_code=200 | stats p50(duration_ms)';
     const timeLogins = async () => {
@@ -282,7 +284,7 @@ describe('vigil demo through Vigil', () => {
     expect(Number((await search(callsPerLogin, during))[0]?.calls)).toBeGreaterThanOrEqual(8);
     expect(Number((await search(callsPerLogin, after))[0]?.calls)).toBeLessThanOrEqual(3);
     expect(await scalar(loginP50, during)).toBeGreaterThan(2 * (await scalar(loginP50, before)));
-  }, 60_000);
+  });
 
   it('lms-db-connection-failures: 5xx registrations with exceptions in Vigil; none after off', async () => {
     const errors = 'from spans service.name=lms-api kind=server http.route=/api/courses/:id/registrations status=error | stats count()';
@@ -308,7 +310,7 @@ describe('vigil demo through Vigil', () => {
     expect(await scalar(errors, after)).toBe(0);
   }, 60_000);
 
-  it('cpu-hog: the process CPU gauge of rms-api rises in Vigil, bounded, and falls when off', async () => {
+  it('cpu-hog: the process CPU gauge of rms-api rises in Vigil, bounded, and falls when off', { timeout: 60_000, retry: 2 }, async () => {
     const pid = demo.services['rms-api'].pid as number;
     await setFault(demo.adminUrl, 'cpu-hog', true);
     await sleep(300);
@@ -329,9 +331,9 @@ describe('vigil demo through Vigil', () => {
     expect(d).toBeGreaterThan(0.12);
     expect(d).toBeGreaterThan(a + 0.08);
     expect(a).toBeLessThan(0.25);
-  }, 60_000);
+  });
 
-  it('memory-leak: the memory gauge of lms-api climbs in Vigil within its bound; restart clears it', async () => {
+  it('memory-leak: the memory gauge of lms-api climbs in Vigil within its bound; restart clears it', { timeout: 60_000, retry: 2 }, async () => {
     const before = new Window();
     await sleep(2500);
     before.close();
@@ -349,7 +351,7 @@ describe('vigil demo through Vigil', () => {
     const [b, d] = [await gauge('avg', 'process.memory.usage', 'lms-api', before), await gauge('max', 'process.memory.usage', 'lms-api', during)];
     // 40+ MB retained; resident memory grows by most of it (the heap had some free room before).
     expect(d - b).toBeGreaterThan(20 * 1024 * 1024);
-  }, 60_000);
+  });
 
   it('disk-fill: volume usage of rms-api rises in Vigil within its bound; free-disk empties it', async () => {
     const used: [string, string] = ['system.filesystem.state', 'used'];
