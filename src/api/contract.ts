@@ -306,3 +306,61 @@ export interface PublicStatusPage {
   components: { name: string; status: PublicStatus; uptime90d: number | null; bars: { date: string; uptime: number | null; checks: number; down: number }[] }[];
   updatedAt: string;
 }
+
+/** State of a monitor. */
+export type MonitorState = 'up' | 'down' | 'degraded' | 'pending';
+
+/** The last check of a monitor as the API shows it (secrets scrubbed). */
+export interface MonitorLastResult {
+  status: MonitorState;
+  latencyMs: number | null;
+  error: string | null;
+  phases: Record<string, number | null>;
+  details: Record<string, unknown>;
+  retrying: boolean;
+}
+
+/** A monitor's current state (`status` of a listed monitor). */
+export interface MonitorStatus {
+  state: MonitorState;
+  since: string | null;
+  lastCheckAt: string | null;
+  lastResult: MonitorLastResult | null;
+}
+
+/** A monitor as `GET /api/v1/monitors` lists it: definition, origin and state. */
+export type MonitorListItem = MonitorInfo & { status?: MonitorStatus; pushToken?: string; pushPath?: string };
+
+/** Uptime over one window (`GET /api/v1/monitors/:id/uptime`, `/api/v1/systems/uptime`). */
+export interface UptimeSummary {
+  /** Share of checks that were up or degraded, 0..1; null without checks. */
+  uptime: number | null;
+  checks: number;
+  down: number;
+  degraded: number;
+  avgLatencyMs: number | null;
+  maxLatencyMs: number | null;
+}
+
+/** One down period (`GET /api/v1/monitors/:id/downtimes`). */
+export interface Downtime {
+  start: string;
+  /** null while still down. */
+  end: string | null;
+  durationMs: number;
+  error: string | null;
+}
+
+// ---- services (/api/v1/services) -------------------------------------------------------------------
+
+/** A service as `GET /api/v1/services` lists it. */
+export interface ServiceRow {
+  service: string;
+  namespace: string | null;
+  requests: number;
+  errors: number;
+  p95_ms: number | null;
+  logs: number;
+  error_logs: number;
+  last_seen: string | null;
+}

@@ -3,6 +3,7 @@
  * API, the scheduler, and the read models (uptime, downtimes, results).
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import type { MonitorLastResult, MonitorStatus } from '../api/contract.ts';
 import type { QueryService } from '../query/service.ts';
 import { monitorResultsQuery } from '../query/views/monitor-results.ts';
 import { formatFileError, loadMonitorsDir, watchDir, type FileError } from './files.ts';
@@ -100,13 +101,13 @@ export class MonitorService {
   }
 
   /** The current state of a monitor as the API shows it. */
-  stateOf(id: string): { state: string; since: string | null; lastCheckAt: string | null; lastResult: unknown } {
+  stateOf(id: string): MonitorStatus {
     const s = this.deps.scheduler.status(id);
     return {
       state: s?.state ?? 'pending',
       since: s ? new Date(s.since).toISOString() : null,
       lastCheckAt: s?.lastCheckAt ? new Date(s.lastCheckAt).toISOString() : null,
-      lastResult: s?.lastResult ? (JSON.parse(s.lastResult) as unknown) : null,
+      lastResult: s?.lastResult ? (JSON.parse(s.lastResult) as MonitorLastResult) : null,
     };
   }
 

@@ -3,6 +3,7 @@
  * degraded counts as available (the service answered, slowly). Windows are measured at bucket
  * granularity: a bucket counts when it overlaps the window.
  */
+import type { Downtime, UptimeSummary } from '../api/contract.ts';
 import type { CheckStatus } from './result.ts';
 import type { MonitorState } from './state.ts';
 
@@ -46,16 +47,8 @@ export function addResult(map: Map<string, Rollup>, monitorId: string, at: numbe
   return map;
 }
 
-/** Summary of a window. */
-export interface UptimeSummary {
-  /** Share of checks that were up or degraded, 0..1; null without checks. */
-  uptime: number | null;
-  checks: number;
-  down: number;
-  degraded: number;
-  avgLatencyMs: number | null;
-  maxLatencyMs: number | null;
-}
+/** Uptime over one window: the API contract's shape. */
+export type { UptimeSummary };
 
 /** Uptime of the buckets of size `size` that overlap [from, to). */
 export function uptimeOf(rollups: readonly Rollup[], size: number, from: number, to: number): UptimeSummary {
@@ -129,14 +122,8 @@ export interface StateChange {
   error?: string | null;
 }
 
-/** A period the monitor was down. */
-export interface Downtime {
-  start: string;
-  /** null while still down. */
-  end: string | null;
-  durationMs: number;
-  error: string | null;
-}
+/** One down period: the API contract's shape. */
+export type { Downtime };
 
 /**
  * Down periods overlapping [from, to), newest first, from the state changes sorted oldest first.

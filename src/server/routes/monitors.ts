@@ -4,6 +4,7 @@
  * and the public heartbeat endpoint `/api/v1/push/:token`. Reads need read access, changes write
  * access; monitors defined in files are read-only here.
  */
+import type { MonitorListItem, MonitorStatus } from '../../api/contract.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { allows } from '../access.ts';
 import { MonitorError, type MonitorService } from '../../monitors/service.ts';
@@ -39,7 +40,7 @@ export function registerMonitorRoutes(app: FastifyInstance, ctx: MonitorRouteCon
   // Saved secrets are write-only for every role (src/monitors/secrets.ts): definitions are masked and
   // the last result scrubbed (it may predate masking at the source). The push token lets anyone send
   // heartbeats and has to be copied into the job: only principals who may change monitors see it.
-  const view = (m: StoredMonitor & { state?: unknown }, canWrite: boolean) => ({
+  const view = (m: StoredMonitor & { state?: MonitorStatus }, canWrite: boolean): MonitorListItem => ({
     ...maskSpec(m.spec),
     source: m.source,
     file: m.file,

@@ -12,39 +12,12 @@ import { fmt, fmtAgo, fmtTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { MASK } from '../monitor-draft.ts';
 import { useTimeRange } from '../time.ts';
+import type { MonitorLastResult, MonitorListItem, MonitorState, MonitorStatus, UptimeSummary } from '../../../src/api/contract.ts';
 
-type State = 'up' | 'down' | 'degraded' | 'pending';
-
-interface LastResult {
-  status: State;
-  latencyMs: number | null;
-  error: string | null;
-  phases: Record<string, number | null>;
-  details: Record<string, unknown>;
-  retrying: boolean;
-}
-
-interface Monitor {
-  id: string;
-  name: string;
-  system: string;
-  type: string;
-  interval: string;
-  enabled: boolean;
-  source: 'api' | 'file';
-  file: string | null;
-  status: { state: State; since: string | null; lastCheckAt: string | null; lastResult: LastResult | null };
-  [key: string]: unknown;
-}
-
-interface Window {
-  uptime: number | null;
-  checks: number;
-  down: number;
-  degraded: number;
-  avgLatencyMs: number | null;
-  maxLatencyMs: number | null;
-}
+type State = MonitorState;
+type LastResult = MonitorLastResult;
+type Monitor = MonitorListItem & { status: MonitorStatus; type: string; interval: string; enabled: boolean; system: string };
+type Window = UptimeSummary;
 
 const WINDOWS = ['24h', '7d', '30d', '90d'] as const;
 

@@ -14,51 +14,16 @@ import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
 import { fmt, fmtAgo, fmtBucket } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { useTimeRange, withRange } from '../time.ts';
+import type { GroupedOverviewResponse, MonitorListItem, OverviewSummary, ServiceRow } from '../../../src/api/contract.ts';
 
 /** A service as `/api/v1/services` lists it. */
-export interface ServiceRow {
-  service: string;
-  namespace: string | null;
-  requests: number;
-  errors: number;
-  p95_ms: number | null;
-  logs: number;
-  error_logs: number;
-  last_seen: string | null;
-}
+export type { ServiceRow };
 
 /** Figures of one group as `/api/v1/apm/overview?group_by=` answers them. */
-export interface OverviewFigures {
-  requests: number;
-  throughput_rps: number | null;
-  errors: number;
-  error_rate: number | null;
-  client_errors: number;
-  client_error_rate: number | null;
-  p95_ms: number | null;
-}
+export type OverviewFigures = OverviewSummary;
 
-/** One group of a grouped overview answer. */
-interface OverviewGroup {
-  group: string;
-  services: string[];
-  summary: OverviewFigures;
-  series: (OverviewFigures & { time: string })[];
-}
-
-/** A grouped overview answer. */
-interface GroupedOverview {
-  bucket_seconds: number;
-  groups: OverviewGroup[];
-}
-
-/** A monitor as /api/v1/monitors lists it (the fields the overview reads). */
-interface Monitor {
-  id: string;
-  name: string;
-  system: string;
-  status?: { state: 'up' | 'down' | 'degraded' | 'pending'; since: string | null; lastResult: { error?: string } | null };
-}
+/** A monitor as /api/v1/monitors lists it. */
+type Monitor = MonitorListItem;
 
 /** Uptime per system from /api/v1/systems/uptime. */
 type SystemUptime = Map<string, number | null>;
@@ -101,8 +66,8 @@ export function Overview() {
   const [sp, setSp] = useSearchParams();
   const group = sp.get('group') && /^[A-Za-z0-9_.:@/-]{1,100}$/.test(sp.get('group')!) ? sp.get('group')! : 'service.namespace';
   const services = useLoad((signal) => api<{ services: ServiceRow[] }>(`/api/v1/services${qs(params)}`, { signal }), [params], 30_000);
-  const grouped = useLoad((signal) => api<GroupedOverview>(`/api/v1/apm/overview${qs({ ...params, group_by: group })}`, { signal }), [params, group], 30_000);
-  const perService = useLoad((signal) => api<GroupedOverview>(`/api/v1/apm/overview${qs({ ...params, group_by: 'service.name' })}`, { signal }), [params], 30_000);
+  const grouped = useLoad((signal) => api<GroupedOverviewResponse>(`/api/v1/apm/overview${qs({ ...params, group_by: group })}`, { signal }), [params, group], 30_000);
+  const perService = useLoad((signal) => api<GroupedOverviewResponse>(`/api/v1/apm/overview${qs({ ...params, group_by: 'service.name' })}`, { signal }), [params], 30_000);
   const monitors = useLoad(loadMonitors, [], 60_000);
   const tiles = buildTiles(grouped.data, services.data?.services ?? [], group);
   const figuresOf = new Map((perService.data?.groups ?? []).map((g) => [g.group, g.summary]));
@@ -238,7 +203,7 @@ interface Tile {
   services: ServiceRow[];
 }
 
-function buildTiles(grouped: GroupedOverview | undefined, services: ServiceRow[], field: string): Tile[] {
+function buildTiles(grouped: GroupedOverviewResponse | undefined, services: ServiceRow[], field: string): Tile[] {
   const tiles = new Map<string, Tile>();
   const tile = (name: string) => {
     let t = tiles.get(name);
