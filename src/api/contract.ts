@@ -364,3 +364,51 @@ export interface ServiceRow {
   error_logs: number;
   last_seen: string | null;
 }
+
+// ---- traces (/api/v1/traces, /api/v1/traces/:id) ---------------------------------------------------
+
+/** One span of a trace, depth-first under its parent, with its place on the critical path. */
+export interface TraceSpan extends Record<string, ResultValue> {
+  depth: number;
+  offset_ms: number;
+  duration_ms: number;
+  critical: boolean;
+  /** Milliseconds of the trace attributed to this span on the critical path (0 off it). */
+  critical_self_ms: number;
+}
+
+/** One log record of a trace. */
+export type TraceLog = Record<string, ResultValue> & { time: string | null };
+
+/** `GET /api/v1/traces/:traceId`: the span tree and the trace's logs. */
+export interface TraceDetail {
+  traceId: string;
+  startTime: string | null;
+  durationMs: number;
+  services: string[];
+  errorCount: number;
+  spans: TraceSpan[];
+  logs: TraceLog[];
+}
+
+/** One page of `GET /api/v1/traces` (matching spans, newest first by default). */
+export interface TraceListPage {
+  from: string;
+  to: string;
+  sort: string;
+  rows: Row[];
+  /** Matching spans in all (first page only; later pages answer null). */
+  total: number | null;
+  nextCursor: string | null;
+  elapsedMs: number;
+}
+
+// ---- metrics (/api/v1/metrics) ---------------------------------------------------------------------
+
+/** One attribute key of a metric with a sample of its values. */
+export interface MetricAttribute {
+  key: string;
+  scope: 'point' | 'resource';
+  distinct_values: number;
+  sample: string[];
+}

@@ -4,6 +4,7 @@
  * histograms become quantiles interpolated within buckets. Attribute keys travel as JSON-path
  * parameters after a charset check; values are parameters.
  */
+import type { MetricAttribute } from '../../api/contract.ts';
 import { ATTRIBUTE_KEY, Binder, num, type NsRange } from './apm.ts';
 import type { SqlQuery } from './traces.ts';
 
@@ -120,13 +121,8 @@ export function metricAttributesQuery(range: NsRange, service?: string): SqlQuer
   return { sql, params: b.params };
 }
 
-/** One attribute key of a metric, as the metric listing shows it. */
-export interface MetricAttribute {
-  key: string;
-  scope: 'point' | 'resource';
-  distinct_values: number;
-  sample: string[];
-}
+/** One attribute key of a metric, as the metric listing shows it (the API contract's shape). */
+export type { MetricAttribute };
 
 /** The key of a metric in {@link shapeMetricAttributes}' map: a name can come as two types. */
 export function metricKey(name: string, type: string): string {

@@ -4,6 +4,7 @@
  * a time range (`since` or `from`/`to`, default the last hour), through the query gate with a time-out.
  * The SQL lives in src/query/views; this module only validates parameters and shapes answers.
  */
+import type { DatabaseResponse, ErrorGroupsResponse, ExternalResponse, GroupedOverviewResponse, OperationsResponse, ServiceOverviewResponse } from '../../api/contract.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { parseDuration } from '../../config/config.ts';
 import { QueryBusyError, QueryError, QueryTimeoutError } from '../../query/index.ts';
@@ -151,7 +152,7 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
   // Rates divide by the covered time, which ends at the server's now (docs/apm.md, Throughput).
   const window = (p: Params, range: TimeRange): RateWindow => ({ ...range, bucketNs: bucketNs(p, range), nowNs: BigInt(now().getTime()) * 1_000_000n });
 
-  route('/api/v1/apm/overview', async (p) => {
+  route('/api/v1/apm/overview', async (p): Promise<ServiceOverviewResponse | GroupedOverviewResponse> => {
     const range = rangeOf(p);
     const groupBy = one(p, 'group_by');
     if (groupBy !== undefined && !ATTRIBUTE_KEY.test(groupBy)) throw new ParamError('group_by: attribute keys use A-Z a-z 0-9 _ . - : @ /');
@@ -163,7 +164,7 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
     return { ...head, summary: only!.summary, series: only!.series };
   });
 
-  const operations = async (p: Params, defaults: { sort: OperationSort; minRequests: number }) => {
+  const operations = async (p: Params, defaults: { sort: OperationSort; minRequests: number }): Promise<OperationsResponse> => {
     const range = rangeOf(p);
     const o = {
       ...range,
@@ -179,7 +180,7 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
   route('/api/v1/apm/operations', (p) => operations(p, { sort: 'requests', minRequests: 1 }));
   route('/api/v1/apm/operations/slowest', (p) => operations({ ...p, sort: one(p, 'sort') ?? 'p95', limit: one(p, 'limit') ?? '10' }, { sort: 'p95', minRequests: 5 }));
 
-  route('/api/v1/apm/database', async (p) => {
+  route('/api/v1/apm/database', async (p): Promise<DatabaseResponse> => {
     const range = rangeOf(p);
     const o = {
       ...range,
@@ -191,13 +192,13 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
     return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, sort: o.sort, statements: shapeDatabase(await run(databaseQuery(o))) };
   });
 
-  route('/api/v1/apm/external', async (p) => {
+  route('/api/v1/apm/external', async (p): Promise<ExternalResponse> => {
     const range = rangeOf(p);
     const o = { ...range, service: one(p, 'service'), limit: integer(p, 'limit', 100, 1000) };
     return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, calls: shapeExternal(await run(externalQuery(o))) };
   });
 
-  route('/api/v1/apm/errors', async (p) => {
+  route('/api/v1/apm/errors', async (p): Promise<ErrorGroupsResponse> => {
     const range = rangeOf(p);
     const o = { ...range, service: one(p, 'service'), limit: integer(p, 'limit', 50, 1000) };
     return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, groups: shapeErrorGroups(await run(errorGroupsQuery(o))) };

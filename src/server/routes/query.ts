@@ -11,6 +11,7 @@ import { serviceMapQuery, servicesQuery, traceLogsQuery, traceSpansQuery, TRACE_
 import { criticalPath } from '../../query/views/critical-path.ts';
 import { toResultValue, type ResultValue } from '../../query/executor.ts';
 import type { QueryService } from '../../query/service.ts';
+import type { SearchResult, TraceDetail, TraceSpan } from '../../api/contract.ts';
 import { StoreTimeoutError } from '../../store/telemetry/store.ts';
 
 /** What the query routes need. */
@@ -54,7 +55,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
   const runText = (text: string, fromNs: bigint, toNs: bigint, limit: number | undefined, explainEmpty: boolean): Promise<QueryResult> =>
     ctx.queries.search(text, { fromNs, toNs, limit, explainEmpty });
 
-  const search = async (p: SearchParams): Promise<QueryResult & { from: string; to: string }> => {
+  const search = async (p: SearchParams): Promise<SearchResult> => {
     const text = p.q ?? p.query;
     if (typeof text !== 'string' || text.trim() === '') throw new ParamError('q: give a query, e.g. q=service.name=rms severity>=ERROR');
     const limit = p.limit === undefined || p.limit === '' ? undefined : Number(p.limit);
@@ -206,15 +207,8 @@ function isoToNs(iso: string): bigint {
   return seconds * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
-/** A span of a trace with its depth in the tree and its share of the trace on the critical path. */
-interface TraceSpan extends Record<string, ResultValue> {
-  depth: number;
-  offset_ms: number;
-  duration_ms: number;
-}
-
 /** Orders spans depth-first under their parents and marks the critical path. */
-function buildTrace(traceId: string, spans: Record<string, ResultValue>[], logs: Record<string, ResultValue>[]) {
+function buildTrace(traceId: string, spans: Record<string, ResultValue>[], logs: Record<string, ResultValue>[]): TraceDetail {
   const byId = new Map(spans.map((s) => [String(s.span_id), s]));
   const children = new Map<string, Record<string, ResultValue>[]>();
   const roots: Record<string, ResultValue>[] = [];

@@ -12,14 +12,7 @@ import { fmt, unitLabel, unitOf } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { metricSeries, type MetricAnswer } from '../series.ts';
 import { useTimeRange } from '../time.ts';
-
-/** An attribute key of a metric with a sample of its values. */
-interface MetricAttribute {
-  key: string;
-  scope: 'point' | 'resource';
-  distinct_values: number;
-  sample: string[];
-}
+import type { MetricAttribute } from '../../../src/api/contract.ts';
 
 interface MetricName {
   name: string;

@@ -17,6 +17,7 @@ import { quoteValue } from '../query-syntax.ts';
 import { pivotTimechart } from '../series.ts';
 import { resolveRange, spanFor, useTimeRange, withRange, type TimeRange } from '../time.ts';
 import type { ServiceRow } from './Overview.tsx';
+import type { TraceListPage } from '../../../src/api/contract.ts';
 
 /** Builds the span search the form describes. */
 export function traceQuery(f: { service?: string; operation?: string; min?: string; max?: string; status?: string; attrs?: string; all?: boolean }): string {
@@ -38,12 +39,6 @@ export function traceQuery(f: { service?: string; operation?: string; min?: stri
 /** Orders the list offers (the API's `sort`): newest first unless a column header says otherwise. */
 type ListSort = '-timestamp' | 'timestamp' | '-duration_ms' | 'duration_ms';
 
-/** One page of `/api/v1/traces`. */
-interface TraceListPage {
-  rows: Row[];
-  total: number | null;
-  nextCursor: string | null;
-}
 
 const PAGE = 100;
 
