@@ -298,12 +298,38 @@ export interface StatusPageDef {
 /** Overall state of a public status page or one of its components. */
 export type PublicStatus = 'operational' | 'degraded' | 'outage' | 'unknown';
 
+/** One day of a status page component: share of checks up, and how many checks (and down ones) there were. */
+export interface DayBar {
+  date: string;
+  uptime: number | null;
+  checks: number;
+  down: number;
+}
+
+/** The public view of one status page component. */
+export interface PublicComponent {
+  name: string;
+  status: PublicStatus;
+  uptime90d: number | null;
+  bars: DayBar[];
+}
+
+/** An incident as a status page shows it. */
+export interface PublicIncident {
+  title: string;
+  status: string;
+  startedAt: string;
+  resolvedAt: string | null;
+  updates: { at: string; message: string }[];
+}
+
 /** A status page as the public sees it (`GET /api/v1/public/status/:slug`). */
 export interface PublicStatusPage {
   title: string;
   description: string;
   status: PublicStatus;
-  components: { name: string; status: PublicStatus; uptime90d: number | null; bars: { date: string; uptime: number | null; checks: number; down: number }[] }[];
+  components: PublicComponent[];
+  incidents: { active: PublicIncident[]; past: PublicIncident[] };
   updatedAt: string;
 }
 
@@ -411,4 +437,27 @@ export interface MetricAttribute {
   scope: 'point' | 'resource';
   distinct_values: number;
   sample: string[];
+}
+
+// ---- auth and audit (/api/v1/auth/me, /api/v1/audit) -----------------------------------------------
+
+/** `GET /api/v1/auth/me`: the signed-in user with the CSRF token for changes, or the calling token. */
+export type AuthMe = { user: UserInfo; csrfToken?: string } | { token: { name: string; scope: string } };
+
+/** `POST /api/v1/auth/login`: the new session's user, CSRF token, and where to go next. */
+export interface LoginAnswer {
+  user: UserInfo;
+  csrfToken: string;
+  redirect: string | null;
+}
+
+/** One entry of the audit log (`GET /api/v1/audit`). */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  details: Record<string, unknown> | null;
 }

@@ -6,15 +6,10 @@
 import { dailyBars, uptimeOf, DAY_MS, type DayBar, type Rollup } from './uptime.ts';
 import type { StatusPageDef } from '../store/state/monitors.ts';
 import type { MonitorState } from './state.ts';
+import type { PublicComponent, PublicIncident, PublicStatusPage } from '../api/contract.ts';
 
-/** An incident as a status page shows it. */
-export interface PublicIncident {
-  title: string;
-  status: string;
-  startedAt: string;
-  resolvedAt: string | null;
-  updates: { at: string; message: string }[];
-}
+// The public shapes are the API contract's (src/api/contract.ts), shared with the web UI.
+export type { PublicComponent, PublicIncident, PublicStatusPage };
 
 /**
  * Where incidents come from. The incidents module plugs in here; until it exists the source answers
@@ -25,23 +20,7 @@ export type IncidentSource = (monitorIds: readonly string[], now: number) => Pro
 /** No incidents (the default until incidents exist). */
 export const noIncidents: IncidentSource = async () => ({ active: [], past: [] });
 
-/** The public view of one component. */
-export interface PublicComponent {
-  name: string;
-  status: 'operational' | 'degraded' | 'outage' | 'unknown';
-  uptime90d: number | null;
-  bars: DayBar[];
-}
 
-/** The public JSON of a status page. */
-export interface PublicStatusPage {
-  title: string;
-  description: string;
-  status: 'operational' | 'degraded' | 'outage' | 'unknown';
-  components: PublicComponent[];
-  incidents: { active: PublicIncident[]; past: PublicIncident[] };
-  updatedAt: string;
-}
 
 const PUBLIC_STATUS: Record<MonitorState, PublicComponent['status']> = { up: 'operational', degraded: 'degraded', down: 'outage', pending: 'unknown' };
 

@@ -3,7 +3,7 @@
  * degraded counts as available (the service answered, slowly). Windows are measured at bucket
  * granularity: a bucket counts when it overlaps the window.
  */
-import type { Downtime, UptimeSummary } from '../api/contract.ts';
+import type { DayBar, Downtime, UptimeSummary } from '../api/contract.ts';
 import type { CheckStatus } from './result.ts';
 import type { MonitorState } from './state.ts';
 
@@ -89,13 +89,8 @@ export function systemUptime(perMonitor: readonly (number | null)[]): number | n
   return known.length === 0 ? null : known.reduce((a, b) => a + b, 0) / known.length;
 }
 
-/** One day of an uptime bar. */
-export interface DayBar {
-  date: string;
-  uptime: number | null;
-  checks: number;
-  down: number;
-}
+/** One day of a status page component (the API contract's shape). */
+export type { DayBar };
 
 /** `days` daily bars ending with the day of `now`, oldest first; days without checks have null uptime. */
 export function dailyBars(daily: readonly Rollup[], days: number, now: number): DayBar[] {

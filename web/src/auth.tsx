@@ -4,6 +4,7 @@
  */
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { api, ApiError, onUnauthorized, setCsrfToken } from './api.ts';
+import type { AuthMe, LoginAnswer } from '../../src/api/contract.ts';
 
 /** A signed-in user. */
 export interface User {
@@ -21,21 +22,22 @@ interface AuthState {
 
 const AuthContext = createContext<AuthState | null>(null);
 
-interface Me {
-  user: User;
-  csrfToken: string;
-}
+/** A token's scope read as the role it acts with (development with a dev token, no session). */
+const TOKEN_ROLE: Record<string, User['role']> = { admin: 'admin', write: 'responder' };
 
 /** Provides the signed-in user to the app. */
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null | undefined>(undefined);
   useEffect(() => {
     let live = true;
-    api<Me>('/api/v1/auth/me', { quiet401: true }).then(
+    api<AuthMe>('/api/v1/auth/me', { quiet401: true }).then(
       (me) => {
         if (!live) return;
-        setCsrfToken(me.csrfToken);
-        setUser(me.user);
+        // A bearer token (not a session) answers with the token, not a user: it has no CSRF token.
+        if ('user' in me) {
+          setCsrfToken(me.csrfToken ?? null);
+          setUser(me.user);
+        } else setUser({ username: me.token.name, role: TOKEN_ROLE[me.token.scope] ?? 'viewer' });
       },
       (err: ApiError) => {
         if (!live) return;
@@ -51,7 +53,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     };
   }, []);
   const login = useCallback(async (username: string, password: string) => {
-    const me = await api<Me>('/api/v1/auth/login', { method: 'POST', body: { username, password }, quiet401: true });
+    const me = await api<LoginAnswer>('/api/v1/auth/login', { method: 'POST', body: { username, password }, quiet401: true });
     setCsrfToken(me.csrfToken);
     setUser(me.user);
   }, []);

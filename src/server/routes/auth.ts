@@ -2,6 +2,7 @@
  * Sign-in and account routes (`/api/v1/auth/*`), user and token administration (`/api/v1/users`,
  * `/api/v1/tokens`) and the audit log (`/api/v1/audit`). Every change here is audited.
  */
+import type { AuditEntry, AuthMe, LoginAnswer, TokenInfo, UserInfo } from '../../api/contract.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../../store/state/audit.ts';
 import type { LoginThrottle, SessionStore } from '../../store/state/sessions.ts';
@@ -39,7 +40,7 @@ function actorOf(p: Principal | undefined): string {
   return p ? `${p.kind}:${p.name}` : 'anonymous';
 }
 
-function userView(u: User) {
+function userView(u: User): UserInfo {
   return { username: u.username, role: u.role, createdAt: u.createdAt, passwordChangedAt: u.passwordChangedAt };
 }
 
@@ -81,7 +82,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AuthRouteContext):
     const { cookie: id, session } = await ctx.sessions.create(user.id, { ip: req.ip, userAgent: req.headers['user-agent'] });
     await ctx.audit.record({ actor: `user:${user.username}`, action: 'auth.login', ip: req.ip });
     reply.header('set-cookie', cookie(req, id, ctx.cookieMaxAgeSeconds));
-    return { user: userView(user), csrfToken: session.csrfToken, redirect: safeRedirect(redirect) };
+    return { user: userView(user), csrfToken: session.csrfToken, redirect: safeRedirect(redirect) } satisfies LoginAnswer;
   });
 
   app.post('/api/v1/auth/logout', { config: { access: 'read' } }, async (req, reply) => {
@@ -94,10 +95,10 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AuthRouteContext):
 
   app.get('/api/v1/auth/me', { config: { access: 'read' } }, async (req, reply) => {
     const p = req.principal!;
-    if (p.kind === 'token') return { token: { name: p.name, scope: p.grants } };
+    if (p.kind === 'token') return { token: { name: p.name, scope: p.grants } } satisfies AuthMe;
     const user = await ctx.users.byId(p.userId!);
     if (!user) return reply.code(401).send({ error: 'session ended' });
-    return { user: userView(user), csrfToken: p.csrfToken };
+    return { user: userView(user), csrfToken: p.csrfToken } satisfies AuthMe;
   });
 
   app.post('/api/v1/auth/password', { config: { access: 'read' } }, async (req, reply) => {
@@ -137,7 +138,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AuthRouteContext):
     return admins.length === 1 && admins[0]!.username === username;
   };
 
-  app.get('/api/v1/users', { config: { access: 'admin' } }, async () => ({ users: (await ctx.users.list()).map(userView) }));
+  app.get('/api/v1/users', { config: { access: 'admin' } }, async (): Promise<{ users: UserInfo[] }> => ({ users: (await ctx.users.list()).map(userView) }));
 
   app.post('/api/v1/users', { config: { access: 'admin', audited: true } }, async (req, reply) => {
     const { username, role, password } = body<{ username: string; role: string; password: string }>(req);
@@ -189,7 +190,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AuthRouteContext):
 
   // ---- API tokens (admin) ----
 
-  app.get('/api/v1/tokens', { config: { access: 'admin' } }, async () => ({ tokens: await ctx.tokens.list() }));
+  app.get('/api/v1/tokens', { config: { access: 'admin' } }, async (): Promise<{ tokens: TokenInfo[] }> => ({ tokens: await ctx.tokens.list() }));
 
   app.post('/api/v1/tokens', { config: { access: 'admin', audited: true } }, async (req, reply) => {
     const { name, scope, rateLimit } = body<{ name: string; scope: string; rateLimit: number }>(req);
@@ -222,6 +223,6 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: AuthRouteContext):
     const q = req.query as { actor?: string; action?: string; limit?: string };
     const limit = q.limit === undefined ? undefined : Number(q.limit);
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) return reply.code(400).send({ error: 'limit: expected a positive integer' });
-    return { entries: await ctx.audit.list({ actor: q.actor, action: q.action, limit }) };
+    return { entries: await ctx.audit.list({ actor: q.actor, action: q.action, limit }) } satisfies { entries: AuditEntry[] };
   });
 }

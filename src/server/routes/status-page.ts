@@ -3,6 +3,7 @@
  * (`/status/:slug`, strict CSP, no script) or JSON (`/api/v1/public/status/:slug`). The public view
  * holds only the chosen components under their public names.
  */
+import type { StatusPageDef } from '../../api/contract.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { MonitorScheduler } from '../../monitors/scheduler.ts';
@@ -48,7 +49,7 @@ export function registerStatusPageRoutes(app: FastifyInstance, ctx: StatusPageRo
     return reply.code(created ? 201 : 200).send(r.data);
   };
 
-  app.get('/api/v1/status-pages', { config: { access: 'admin' } }, async () => ({ statusPages: await ctx.store.statusPages() }));
+  app.get('/api/v1/status-pages', { config: { access: 'admin' } }, async (): Promise<{ statusPages: StatusPageDef[] }> => ({ statusPages: await ctx.store.statusPages() }));
   app.post('/api/v1/status-pages', { config: { access: 'admin' } }, async (req, reply) => save(req.body, undefined, reply, true));
   app.put('/api/v1/status-pages/:slug', { config: { access: 'admin' } }, async (req, reply) => save(req.body, (req.params as { slug: string }).slug, reply, false));
   app.delete('/api/v1/status-pages/:slug', { config: { access: 'admin' } }, async (req, reply) => {
