@@ -461,3 +461,58 @@ export interface AuditEntry {
   ip: string | null;
   details: Record<string, unknown> | null;
 }
+
+/** A metric as `GET /api/v1/apm/metrics/names` lists it. */
+export interface MetricNameInfo {
+  name: string;
+  type: string;
+  unit: string;
+  points: number;
+  services: string[];
+  attributes: MetricAttribute[];
+}
+
+/** `GET /api/v1/apm/metrics/names`. */
+export interface MetricNamesResponse {
+  from: string;
+  to: string;
+  metrics: MetricNameInfo[];
+}
+
+/** One point of a metric series. */
+export interface MetricPoint {
+  time: string;
+  /** The aggregate; for histograms the first quantile asked for. */
+  value: number | null;
+  /** Counters: resets seen in the bucket. */
+  resets?: number;
+  /** Histograms: each quantile asked for, keyed `p95`. */
+  quantiles?: Record<string, number | null>;
+  /** Histograms: observations in the bucket. */
+  count?: number;
+  /** Histograms: mean observation in the bucket. */
+  avg?: number | null;
+}
+
+/** A metric series of one group (group null without group_by). */
+export interface MetricSeries {
+  group: string | null;
+  points: MetricPoint[];
+}
+
+/** `GET /api/v1/apm/metrics`: one metric's series (type, unit and agg null when the metric has no points). */
+export interface MetricAnswer {
+  from: string;
+  to: string;
+  metric: string;
+  bucket_seconds: number;
+  group_by: string | null;
+  type: string | null;
+  unit: string | null;
+  agg: string | null;
+  /** Histograms: the quantiles asked for. */
+  quantiles?: number[];
+  /** Counters: the temporality the metric was sent with. */
+  temporality?: string | null;
+  series: MetricSeries[];
+}

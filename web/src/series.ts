@@ -1,4 +1,5 @@
 /** Turning API answers into chart series. */
+import type { MetricAnswer } from '../../src/api/contract.ts';
 import type { Row, SearchResult } from './api.ts';
 import type { Series } from './components/Chart.tsx';
 import { durationMs } from './time.ts';
@@ -46,14 +47,8 @@ export function pivotTimechart(r: SearchResult, opts: { span?: string; fromMs?: 
   return { x, series: [...byKey.values()].sort((a, b) => a.label.localeCompare(b.label)) };
 }
 
-/** A metric answer of `/api/v1/apm/metrics`. */
-export interface MetricAnswer {
-  metric: string;
-  type: string | null;
-  unit: string | null;
-  agg: string | null;
-  series: { group: string | null; points: { time: string; value: number | null; quantiles?: Record<string, number | null> }[] }[];
-}
+/** A metric answer of `/api/v1/apm/metrics` (the API contract's type). */
+export type { MetricAnswer };
 
 /** Metric series to chart data; histograms become one series per quantile. */
 export function metricSeries(m: MetricAnswer): ChartData {

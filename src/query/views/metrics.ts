@@ -4,7 +4,7 @@
  * histograms become quantiles interpolated within buckets. Attribute keys travel as JSON-path
  * parameters after a charset check; values are parameters.
  */
-import type { MetricAttribute } from '../../api/contract.ts';
+import type { MetricAttribute, MetricPoint, MetricSeries } from '../../api/contract.ts';
 import { ATTRIBUTE_KEY, Binder, num, type NsRange } from './apm.ts';
 import type { SqlQuery } from './traces.ts';
 
@@ -123,6 +123,8 @@ export function metricAttributesQuery(range: NsRange, service?: string): SqlQuer
 
 /** One attribute key of a metric, as the metric listing shows it (the API contract's shape). */
 export type { MetricAttribute };
+/** Metric points and series: the API contract's shapes. */
+export type { MetricPoint, MetricSeries };
 
 /** The key of a metric in {@link shapeMetricAttributes}' map: a name can come as two types. */
 export function metricKey(name: string, type: string): string {
@@ -263,26 +265,7 @@ export function histogramQuantile(q: number, bounds: readonly number[], counts: 
   return bounds[bounds.length - 1]!;
 }
 
-/** One point of a metric series. */
-export interface MetricPoint {
-  time: string;
-  /** The aggregate; for histograms the first quantile asked for. */
-  value: number | null;
-  /** Counters: resets seen in the bucket. */
-  resets?: number;
-  /** Histograms: each quantile asked for, keyed `p95`. */
-  quantiles?: Record<string, number | null>;
-  /** Histograms: observations in the bucket. */
-  count?: number;
-  /** Histograms: mean observation in the bucket. */
-  avg?: number | null;
-}
 
-/** A metric series of one group. */
-export interface MetricSeries {
-  group: string | null;
-  points: MetricPoint[];
-}
 
 function isoNs(ns: bigint): string {
   return new Date(Number(ns / 1_000_000n)).toISOString();

@@ -4,7 +4,7 @@
  * a time range (`since` or `from`/`to`, default the last hour), through the query gate with a time-out.
  * The SQL lives in src/query/views; this module only validates parameters and shapes answers.
  */
-import type { DatabaseResponse, ErrorGroupsResponse, ExternalResponse, GroupedOverviewResponse, OperationsResponse, ServiceOverviewResponse } from '../../api/contract.ts';
+import type { DatabaseResponse, ErrorGroupsResponse, ExternalResponse, GroupedOverviewResponse, MetricAnswer, MetricNamesResponse, OperationsResponse, ServiceOverviewResponse } from '../../api/contract.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { parseDuration } from '../../config/config.ts';
 import { QueryBusyError, QueryError, QueryTimeoutError } from '../../query/index.ts';
@@ -204,7 +204,7 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
     return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, groups: shapeErrorGroups(await run(errorGroupsQuery(o))) };
   });
 
-  route('/api/v1/apm/metrics/names', async (p) => {
+  route('/api/v1/apm/metrics/names', async (p): Promise<MetricNamesResponse> => {
     const range = rangeOf(p);
     const service = one(p, 'service');
     const [rows, attributeRows] = await Promise.all([run(metricNamesQuery(range, service)), run(metricAttributesQuery(range, service))]);
@@ -223,7 +223,7 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
     };
   });
 
-  route('/api/v1/apm/metrics', async (p) => {
+  route('/api/v1/apm/metrics', async (p): Promise<MetricAnswer> => {
     const name = one(p, 'name');
     if (name === undefined) throw new ParamError('name: give a metric name, e.g. name=http.server.request.duration');
     const range = rangeOf(p);
@@ -247,7 +247,7 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
     const allowed: readonly MetricAgg[] = counter ? [...COUNTER_AGGS, ...VALUE_AGGS] : VALUE_AGGS;
     const agg = choice<MetricAgg>(p, 'agg', allowed, counter ? 'rate' : 'avg');
     if (agg === 'rate' || agg === 'increase') {
-      return { ...head, type, unit, agg, temporality: found.temporality ?? null, series: shapeCounter(await run(counterQuery(o)), o, agg) };
+      return { ...head, type, unit, agg, temporality: found.temporality === null || found.temporality === undefined ? null : String(found.temporality), series: shapeCounter(await run(counterQuery(o)), o, agg) };
     }
     return { ...head, type, unit, agg, series: shapeValues(await run(valueQuery(type, agg as ValueAgg, o)), o) };
   });

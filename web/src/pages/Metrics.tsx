@@ -12,16 +12,9 @@ import { fmt, unitLabel, unitOf } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { metricSeries, type MetricAnswer } from '../series.ts';
 import { useTimeRange } from '../time.ts';
-import type { MetricAttribute } from '../../../src/api/contract.ts';
+import type { MetricAttribute, MetricNameInfo } from '../../../src/api/contract.ts';
 
-interface MetricName {
-  name: string;
-  type: string;
-  unit: string;
-  points: number;
-  services: string[];
-  attributes?: MetricAttribute[];
-}
+type MetricName = MetricNameInfo;
 
 /** The metrics explorer. */
 export function Metrics() {
