@@ -252,6 +252,21 @@ describe('pages with real data', () => {
     await page.waitForURL((u) => u.searchParams.get('q') === 'severity>=WARN');
   });
 
+  it('with a development API token instead of a session, the UI opens as that token (the me answer is a token)', async () => {
+    const token = await v.server.tokens.create('ui-dev-token', 'read');
+    const dev = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    try {
+      // A script string: the server type-check has no DOM types for a function body run in the page.
+      await dev.addInitScript(`localStorage.setItem('vigil.devToken', ${JSON.stringify(token)})`);
+      const p = await dev.newPage();
+      await p.goto(`${base}/services`);
+      await expect.poll(() => p.locator('.who').textContent(), { timeout: 10_000 }).toContain('ui-dev-token');
+      await expect.poll(() => p.locator('.who .role').textContent()).toBe('viewer');
+    } finally {
+      await dev.close();
+    }
+  });
+
   it('shows the coming sections with an empty state', async () => {
     for (const p of ['alerts', 'incidents', 'knowledge', 'reports']) {
       await page.goto(`${base}/${p}`);

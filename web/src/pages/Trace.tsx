@@ -12,36 +12,27 @@ import { fmt, fmtTime, text } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { PALETTE, severityColor } from '../theme.ts';
 import { resolveRange, useLinkRange, withRange, type TimeRange } from '../time.ts';
+import type { TraceDetail, TraceLog, TraceSpan } from '../../../src/api/contract.ts';
 
-interface Span {
+/** A span of the trace answer: the contract's tree fields, plus the span columns this page reads. */
+type Span = TraceSpan & {
   span_id: string;
   parent_span_id: string;
   name: string;
   kind: string;
   service: string;
-  depth: number;
-  offset_ms: number;
-  duration_ms: number;
-  critical: boolean;
-  /** Milliseconds of the trace attributed to this span on the critical path (0 off it). */
-  critical_self_ms: number;
   status: string;
   status_message?: string | null;
   db_statement?: string | null;
   attributes?: Record<string, unknown> | null;
   resource_attributes?: Record<string, unknown> | null;
   events?: RawEvent[] | null;
-  [k: string]: unknown;
-}
-interface Trace {
-  traceId: string;
-  startTime: string | null;
-  durationMs: number;
-  services: string[];
-  errorCount: number;
+};
+/** The trace answer (`GET /api/v1/traces/:id`) with spans and logs read as this page reads them. */
+type Trace = Omit<TraceDetail, 'spans' | 'logs'> & {
   spans: Span[];
-  logs: { time: string; span_id: string; service: string; severity_text: string; body: string; [k: string]: unknown }[];
-}
+  logs: (TraceLog & { time: string; span_id: string; service: string; severity_text: string; body: string })[];
+};
 
 /** A span event as stored (OTel Collector layout: Timestamp in ns, Name, Attributes); lower-case accepted too. */
 interface RawEvent {
