@@ -25,7 +25,6 @@ const PAGE = 10_000;
 const MAX_ROWS = 100_000;
 const SEVERITY_ORDER = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'];
 
-
 function rowKey(r: Row): string {
   return `${text(r.timestamp)}|${text(r.span_id)}|${text(r.trace_id)}|${text(r['service.name'])}|${text(r.body ?? r.name)}`;
 }
