@@ -5,30 +5,15 @@
  * does not come back on the next start.
  */
 import { randomBytes } from 'node:crypto';
+import type { DashboardSummary, SavedSearch } from '../../api/contract.ts';
 import type { StateDb } from './db.ts';
 
-/** A dashboard as listed. */
-export interface DashboardSummary {
-  id: string;
-  title: string;
-  description: string;
-  builtin: boolean;
-  owner: string;
-  updatedAt: string;
-}
+/** A dashboard as listed, and a saved search: the API contract's shapes (src/api/contract.ts). */
+export type { DashboardSummary, SavedSearch };
 
-/** A dashboard with its spec (JSON object). */
+/** A dashboard with its spec (JSON object, validated by the API against the contract's DashboardSpec). */
 export interface Dashboard extends DashboardSummary {
   spec: unknown;
-  createdAt: string;
-}
-
-/** A saved search of one user. */
-export interface SavedSearch {
-  id: number;
-  name: string;
-  query: string;
-  range: string | null;
   createdAt: string;
 }
 
