@@ -13,7 +13,8 @@ import { databaseQuery, externalQuery, operationsQuery, overviewQuery, serviceMa
 import { errorGroupsQuery } from './errors.ts';
 import { counterQuery, histogramQuery, metricAttributesQuery, metricInfoQuery, metricNamesQuery, valueQuery, type MetricOptions } from './metrics.ts';
 import { monitorResultsQuery } from './monitor-results.ts';
-import { servicesQuery, traceListQueries, traceLogsQuery, traceSpansQuery, type SqlQuery } from './traces.ts';
+import type { ViewQuery } from '../service.ts';
+import { servicesQuery, traceListQueries, traceLogsQuery, traceSpansQuery } from './traces.ts';
 import { workflowQuery } from './workflow.ts';
 
 const DIALECTS: Dialect[] = [duckdbDialect];
@@ -27,7 +28,7 @@ const metric: MetricOptions = { fromNs, toNs, name: 'http.server.duration', serv
 const cursor = Buffer.from(JSON.stringify(['2023-11-14 22:13:20.123456789', 'abcdef0123456789'])).toString('base64url');
 
 /** Every view on fixed inputs; each case is one golden file. */
-const CASES: Record<string, (d: Dialect) => SqlQuery> = {
+const CASES: Record<string, (d: Dialect) => ViewQuery> = {
   'apm-overview': () => overviewQuery({ ...window, apdexTMs: 500 }),
   'apm-overview-filtered': () => overviewQuery({ ...window, service: 'rms-api', operation: 'GET /api/works', groupBy: 'deployment.environment', apdexTMs: 250 }),
   'apm-overview-by-column': () => overviewQuery({ ...window, groupBy: 'service.name', apdexTMs: 500 }),
@@ -62,7 +63,7 @@ const CASES: Record<string, (d: Dialect) => SqlQuery> = {
 };
 
 /** The file text of a query: its SQL, then its parameters (bigints as `123n`) one per line. */
-function render(q: SqlQuery): string {
+function render(q: ViewQuery): string {
   const params = q.params.map((p, i) => `-- $${i + 1} = ${typeof p === 'bigint' ? `${p}n` : JSON.stringify(p)}`);
   return `${q.sql.trim()}\n${params.join('\n')}\n`;
 }
