@@ -46,6 +46,79 @@ export interface CompiledQuery {
   cellChars: number;
 }
 
+/**
+ * The engine-specific fragments the fixed views (src/query/views/) build their SQL from, so a view
+ * holds no engine function name and a new engine is a new implementation of this, not a new view.
+ * Arguments are SQL expressions (already rendered, placeholders included) unless named otherwise;
+ * `text`, `pattern` and `key` arguments are plain strings that the fragment quotes itself.
+ */
+export interface ViewSql {
+  /** A string literal (quoted and escaped for this engine); only for text fixed in code. */
+  literal(text: string): string;
+  /** A 64-bit integer from a placeholder or expression. */
+  bigint(expr: string): string;
+  /** A nanosecond timestamp from Unix nanoseconds (a BIGINT placeholder). */
+  timestampNs(expr: string): string;
+  /** Unix nanoseconds of a timestamp. */
+  epochNs(expr: string): string;
+  /** Unix milliseconds of a timestamp. */
+  epochMs(expr: string): string;
+  /** A timestamp plus whole hours. */
+  plusHours(expr: string, hours: number): string;
+  /** An integer rounded down to a multiple of `width` (a time bucket of nanoseconds). */
+  floorTo(expr: string, width: string): string;
+  /** The bind value naming attribute `key` for {@link ViewSql.jsonText} (a JSON path in DuckDB). */
+  attributePath(key: string): string;
+  /** The text at `path` of a JSON column: a placeholder from {@link ViewSql.attributePath}, or fixed segments. */
+  jsonText(column: string, path: string | readonly string[]): string;
+  /** A JSON list column as one row per element (a set-returning select item). */
+  unnestJsonList(column: string): string;
+  /** Text of any value (for a cheap substring test or a series key). */
+  text(expr: string): string;
+  /** A BIGINT from text, NULL when it is not one. */
+  tryBigint(expr: string): string;
+  /** Whether `needle` occurs in `haystack`. */
+  contains(haystack: string, needle: string): string;
+  /** The one-character string of a code point (a separator that cannot occur in names). */
+  char(code: number): string;
+  /** The first 16 hex digits of a hash of the text (a stable fingerprint). */
+  hash16(expr: string): string;
+  /** Every match of a regular expression (RE2 syntax) replaced. */
+  regexpReplaceAll(expr: string, pattern: string, replacement: string): string;
+  /** The text of capture group `group` of the first match, '' without one. */
+  regexpExtract(expr: string, pattern: string, group: number): string;
+  /** Counts the rows of a group where `condition` holds. */
+  countIf(condition: string): string;
+  /** An aggregate over only the rows where `condition` holds. */
+  aggregateIf(aggregate: string, condition: string): string;
+  /** An interpolated quantile, `q` in (0, 1). */
+  quantile(expr: string, q: number): string;
+  /** Several interpolated quantiles as one list (read with `list[1]`, 1-based). */
+  quantiles(expr: string, qs: readonly number[]): string;
+  /** Any one value of a group. */
+  anyValue(expr: string): string;
+  /** The value at the row where `by` is greatest. */
+  argMax(value: string, by: string): string;
+  /** Whether the condition holds on every row of a group. */
+  every(condition: string): string;
+  /** An estimated count of distinct values (HyperLogLog or the like). */
+  approxCountDistinct(expr: string): string;
+  /** The distinct values of a group as a list, sorted by value when `sorted`. */
+  distinctList(expr: string, sorted: boolean): string;
+  /** The values of a group as a list ordered by `orderBy`. */
+  orderedList(expr: string, orderBy: string): string;
+  /** A list cut to its first `n` elements. */
+  listHead(list: string, n: number): string;
+  /** `GROUP BY` over several grouping sets in one scan (each set a list of columns). */
+  groupingSets(sets: readonly (readonly string[])[]): string;
+  /** True on the rows of a grouping set that left `column` out (the totals rows). */
+  isRolledUp(column: string): string;
+  /** `GROUP BY` every non-aggregate select item. */
+  readonly groupByAll: string;
+  /** Written between a CTE's name and its body to compute it once (`AS MATERIALIZED (…)`). */
+  readonly materialized: string;
+}
+
 /** A SQL dialect (DuckDB today, ClickHouse later). */
 export interface Dialect {
   readonly name: string;
@@ -60,6 +133,8 @@ export interface Dialect {
    * message; returns null for anything else, which is a server fault.
    */
   engineError(err: unknown): Error | null;
+  /** The fragments the fixed views build their SQL from. */
+  readonly views: ViewSql;
 }
 
 /** Longest SQL text a query may compile to (256 KiB); beyond it the query is refused. */

@@ -6,7 +6,7 @@
 import type { Dataset } from '../ast.ts';
 import { QueryRejectedError, QueryResourceError } from '../errors.ts';
 import { MAX_BUILT_STRING_CHARS, type LogicalPlan, type PlanExpr, type PlanNode, type PlanSortKey } from '../plan.ts';
-import { isTextColumn, MAX_SQL_CHARS, MAX_SQL_EXPRESSIONS, MAX_SUBQUERIES, prepareCompile, type CompileOptions, type CompiledQuery, type Dialect, type SqlParam } from './dialect.ts';
+import { isTextColumn, MAX_SQL_CHARS, MAX_SQL_EXPRESSIONS, MAX_SUBQUERIES, prepareCompile, type CompileOptions, type CompiledQuery, type Dialect, type SqlParam, type ViewSql } from './dialect.ts';
 
 const TABLES: Record<Dataset, string> = { logs: 'otel_logs', spans: 'otel_traces' };
 const SAFE_IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -214,6 +214,52 @@ function node(ctx: Ctx, n: PlanNode): Select {
   }
 }
 
+const SIMPLE_SEGMENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+/** DuckDB's view fragments: JSON paths over the VARCHAR/JSON attribute columns, FILTER clauses, lists. */
+export const duckdbViewSql: ViewSql = {
+  literal,
+  bigint: (e) => `CAST(${e} AS BIGINT)`,
+  timestampNs: (e) => `make_timestamp_ns(${e})`,
+  epochNs: (e) => `epoch_ns(${e})`,
+  epochMs: (e) => `epoch_ms(${e})`,
+  plusHours: (e, hours) => `${e} + INTERVAL ${Math.trunc(hours)} HOUR`,
+  floorTo: (e, width) => `(${e} // ${width}) * ${width}`,
+  attributePath: (key) => `$."${key}"`,
+  jsonText: (column, path) =>
+    // Fixed segments are code constants: quoted as a JSON path member when not a plain identifier.
+    `json_extract_string(${column}, ${typeof path === 'string' ? path : literal(`$${path.map((p) => (SIMPLE_SEGMENT.test(p) ? `.${p}` : `."${p}"`)).join('')}`)})`,
+  unnestJsonList: (column) => `unnest(CAST(${column} AS JSON[]))`,
+  text: (e) => `CAST(${e} AS VARCHAR)`,
+  tryBigint: (e) => `TRY_CAST(${e} AS BIGINT)`,
+  contains: (haystack, needle) => `contains(${haystack}, ${needle})`,
+  char: (code) => `chr(${Math.trunc(code)})`,
+  hash16: (e) => `substr(md5(${e}), 1, 16)`,
+  regexpReplaceAll: (e, pattern, replacement) => `regexp_replace(${e}, ${literal(pattern)}, ${literal(replacement)}, 'g')`,
+  regexpExtract: (e, pattern, group) => `regexp_extract(${e}, ${literal(pattern)}, ${Math.trunc(group)})`,
+  countIf: (condition) => `count(*) FILTER (WHERE ${condition})`,
+  aggregateIf: (aggregate, condition) => `${aggregate} FILTER (WHERE ${condition})`,
+  quantile: (e, q) => `quantile_cont(${e}, ${quantileLiteral(q)})`,
+  quantiles: (e, qs) => `quantile_cont(${e}, [${qs.map(quantileLiteral).join(', ')}])`,
+  anyValue: (e) => `any_value(${e})`,
+  argMax: (value, by) => `arg_max(${value}, ${by})`,
+  every: (condition) => `bool_and(${condition})`,
+  approxCountDistinct: (e) => `approx_count_distinct(${e})`,
+  distinctList: (e, sorted) => `list(DISTINCT ${e}${sorted ? ` ORDER BY ${e}` : ''})`,
+  orderedList: (e, orderBy) => `list(${e} ORDER BY ${orderBy})`,
+  listHead: (list, n) => `${list}[1:${Math.trunc(n)}]`,
+  groupingSets: (sets) => `GROUP BY GROUPING SETS (${sets.map((set) => `(${set.join(', ')})`).join(', ')})`,
+  isRolledUp: (column) => `GROUPING(${column}) = 1`,
+  groupByAll: 'GROUP BY ALL',
+  materialized: 'MATERIALIZED ',
+};
+
+function quantileLiteral(q: number): string {
+  if (!(q > 0 && q < 1)) throw new RangeError('quantile out of range');
+  return String(q);
+}
+
 /** Compiles plans to DuckDB SQL with `$n` parameters. */
 export const duckdbDialect: Dialect = {
   name: 'duckdb',
@@ -246,6 +292,7 @@ export const duckdbDialect: Dialect = {
     };
   },
   engineError: duckdbEngineError,
+  views: duckdbViewSql,
 };
 
 /** DuckDB error classes that the query or its data cause, never the server (`Out of Range Error: …`). */
