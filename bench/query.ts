@@ -13,6 +13,7 @@ import { existsSync, statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { duckdbDialect } from '../src/query/dialect/duckdb.ts';
 import { compileQuery, executeQuery } from '../src/query/index.ts';
 import { databaseQuery, normalizeStatementSql, operationsQuery } from '../src/query/views/apm.ts';
 import { traceLogsQuery, traceSpansQuery } from '../src/query/views/traces.ts';
@@ -158,7 +159,7 @@ function questions(fromNs: bigint, toNs: bigint, traceIds: string[]): Question[]
     {
       name: 'APM operations table (p50/p95/p99, Apdex per route, 24 h)',
       goalMs: 300,
-      vigil: (s) => view(s, operationsQuery({ fromNs, toNs, apdexTMs: 500, sort: 'requests', limit: 100 })),
+      vigil: (s) => view(s, operationsQuery(duckdbDialect, { fromNs, toNs, apdexTMs: 500, sort: 'requests', limit: 100 })),
       ceiling: ([c]) =>
         // The same definitions as the view: span name without a route, 5xx is an error, failures are frustrated.
         raw(c!, `SELECT ServiceName, HttpMethod, HttpRoute, CASE WHEN HttpRoute = '' THEN SpanName END AS name, count(*) AS n,
@@ -179,9 +180,9 @@ function questions(fromNs: bigint, toNs: bigint, traceIds: string[]): Question[]
     {
       name: 'top DB statements, normalised (APM view, 24 h)',
       goalMs: 300,
-      vigil: (s) => view(s, databaseQuery({ fromNs, toNs, sort: 'total_time', limit: 10 })),
+      vigil: (s) => view(s, databaseQuery(duckdbDialect, { fromNs, toNs, sort: 'total_time', limit: 10 })),
       ceiling: ([c]) =>
-        raw(c!, `SELECT ServiceName, ${normalizeStatementSql('DbStatement')} AS st, count(*) AS n, sum(Duration) AS total,
+        raw(c!, `SELECT ServiceName, ${normalizeStatementSql(duckdbDialect.views, 'DbStatement')} AS st, count(*) AS n, sum(Duration) AS total,
             quantile_cont(Duration, 0.95) AS p95 FROM otel_traces
           WHERE ${inRange} AND DbStatement <> '' GROUP BY 1, 2 ORDER BY total DESC LIMIT 10`, [fromNs, toNs]),
     },
@@ -190,7 +191,7 @@ function questions(fromNs: bigint, toNs: bigint, traceIds: string[]): Question[]
       goalMs: 50,
       vigil: async (s, run) => {
         const id = traceAt(run);
-        const [spans, logs] = await Promise.all([view(s, traceSpansQuery(id)), view(s, traceLogsQuery(id))]);
+        const [spans, logs] = await Promise.all([view(s, traceSpansQuery(duckdbDialect, id)), view(s, traceLogsQuery(duckdbDialect, id))]);
         return spans + logs;
       },
       ceiling: async ([a, b], run) => {
@@ -209,7 +210,7 @@ function questions(fromNs: bigint, toNs: bigint, traceIds: string[]): Question[]
         const id = traceAt(run);
         const at = traceSeenAt.get(id) ?? 0n;
         const window = { fromNs: at - 3_600_000_000_000n, toNs: at + 3_600_000_000_000n };
-        const [spans, logs] = await Promise.all([view(s, traceSpansQuery(id, window)), view(s, traceLogsQuery(id, window))]);
+        const [spans, logs] = await Promise.all([view(s, traceSpansQuery(duckdbDialect, id, window)), view(s, traceLogsQuery(duckdbDialect, id, window))]);
         return spans + logs;
       },
       ceiling: async ([a, b], run) => {

@@ -187,7 +187,7 @@ export class MonitorService {
 
   /** Individual check results from the telemetry store (kept as long as metrics are retained). */
   async results(id: string, from: number, to: number, limit: number): Promise<{ time: string; up: boolean; status: string; durationMs: number | null }[]> {
-    const rows = await this.deps.queries.rows(monitorResultsQuery(id, from, to, limit));
+    const rows = await this.deps.queries.rows(monitorResultsQuery(this.deps.queries.dialect, id, from, to, limit));
     return rows.map((r) => ({ time: new Date(Number(r.t)).toISOString(), up: Number(r.up) === 1, status: String(r.status ?? ''), durationMs: r.duration === null || r.duration === undefined ? null : Number(r.duration) }));
   }
 }

@@ -71,6 +71,8 @@ export interface ViewSql {
   attributePath(key: string): string;
   /** The text at `path` of a JSON column: a placeholder from {@link ViewSql.attributePath}, or fixed segments. */
   jsonText(column: string, path: string | readonly string[]): string;
+  /** A FROM item with one row per member of a JSON object column, its name in `alias.key` and its JSON value in `alias.value`. */
+  jsonEntries(column: string, alias: string): string;
   /** A JSON list column as one row per element (a set-returning select item). */
   unnestJsonList(column: string): string;
   /** Text of any value (for a cheap substring test or a series key). */
@@ -107,6 +109,14 @@ export interface ViewSql {
   distinctList(expr: string, sorted: boolean): string;
   /** The values of a group as a list ordered by `orderBy`. */
   orderedList(expr: string, orderBy: string): string;
+  /** The number of elements of a list. */
+  listLength(list: string): string;
+  /** A list of numbers with each element cast to a 64-bit integer. */
+  bigintList(list: string): string;
+  /** Element-wise `a[i] - b[i]` of two equally long lists of numbers, as 64-bit integers. */
+  bigintListDifference(a: string, b: string): string;
+  /** Select items giving one row per element of a list: the element as `valueAlias`, its 1-based position as `indexAlias`. */
+  unnestWithIndex(list: string, valueAlias: string, indexAlias: string): string;
   /** A list cut to its first `n` elements. */
   listHead(list: string, n: number): string;
   /** `GROUP BY` over several grouping sets in one scan (each set a list of columns). */

@@ -230,6 +230,7 @@ export const duckdbViewSql: ViewSql = {
   jsonText: (column, path) =>
     // Fixed segments are code constants: quoted as a JSON path member when not a plain identifier.
     `json_extract_string(${column}, ${typeof path === 'string' ? path : literal(`$${path.map((p) => (SIMPLE_SEGMENT.test(p) ? `.${p}` : `."${p}"`)).join('')}`)})`,
+  jsonEntries: (column, alias) => `json_each(${column}) ${alias}`,
   unnestJsonList: (column) => `unnest(CAST(${column} AS JSON[]))`,
   text: (e) => `CAST(${e} AS VARCHAR)`,
   tryBigint: (e) => `TRY_CAST(${e} AS BIGINT)`,
@@ -248,6 +249,10 @@ export const duckdbViewSql: ViewSql = {
   approxCountDistinct: (e) => `approx_count_distinct(${e})`,
   distinctList: (e, sorted) => `list(DISTINCT ${e}${sorted ? ` ORDER BY ${e}` : ''})`,
   orderedList: (e, orderBy) => `list(${e} ORDER BY ${orderBy})`,
+  listLength: (list) => `len(${list})`,
+  bigintList: (list) => `list_transform(${list}, x -> CAST(x AS BIGINT))`,
+  bigintListDifference: (a, b) => `list_transform(list_zip(${a}, ${b}), x -> CAST(x[1] AS BIGINT) - CAST(x[2] AS BIGINT))`,
+  unnestWithIndex: (list, valueAlias, indexAlias) => `unnest(${list}) AS ${valueAlias}, generate_subscripts(${list}, 1) AS ${indexAlias}`,
   listHead: (list, n) => `${list}[1:${Math.trunc(n)}]`,
   groupingSets: (sets) => `GROUP BY GROUPING SETS (${sets.map((set) => `(${set.join(', ')})`).join(', ')})`,
   isRolledUp: (column) => `GROUPING(${column}) = 1`,

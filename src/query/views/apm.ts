@@ -16,13 +16,18 @@
  *   requests are frustrated; Apdex = (satisfied + tolerating / 2) / requests.
  */
 import type { DatabaseStatementRow, ExternalCallRow, OperationRow, OverviewGroup, OverviewPoint } from '../../api/contract.ts';
-import type { SqlParam } from '../dialect/dialect.ts';
+import type { Dialect, SqlParam, ViewSql } from '../dialect/dialect.ts';
 import { chooseBucketSeconds } from '../dialect/dialect.ts';
 import type { SqlQuery } from './traces.ts';
 
-/** Collects bind parameters and hands out their `$n` placeholders. */
+/** Collects bind parameters and hands out their `$n` placeholders, with the dialect's view fragments beside them. */
 export class Binder {
   readonly params: SqlParam[] = [];
+  /** The engine's fragments: views write SQL only through these. */
+  readonly sql: ViewSql;
+  constructor(dialect: Dialect) {
+    this.sql = dialect.views;
+  }
   /** Adds a value and returns its placeholder. */
   add(v: SqlParam): string {
     this.params.push(v);
@@ -30,11 +35,11 @@ export class Binder {
   }
   /** A TIMESTAMP_NS placeholder for Unix nanoseconds. */
   ts(ns: bigint): string {
-    return `make_timestamp_ns(CAST(${this.add(ns)} AS BIGINT))`;
+    return this.sql.timestampNs(this.big(ns));
   }
   /** A BIGINT placeholder. */
   big(v: bigint | number): string {
-    return `CAST(${this.add(typeof v === 'bigint' ? v : BigInt(Math.trunc(v)))} AS BIGINT)`;
+    return this.sql.bigint(this.add(typeof v === 'bigint' ? v : BigInt(Math.trunc(v))));
   }
 }
 
@@ -79,8 +84,8 @@ export function spanGroupSql(b: Binder, key: string | undefined): string {
   const column = SPAN_GROUP_COLUMNS[key];
   if (column) return `coalesce(${column}, '')`;
   if (!ATTRIBUTE_KEY.test(key)) throw new RangeError('group_by: attribute keys use A-Z a-z 0-9 _ . - : @ /');
-  const path = b.add(`$."${key}"`);
-  return `coalesce(json_extract_string(ResourceAttributes, ${path}), json_extract_string(SpanAttributes, ${path}), '')`;
+  const path = b.add(b.sql.attributePath(key));
+  return `coalesce(${b.sql.jsonText('ResourceAttributes', path)}, ${b.sql.jsonText('SpanAttributes', path)}, '')`;
 }
 
 /** Bucket width for a range: a round size giving at most 120 points (about 60 to 120 for usual ranges). */
@@ -136,8 +141,8 @@ export interface OverviewOptions extends RateWindow {
 /** Apdex counts SQL over columns `Duration` and `err` (a boolean). */
 function apdexCountsSql(b: Binder, apdexTMs: number): string {
   const t = b.big(BigInt(Math.round(apdexTMs * 1e6)));
-  return `count(*) FILTER (WHERE NOT err AND Duration <= ${t}) AS satisfied,
-      count(*) FILTER (WHERE NOT err AND Duration > ${t} AND Duration <= 4 * ${t}) AS tolerating`;
+  return `${b.sql.countIf(`NOT err AND Duration <= ${t}`)} AS satisfied,
+      ${b.sql.countIf(`NOT err AND Duration > ${t} AND Duration <= 4 * ${t}`)} AS tolerating`;
 }
 
 /**
@@ -145,23 +150,32 @@ function apdexCountsSql(b: Binder, apdexTMs: number): string {
  * server spans; the rows with a null `bucket_ns` hold each group's totals over the whole range and its
  * services (one scan, grouping sets). Without `groupBy` there is one group, ''.
  */
-export function overviewQuery(o: OverviewOptions): SqlQuery {
-  const b = new Binder();
+export function overviewQuery(d: Dialect, o: OverviewOptions): SqlQuery {
+  const b = new Binder(d);
+  const v = b.sql;
   const where = [`Timestamp >= ${b.ts(o.fromNs)}`, `Timestamp < ${b.ts(o.toNs)}`, `SpanKind = 'Server'`];
   if (o.service !== undefined) where.push(`ServiceName = ${b.add(o.service)}`);
   if (o.operation !== undefined) where.push(`${operationSql()} = ${b.add(o.operation)}`);
   const grp = spanGroupSql(b, o.groupBy);
   const bucket = b.big(o.bucketNs);
   const sql = `WITH s AS (
-      SELECT ${grp} AS grp, ServiceName AS svc, (epoch_ns(Timestamp) // ${bucket}) * ${bucket} AS bucket_ns, Duration,
+      SELECT ${grp} AS grp, ServiceName AS svc, ${v.floorTo(v.epochNs('Timestamp'), bucket)} AS bucket_ns, Duration,
         ${errorSql()} AS err, ${clientErrorSql()} AS refused
       FROM otel_traces WHERE ${where.join(' AND ')})
-    SELECT grp, bucket_ns, count(*) AS requests, count(*) FILTER (WHERE err) AS errors, count(*) FILTER (WHERE refused) AS client_errors,
-      quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, avg(Duration) AS avg_ns, ${apdexCountsSql(b, o.apdexTMs)},
-      CASE WHEN GROUPING(bucket_ns) = 1 THEN list(DISTINCT svc ORDER BY svc) END AS services
-    FROM s GROUP BY GROUPING SETS ((grp, bucket_ns), (grp)) ORDER BY grp, bucket_ns NULLS FIRST`;
+    SELECT grp, bucket_ns, ${requestFiguresSql(v)}, ${apdexCountsSql(b, o.apdexTMs)},
+      CASE WHEN ${v.isRolledUp('bucket_ns')} THEN ${v.distinctList('svc', true)} END AS services
+    FROM s ${v.groupingSets([['grp', 'bucket_ns'], ['grp']])} ORDER BY grp, bucket_ns NULLS FIRST`;
   return { sql, params: b.params };
 }
+
+/** Request figures over columns `err`, `refused` and `Duration`: the same on the overview and the operations table. */
+function requestFiguresSql(v: ViewSql): string {
+  return `count(*) AS requests, ${v.countIf('err')} AS errors, ${v.countIf('refused')} AS client_errors,
+      ${v.quantiles('Duration', LATENCY_QUANTILES)} AS q, avg(Duration) AS avg_ns`;
+}
+
+/** The latency quantiles of every view, read by the shapers as `q[1..3]`. */
+const LATENCY_QUANTILES = [0.5, 0.95, 0.99] as const;
 
 /** Sort orders of the operations table (the allow-list: only these fragments reach SQL). */
 export const OPERATION_SORTS = {
@@ -189,8 +203,9 @@ export interface OperationsOptions extends NsRange {
 }
 
 /** Per service and operation: requests, errors, latency quantiles, Apdex counts and total time with the service's total. */
-export function operationsQuery(o: OperationsOptions): SqlQuery {
-  const b = new Binder();
+export function operationsQuery(d: Dialect, o: OperationsOptions): SqlQuery {
+  const b = new Binder(d);
+  const v = b.sql;
   const where = [`Timestamp >= ${b.ts(o.fromNs)}`, `Timestamp < ${b.ts(o.toNs)}`, `SpanKind = 'Server'`];
   if (o.service !== undefined) where.push(`ServiceName = ${b.add(o.service)}`);
   const having = o.minRequests && o.minRequests > 1 ? `HAVING count(*) >= ${b.big(o.minRequests)}` : '';
@@ -203,11 +218,10 @@ export function operationsQuery(o: OperationsOptions): SqlQuery {
       FROM otel_traces WHERE ${where.join(' AND ')}),
     -- MATERIALIZED: the optimizer turns the window below into a join with an aggregate of g, which
     -- otherwise scans and aggregates the spans twice.
-    g AS MATERIALIZED (
+    g AS ${v.materialized}(
       SELECT service, CASE WHEN coalesce(r, '') <> '' THEN ltrim(coalesce(m, '') || ' ' || r) ELSE n END AS operation,
-        count(*) AS requests, count(*) FILTER (WHERE err) AS errors, count(*) FILTER (WHERE refused) AS client_errors,
-        quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, avg(Duration) AS avg_ns, sum(Duration) AS total_ns,
-        epoch_ns(min(Timestamp)) AS first_ns, ${apdexCountsSql(b, o.apdexTMs)}
+        ${requestFiguresSql(v)}, sum(Duration) AS total_ns,
+        ${v.epochNs('min(Timestamp)')} AS first_ns, ${apdexCountsSql(b, o.apdexTMs)}
       FROM s GROUP BY service, m, r, n ${having})
     SELECT *, sum(total_ns) OVER (PARTITION BY service) AS service_total_ns,
       sum(requests) OVER (PARTITION BY service) AS service_requests, sum(client_errors) OVER (PARTITION BY service) AS service_client_errors
@@ -220,20 +234,20 @@ export function operationsQuery(o: OperationsOptions): SqlQuery {
  * `IN (?, ?, …)` becomes `IN (?)`, repeated `VALUES (…), (…)` tuples collapse to one, whitespace to
  * one space. In SQL so that it applies to stored rows and grouping happens in the engine.
  */
-export function normalizeStatementSql(expr: string): string {
-  return normalizeShapeSql(stripLiteralsSql(expr));
+export function normalizeStatementSql(v: ViewSql, expr: string): string {
+  return normalizeShapeSql(v, stripLiteralsSql(v, expr));
 }
 
 /** First step of {@link normalizeStatementSql}: quoted strings, numbers and `$n` become `?` in one regex pass. */
-export function stripLiteralsSql(expr: string): string {
-  return `regexp_replace(${expr}, '''(?:[^'']|'''')*''|\\$\\d+|\\b\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?\\b', '?', 'g')`;
+export function stripLiteralsSql(v: ViewSql, expr: string): string {
+  return v.regexpReplaceAll(expr, String.raw`'(?:[^']|'')*'|\$\d+|\b\d+(?:\.\d+)?(?:[eE][-+]?\d+)?\b`, '?');
 }
 
 /** Second step of {@link normalizeStatementSql}: IN lists, VALUES tuples and whitespace, on literal-free text. */
-export function normalizeShapeSql(expr: string): string {
-  let s = `regexp_replace(${expr}, '(?i)\\bIN\\s*\\(\\s*\\?(?:\\s*,\\s*\\?)*\\s*\\)', 'IN (?)', 'g')`;
-  s = `regexp_replace(${s}, '(?i)(VALUES\\s*\\([^)]*\\))(?:\\s*,\\s*\\([^)]*\\))+', '\\1', 'g')`;
-  return `trim(regexp_replace(${s}, '\\s+', ' ', 'g'))`;
+export function normalizeShapeSql(v: ViewSql, expr: string): string {
+  let s = v.regexpReplaceAll(expr, String.raw`(?i)\bIN\s*\(\s*\?(?:\s*,\s*\?)*\s*\)`, 'IN (?)');
+  s = v.regexpReplaceAll(s, String.raw`(?i)(VALUES\s*\([^)]*\))(?:\s*,\s*\([^)]*\))+`, String.raw`\1`);
+  return `trim(${v.regexpReplaceAll(s, String.raw`\s+`, ' ')})`;
 }
 
 /** Sort orders of the database table. */
@@ -260,8 +274,9 @@ export interface DatabaseOptions extends NsRange {
  * `db.system` but no statement (Redis, …) group by span name. Raw statements are normalised once
  * per distinct text, then joined back, so repeated statements cost one regex pass.
  */
-export function databaseQuery(o: DatabaseOptions): SqlQuery {
-  const b = new Binder();
+export function databaseQuery(d: Dialect, o: DatabaseOptions): SqlQuery {
+  const b = new Binder(d);
+  const v = b.sql;
   const from = b.ts(o.fromNs);
   const to = b.ts(o.toNs);
   const filters: string[] = [];
@@ -281,19 +296,19 @@ export function databaseQuery(o: DatabaseOptions): SqlQuery {
     -- Statements are normalised at ingest (DbStatementNormalized). Rows without it (stored before the column
     -- existed, or spans named by their span name) are normalised here in two stages: one regex pass per
     -- distinct raw text, the remaining passes per distinct literal-free text (far fewer).
-    l AS (SELECT raw, ${stripLiteralsSql('raw')} AS stripped FROM (SELECT DISTINCT raw FROM d WHERE norm IS NULL)),
-    shapes AS (SELECT stripped, ${normalizeShapeSql('stripped')} AS statement FROM (SELECT DISTINCT stripped FROM l)),
+    l AS (SELECT raw, ${stripLiteralsSql(v, 'raw')} AS stripped FROM (SELECT DISTINCT raw FROM d WHERE norm IS NULL)),
+    shapes AS (SELECT stripped, ${normalizeShapeSql(v, 'stripped')} AS statement FROM (SELECT DISTINCT stripped FROM l)),
     n AS (SELECT l.raw, shapes.statement FROM l JOIN shapes ON l.stripped = shapes.stripped),
     svc AS (
       SELECT ServiceName AS service, sum(Duration) AS request_ns FROM otel_traces
       WHERE Timestamp >= ${from} AND Timestamp < ${to} AND SpanKind = 'Server'${svcFilters.map((f) => ` AND ${f}`).join('')}
       GROUP BY ServiceName),
-    g AS MATERIALIZED (
-      SELECT d.service, d.db_system, coalesce(d.norm, n.statement) AS statement, count(*) AS calls, count(*) FILTER (WHERE err) AS errors,
-        sum(Duration) AS total_ns, avg(Duration) AS avg_ns, quantile_cont(Duration, 0.95) AS p95_ns,
+    g AS ${v.materialized}(
+      SELECT d.service, d.db_system, coalesce(d.norm, n.statement) AS statement, count(*) AS calls, ${v.countIf('err')} AS errors,
+        sum(Duration) AS total_ns, avg(Duration) AS avg_ns, ${v.quantile('Duration', 0.95)} AS p95_ns,
         -- Distinct raw texts of a statement, estimated (HyperLogLog): an exact count over millions of
         -- inlined-literal variants cost as much as the rest of the query (4.1 s → 2.0 s on 10M spans).
-        approx_count_distinct(d.raw) AS variants, any_value(d.raw) AS example
+        ${v.approxCountDistinct('d.raw')} AS variants, ${v.anyValue('d.raw')} AS example
       FROM d LEFT JOIN n ON d.norm IS NULL AND d.raw = n.raw GROUP BY 1, 2, 3)
     SELECT g.*, sum(g.total_ns) OVER (PARTITION BY g.service) AS service_db_ns, svc.request_ns AS service_request_ns
     FROM g LEFT JOIN svc ON svc.service = g.service
@@ -322,11 +337,12 @@ function callsCtes(b: Binder, range: NsRange, service: string | undefined): stri
   const from = b.ts(range.fromNs);
   const to = b.ts(range.toNs);
   const svc = service !== undefined ? ` AND c.ServiceName = ${b.add(service)}` : '';
-  const attr = (k: string) => `nullif(json_extract_string(c.SpanAttributes, '$."${k}"'), '')`;
+  const v = b.sql;
+  const attr = (k: string) => `nullif(${v.jsonText('c.SpanAttributes', [k])}, '')`;
   return `children AS (
       -- One row per calling span even if a retry produced several server spans.
-      SELECT TraceId, ParentSpanId, any_value(ServiceName) AS service FROM otel_traces
-      WHERE Timestamp >= ${from} AND Timestamp < ${to} + INTERVAL 1 HOUR AND SpanKind = 'Server' AND coalesce(ParentSpanId, '') <> ''
+      SELECT TraceId, ParentSpanId, ${v.anyValue('ServiceName')} AS service FROM otel_traces
+      WHERE Timestamp >= ${from} AND Timestamp < ${v.plusHours(to, 1)} AND SpanKind = 'Server' AND coalesce(ParentSpanId, '') <> ''
       GROUP BY TraceId, ParentSpanId),
     calls AS (
       SELECT c.ServiceName AS service,
@@ -338,20 +354,22 @@ function callsCtes(b: Binder, range: NsRange, service: string | undefined): stri
         AND coalesce(c.DbSystem, '') = '' AND coalesce(c.DbStatement, '') = ''${svc})`;
 }
 
-/** Call figures over a `Duration` column: calls, failures, p50/p95/p99 and total time (the same on every view of calls). */
-const CALL_FIGURES_SQL = `count(*) AS calls, count(*) FILTER (WHERE err) AS errors, quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, sum(Duration) AS total_ns`;
+/** Call figures over a `Duration` column and a failure condition: calls, failures, p50/p95/p99 and total time (the same on every view of calls). */
+function callFiguresSql(v: ViewSql, failed = 'err'): string {
+  return `count(*) AS calls, ${v.countIf(failed)} AS errors, ${v.quantiles('Duration', LATENCY_QUANTILES)} AS q, sum(Duration) AS total_ns`;
+}
 
 /**
  * Outgoing calls grouped by calling service and target: the target is `peer.service`, else the
  * service of the server span it caused, else `server.address` / `net.peer.name` / `http.host`, else
  * "unknown" (see {@link callsCtes}).
  */
-export function externalQuery(o: ExternalOptions): SqlQuery {
-  const b = new Binder();
+export function externalQuery(d: Dialect, o: ExternalOptions): SqlQuery {
+  const b = new Binder(d);
   const sql = `WITH ${callsCtes(b, o, o.service)}
     SELECT service, coalesce(peer, host, 'unknown') AS target,
       CASE WHEN peer IS NOT NULL THEN 'service' WHEN host IS NOT NULL THEN 'host' ELSE 'unknown' END AS target_kind,
-      ${CALL_FIGURES_SQL}
+      ${callFiguresSql(b.sql)}
     FROM calls GROUP BY 1, 2, 3 ORDER BY calls DESC, service, target LIMIT ${b.big(o.limit)}`;
   return { sql, params: b.params };
 }
@@ -361,17 +379,16 @@ export function externalQuery(o: ExternalOptions): SqlQuery {
  * {@link externalQuery} (the caller's client span, same quantile), and database calls per `db.system`.
  * `p95_ms` is rounded to microseconds in SQL exactly as {@link ms} rounds the external-calls table.
  */
-export function serviceMapQuery(fromNs: bigint, toNs: bigint): SqlQuery {
-  const b = new Binder();
+export function serviceMapQuery(d: Dialect, fromNs: bigint, toNs: bigint): SqlQuery {
+  const b = new Binder(d);
   const range = { fromNs, toNs };
   const p95 = (col: string) => `round(${col} / 1e3) / 1e3`;
   const sql = `WITH ${callsCtes(b, range, undefined)},
     svc AS (
-      SELECT service AS source, peer AS target, 'service' AS target_kind, ${CALL_FIGURES_SQL}
+      SELECT service AS source, peer AS target, 'service' AS target_kind, ${callFiguresSql(b.sql)}
       FROM calls WHERE peer IS NOT NULL GROUP BY 1, 2),
     db AS (
-      SELECT ServiceName AS source, DbSystem AS target, 'database' AS target_kind, count(*) AS calls,
-        count(*) FILTER (WHERE ${errorSql()}) AS errors, quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, sum(Duration) AS total_ns
+      SELECT ServiceName AS source, DbSystem AS target, 'database' AS target_kind, ${callFiguresSql(b.sql, errorSql())}
       FROM otel_traces WHERE Timestamp >= ${b.ts(fromNs)} AND Timestamp < ${b.ts(toNs)} AND coalesce(DbSystem, '') <> ''
       GROUP BY 1, 2)
     SELECT source, target, target_kind, calls, errors, ${p95('q[2]')} AS p95_ms

@@ -5,6 +5,7 @@
  * parameters after a charset check; values are parameters.
  */
 import type { MetricAttribute, MetricPoint, MetricSeries } from '../../api/contract.ts';
+import type { Dialect, ViewSql } from '../dialect/dialect.ts';
 import { ATTRIBUTE_KEY, Binder, num, type NsRange } from './apm.ts';
 import type { SqlQuery } from './traces.ts';
 
@@ -44,8 +45,8 @@ function attributeSql(b: Binder, key: string): string {
   if (!ATTRIBUTE_KEY.test(key)) throw new RangeError(`attribute key ${JSON.stringify(key.slice(0, 40))} has characters outside A-Z a-z 0-9 _ . - : @ /`);
   if (key === 'service.name') return 'ServiceName';
   if (key === 'host.name') return 'HostName';
-  const path = b.add(`$."${key}"`);
-  return `coalesce(json_extract_string(Attributes, ${path}), json_extract_string(ResourceAttributes, ${path}))`;
+  const path = b.add(b.sql.attributePath(key));
+  return `coalesce(${b.sql.jsonText('Attributes', path)}, ${b.sql.jsonText('ResourceAttributes', path)})`;
 }
 
 /** WHERE clauses for name, range (with an optional look-back for counters), service and filters. */
@@ -60,36 +61,41 @@ function groupSql(b: Binder, o: MetricOptions): string {
   return o.groupBy === undefined ? `''` : `coalesce(${attributeSql(b, o.groupBy)}, '')`;
 }
 
-/** A time series is one combination of resource and point attributes. */
-const SERIES = `ServiceName || chr(31) || coalesce(HostName, '') || chr(31) || CAST(ResourceAttributes AS VARCHAR) || chr(31) || CAST(Attributes AS VARCHAR)`;
+/** A time series is one combination of resource and point attributes: their key. */
+function seriesSql(v: ViewSql): string {
+  const sep = ` || ${v.char(31)} || `;
+  return ['ServiceName', "coalesce(HostName, '')", v.text('ResourceAttributes'), v.text('Attributes')].join(sep);
+}
 
 /** Which tables hold the metric, with its unit, temporality and monotonicity. */
-export function metricInfoQuery(name: string, range: NsRange): SqlQuery {
-  const b = new Binder();
+export function metricInfoQuery(d: Dialect, name: string, range: NsRange): SqlQuery {
+  const b = new Binder(d);
+  const v = b.sql;
   const n = b.add(name);
   const from = b.ts(range.fromNs);
   const to = b.ts(range.toNs);
   const part = (type: MetricType, extra: string) =>
-    `SELECT '${type}' AS type, count(*) AS points, any_value(MetricUnit) AS unit, any_value(MetricDescription) AS description, ${extra}
+    `SELECT '${type}' AS type, count(*) AS points, ${v.anyValue('MetricUnit')} AS unit, ${v.anyValue('MetricDescription')} AS description, ${extra}
      FROM ${METRIC_TABLES[type]} WHERE MetricName = ${n} AND TimeUnix >= ${from} AND TimeUnix < ${to}`;
   return {
     sql: [
       part('gauge', 'NULL AS temporality, NULL AS monotonic'),
-      part('sum', 'any_value(AggregationTemporality) AS temporality, bool_and(IsMonotonic) AS monotonic'),
-      part('histogram', 'any_value(AggregationTemporality) AS temporality, NULL AS monotonic'),
+      part('sum', `${v.anyValue('AggregationTemporality')} AS temporality, ${v.every('IsMonotonic')} AS monotonic`),
+      part('histogram', `${v.anyValue('AggregationTemporality')} AS temporality, NULL AS monotonic`),
     ].join(' UNION ALL '),
     params: b.params,
   };
 }
 
 /** Metric names seen over a range, with their type and unit. */
-export function metricNamesQuery(range: NsRange, service?: string): SqlQuery {
-  const b = new Binder();
+export function metricNamesQuery(d: Dialect, range: NsRange, service?: string): SqlQuery {
+  const b = new Binder(d);
+  const v = b.sql;
   const from = b.ts(range.fromNs);
   const to = b.ts(range.toNs);
   const svc = service !== undefined ? ` AND ServiceName = ${b.add(service)}` : '';
   const part = (type: MetricType) =>
-    `SELECT MetricName AS name, '${type}' AS type, any_value(MetricUnit) AS unit, count(*) AS points, list(DISTINCT ServiceName) AS services
+    `SELECT MetricName AS name, '${type}' AS type, ${v.anyValue('MetricUnit')} AS unit, count(*) AS points, ${v.distinctList('ServiceName', false)} AS services
      FROM ${METRIC_TABLES[type]} WHERE TimeUnix >= ${from} AND TimeUnix < ${to}${svc} GROUP BY MetricName`;
   return { sql: `${(Object.keys(METRIC_TABLES) as MetricType[]).map(part).join(' UNION ALL ')} ORDER BY name, type LIMIT 5000`, params: b.params };
 }
@@ -103,8 +109,9 @@ export const ATTRIBUTE_SAMPLE = 5;
  * distinct values and the first {@link ATTRIBUTE_SAMPLE} of them. Keys are read from the distinct
  * attribute sets (one per series), not from every point.
  */
-export function metricAttributesQuery(range: NsRange, service?: string): SqlQuery {
-  const b = new Binder();
+export function metricAttributesQuery(d: Dialect, range: NsRange, service?: string): SqlQuery {
+  const b = new Binder(d);
+  const v = b.sql;
   const from = b.ts(range.fromNs);
   const to = b.ts(range.toNs);
   const svc = service !== undefined ? ` AND ServiceName = ${b.add(service)}` : '';
@@ -113,11 +120,11 @@ export function metricAttributesQuery(range: NsRange, service?: string): SqlQuer
      FROM ${METRIC_TABLES[type]} WHERE TimeUnix >= ${from} AND TimeUnix < ${to}${svc}`;
   const sql = `WITH sets AS (${(Object.keys(METRIC_TABLES) as MetricType[]).map(part).join(' UNION ALL ')}),
     kv AS (
-      SELECT sets.name, sets.type, 'point' AS scope, e.key, json_extract_string(e.value, '$') AS value FROM sets, json_each(sets.a) e
+      SELECT sets.name, sets.type, 'point' AS scope, e.key, ${v.jsonText('e.value', [])} AS value FROM sets, ${v.jsonEntries('sets.a', 'e')}
       UNION ALL
-      SELECT sets.name, sets.type, 'resource' AS scope, e.key, json_extract_string(e.value, '$') AS value FROM sets, json_each(sets.ra) e)
-    SELECT name, type, scope, key, count(DISTINCT value) AS distinct_values, list(DISTINCT value ORDER BY value)[1:${ATTRIBUTE_SAMPLE}] AS sample
-    FROM kv GROUP BY ALL ORDER BY name, type, scope, key LIMIT 20000`;
+      SELECT sets.name, sets.type, 'resource' AS scope, e.key, ${v.jsonText('e.value', [])} AS value FROM sets, ${v.jsonEntries('sets.ra', 'e')})
+    SELECT name, type, scope, key, count(DISTINCT value) AS distinct_values, ${v.listHead(v.distinctList('value', true), ATTRIBUTE_SAMPLE)} AS sample
+    FROM kv ${v.groupByAll} ORDER BY name, type, scope, key LIMIT 20000`;
   return { sql, params: b.params };
 }
 
@@ -152,19 +159,20 @@ export function shapeMetricAttributes(rows: Record<string, unknown>[]): Map<stri
  * Gauge-like values per bucket and group: avg/min/max/count over every point in the bucket; `sum`
  * adds each series' last value in the bucket (e.g. memory of all hosts together).
  */
-export function valueQuery(type: 'gauge' | 'sum', agg: ValueAgg, o: MetricOptions): SqlQuery {
-  const b = new Binder();
+export function valueQuery(d: Dialect, type: 'gauge' | 'sum', agg: ValueAgg, o: MetricOptions): SqlQuery {
+  const b = new Binder(d);
+  const v = b.sql;
   const bucket = b.big(o.bucketNs);
   const grp = groupSql(b, o);
   const where = whereSql(b, o);
   const outer = agg === 'sum' ? 'sum(last)' : agg === 'count' ? 'sum(points)' : agg === 'avg' ? 'sum(total) / sum(points)' : `${agg}(${agg})`;
   const sql = `WITH p AS (
-      SELECT (epoch_ns(TimeUnix) // ${bucket}) * ${bucket} AS bucket_ns, ${grp} AS grp, ${SERIES} AS series, TimeUnix, Value
+      SELECT ${v.floorTo(v.epochNs('TimeUnix'), bucket)} AS bucket_ns, ${grp} AS grp, ${seriesSql(v)} AS series, TimeUnix, Value
       FROM ${METRIC_TABLES[type]} WHERE ${where}),
     s AS (
-      SELECT bucket_ns, grp, series, arg_max(Value, TimeUnix) AS last, sum(Value) AS total, count(*) AS points,
+      SELECT bucket_ns, grp, series, ${v.argMax('Value', 'TimeUnix')} AS last, sum(Value) AS total, count(*) AS points,
         min(Value) AS min, max(Value) AS max
-      FROM p GROUP BY ALL)
+      FROM p ${v.groupByAll})
     SELECT bucket_ns, grp, ${outer} AS value, count(*) AS series FROM s GROUP BY bucket_ns, grp ORDER BY grp, bucket_ns`;
   return { sql, params: b.params };
 }
@@ -176,20 +184,21 @@ export function valueQuery(type: 'gauge' | 'sum', agg: ValueAgg, o: MetricOption
  * series started inside the scanned window; points up to one bucket before the range are read so the
  * first bucket has a base. Delta points are their own increase.
  */
-export function counterQuery(o: MetricOptions): SqlQuery {
-  const b = new Binder();
+export function counterQuery(d: Dialect, o: MetricOptions): SqlQuery {
+  const b = new Binder(d);
+  const v = b.sql;
   const bucket = b.big(o.bucketNs);
   const grp = groupSql(b, o);
   const where = whereSql(b, o, o.bucketNs);
   const windowStart = b.ts(o.fromNs - o.bucketNs);
   const from = b.ts(o.fromNs);
   const sql = `WITH p AS (
-      SELECT ${grp} AS grp, ${SERIES} AS series, TimeUnix, StartTimeUnix, Value, AggregationTemporality AS temporality,
+      SELECT ${grp} AS grp, ${seriesSql(v)} AS series, TimeUnix, StartTimeUnix, Value, AggregationTemporality AS temporality,
         lag(Value) OVER w AS prev, lag(StartTimeUnix) OVER w AS prev_start
       FROM otel_metrics_sum WHERE ${where}
-      WINDOW w AS (PARTITION BY ${SERIES} ORDER BY TimeUnix)),
+      WINDOW w AS (PARTITION BY ${seriesSql(v)} ORDER BY TimeUnix)),
     d AS (
-      SELECT (epoch_ns(TimeUnix) // ${bucket}) * ${bucket} AS bucket_ns, grp, series,
+      SELECT ${v.floorTo(v.epochNs('TimeUnix'), bucket)} AS bucket_ns, grp, series,
         CASE WHEN temporality = 'delta' THEN Value
           WHEN prev IS NULL THEN CASE WHEN StartTimeUnix >= ${windowStart} THEN Value END
           WHEN Value < prev OR StartTimeUnix > prev_start THEN Value
@@ -206,8 +215,9 @@ export function counterQuery(o: MetricOptions): SqlQuery {
  * Cumulative points become deltas against the previous point of the series (resets as for counters).
  * Points of one metric are assumed to share their bucket bounds (the first bounds seen are used).
  */
-export function histogramQuery(o: MetricOptions): SqlQuery {
-  const b = new Binder();
+export function histogramQuery(d: Dialect, o: MetricOptions): SqlQuery {
+  const b = new Binder(d);
+  const v = b.sql;
   const bucket = b.big(o.bucketNs);
   const grp = groupSql(b, o);
   const where = whereSql(b, o, o.bucketNs);
@@ -219,23 +229,23 @@ export function histogramQuery(o: MetricOptions): SqlQuery {
         lag(Count) OVER w AS prev_count, lag(StartTimeUnix) OVER w AS prev_start, lag(BucketCounts) OVER w AS prev_counts,
         lag(Sum) OVER w AS prev_sum
       FROM otel_metrics_histogram WHERE ${where}
-      WINDOW w AS (PARTITION BY ${SERIES} ORDER BY TimeUnix)),
+      WINDOW w AS (PARTITION BY ${seriesSql(v)} ORDER BY TimeUnix)),
     m AS (
       SELECT *, CASE WHEN temporality = 'delta' THEN 'raw'
           WHEN prev_count IS NULL THEN CASE WHEN StartTimeUnix >= ${windowStart} THEN 'raw' ELSE 'skip' END
-          WHEN Count < prev_count OR StartTimeUnix > prev_start OR len(BucketCounts) <> len(prev_counts) THEN 'raw'
+          WHEN Count < prev_count OR StartTimeUnix > prev_start OR ${v.listLength('BucketCounts')} <> ${v.listLength('prev_counts')} THEN 'raw'
           ELSE 'diff' END AS mode
       FROM p WHERE TimeUnix >= ${from}),
     d AS (
-      SELECT (epoch_ns(TimeUnix) // ${bucket}) * ${bucket} AS bucket_ns, grp, ExplicitBounds AS bounds,
-        CASE WHEN mode = 'raw' THEN list_transform(BucketCounts, x -> CAST(x AS BIGINT))
-          ELSE list_transform(list_zip(BucketCounts, prev_counts), x -> CAST(x[1] AS BIGINT) - CAST(x[2] AS BIGINT)) END AS counts,
-        CASE WHEN mode = 'raw' THEN CAST(Count AS BIGINT) ELSE CAST(Count AS BIGINT) - CAST(prev_count AS BIGINT) END AS n,
+      SELECT ${v.floorTo(v.epochNs('TimeUnix'), bucket)} AS bucket_ns, grp, ExplicitBounds AS bounds,
+        CASE WHEN mode = 'raw' THEN ${v.bigintList('BucketCounts')}
+          ELSE ${v.bigintListDifference('BucketCounts', 'prev_counts')} END AS counts,
+        CASE WHEN mode = 'raw' THEN ${v.bigint('Count')} ELSE ${v.bigint('Count')} - ${v.bigint('prev_count')} END AS n,
         CASE WHEN mode = 'raw' THEN Sum ELSE Sum - prev_sum END AS total
       FROM m WHERE mode <> 'skip'),
-    u AS (SELECT bucket_ns, grp, bounds, unnest(counts) AS c, generate_subscripts(counts, 1) AS i FROM d),
-    per_bound AS (SELECT bucket_ns, grp, i, any_value(bounds) AS bounds, sum(c) AS c FROM u GROUP BY bucket_ns, grp, i),
-    lists AS (SELECT bucket_ns, grp, any_value(bounds) AS bounds, list(c ORDER BY i) AS counts FROM per_bound GROUP BY bucket_ns, grp),
+    u AS (SELECT bucket_ns, grp, bounds, ${v.unnestWithIndex('counts', 'c', 'i')} FROM d),
+    per_bound AS (SELECT bucket_ns, grp, i, ${v.anyValue('bounds')} AS bounds, sum(c) AS c FROM u GROUP BY bucket_ns, grp, i),
+    lists AS (SELECT bucket_ns, grp, ${v.anyValue('bounds')} AS bounds, ${v.orderedList('c', 'i')} AS counts FROM per_bound GROUP BY bucket_ns, grp),
     totals AS (SELECT bucket_ns, grp, sum(n) AS n, sum(total) AS total FROM d GROUP BY bucket_ns, grp)
     SELECT t.bucket_ns, t.grp, t.n, t.total, l.bounds, l.counts
     FROM totals t LEFT JOIN lists l ON l.bucket_ns = t.bucket_ns AND l.grp = t.grp ORDER BY t.grp, t.bucket_ns`;

@@ -5,6 +5,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { normalizeStatement } from '../../model/db-statement.ts';
+import { duckdbViewSql } from '../dialect/duckdb.ts';
 import { normalizeStatementSql } from './apm.ts';
 
 const STATEMENTS = [
@@ -24,7 +25,7 @@ describe('statement normalisation', () => {
     const instance = await DuckDBInstance.create(':memory:');
     const c = await instance.connect();
     for (const s of STATEMENTS) {
-      const rows = (await c.runAndReadAll(`SELECT ${normalizeStatementSql('$1')} AS n`, [s])).getRowObjects();
+      const rows = (await c.runAndReadAll(`SELECT ${normalizeStatementSql(duckdbViewSql, '$1')} AS n`, [s])).getRowObjects();
       expect(normalizeStatement(s), s).toBe(rows[0]!.n);
     }
     c.closeSync();

@@ -3,13 +3,13 @@
  * service list, the service map, and the pages of the trace explorer's list. Built here, in the query layer, so no module outside store/ and
  * query/ writes telemetry SQL; every value is a parameter.
  */
-import type { CompiledQuery, SqlParam } from '../dialect/dialect.ts';
-import { duckdbDialect } from '../dialect/duckdb.ts';
+import type { CompiledQuery, Dialect, SqlParam } from '../dialect/dialect.ts';
 import { QueryError } from '../errors.ts';
 import type { ResultValue } from '../executor.ts';
 import type { LogicalPlan, PlanExpr } from '../plan.ts';
 import { buildPlan } from '../planner.ts';
 import { ParamError } from '../time-range.ts';
+import { Binder } from './apm.ts';
 
 /** SQL with its parameters. */
 export interface SqlQuery {
@@ -17,73 +17,69 @@ export interface SqlQuery {
   params: SqlParam[];
 }
 
-const ts = (n: number) => `make_timestamp_ns(CAST($${n} AS BIGINT))`;
-
 /** Hex trace ids as OTLP writes them. */
 export const TRACE_ID = /^[0-9a-f]{32}$/;
 
-/** A time window that bounds a trace lookup (Unix ns), so DuckDB reads only the row groups in it. */
+/** A time window that bounds a trace lookup (Unix ns), so the engine reads only the row groups in it. */
 export interface TraceWindow {
   fromNs: bigint;
   toNs: bigint;
 }
 
-function windowed(q: SqlQuery, column: string, w: TraceWindow | undefined): SqlQuery {
-  if (!w) return q;
-  const n = q.params.length;
-  return { sql: q.sql.replace(' WHERE TraceId = $1', ` WHERE TraceId = $1 AND ${column} >= ${ts(n + 1)} AND ${column} < ${ts(n + 2)}`), params: [...q.params, w.fromNs, w.toNs] };
+/** `TraceId = $1`, and the window's bounds on `Timestamp` when there is one. */
+function traceWhere(b: Binder, traceId: string, w: TraceWindow | undefined): string {
+  const id = `TraceId = ${b.add(traceId)}`;
+  return w ? `${id} AND Timestamp >= ${b.ts(w.fromNs)} AND Timestamp < ${b.ts(w.toNs)}` : id;
 }
 
 /** All spans of one trace, in start order. */
-export function traceSpansQuery(traceId: string, window?: TraceWindow): SqlQuery {
-  return windowed(traceSpansQueryAll(traceId), 'Timestamp', window);
-}
-
-/** Log records correlated with one trace. */
-export function traceLogsQuery(traceId: string, window?: TraceWindow): SqlQuery {
-  return windowed(traceLogsQueryAll(traceId), 'Timestamp', window);
-}
-
-function traceSpansQueryAll(traceId: string): SqlQuery {
+export function traceSpansQuery(d: Dialect, traceId: string, window?: TraceWindow): SqlQuery {
+  const b = new Binder(d);
   return {
     sql: `SELECT SpanId AS span_id, ParentSpanId AS parent_span_id, SpanName AS name, SpanKind AS kind, ServiceName AS service,
-      ServiceVersion AS service_version, HostName AS host, epoch_ns(Timestamp) AS start_ns, Duration AS duration_ns,
+      ServiceVersion AS service_version, HostName AS host, ${b.sql.epochNs('Timestamp')} AS start_ns, Duration AS duration_ns,
       StatusCode AS status, StatusMessage AS status_message, HttpMethod AS http_method, HttpRoute AS http_route,
       HttpStatusCode AS http_status_code, DbSystem AS db_system, DbStatement AS db_statement,
       SpanAttributes AS attributes, ResourceAttributes AS resource_attributes, Events AS events, Links AS links
-      FROM otel_traces WHERE TraceId = $1 ORDER BY Timestamp, SpanId LIMIT 10000`,
-    params: [traceId],
+      FROM otel_traces WHERE ${traceWhere(b, traceId, window)} ORDER BY Timestamp, SpanId LIMIT 10000`,
+    params: b.params,
   };
 }
 
-function traceLogsQueryAll(traceId: string): SqlQuery {
+/** Log records correlated with one trace. */
+export function traceLogsQuery(d: Dialect, traceId: string, window?: TraceWindow): SqlQuery {
+  const b = new Binder(d);
   return {
-    sql: `SELECT epoch_ns(Timestamp) AS time_ns, SpanId AS span_id, ServiceName AS service, SeverityText AS severity_text,
+    sql: `SELECT ${b.sql.epochNs('Timestamp')} AS time_ns, SpanId AS span_id, ServiceName AS service, SeverityText AS severity_text,
       SeverityNumber AS severity_number, Body AS body, LogAttributes AS attributes
-      FROM otel_logs WHERE TraceId = $1 ORDER BY Timestamp LIMIT 5000`,
-    params: [traceId],
+      FROM otel_logs WHERE ${traceWhere(b, traceId, window)} ORDER BY Timestamp LIMIT 5000`,
+    params: b.params,
   };
 }
 
 /** Services seen in spans or logs over a range, with request, error and latency figures from server spans. */
-export function servicesQuery(fromNs: bigint, toNs: bigint): SqlQuery {
+export function servicesQuery(d: Dialect, fromNs: bigint, toNs: bigint): SqlQuery {
+  const b = new Binder(d);
+  const v = b.sql;
+  // Each bound is bound once and read by both scans.
+  const range = `Timestamp >= ${b.ts(fromNs)} AND Timestamp < ${b.ts(toNs)}`;
   return {
     sql: `WITH s AS (
-        SELECT ServiceName AS service, any_value(ServiceNamespace) AS namespace, max(Timestamp) AS last_seen,
-          count(*) FILTER (WHERE SpanKind = 'Server') AS requests,
-          count(*) FILTER (WHERE SpanKind = 'Server' AND StatusCode = 'Error') AS errors,
-          quantile_cont(Duration, 0.95) FILTER (WHERE SpanKind = 'Server') / 1e6 AS p95_ms
-        FROM otel_traces WHERE Timestamp >= ${ts(1)} AND Timestamp < ${ts(2)} GROUP BY ServiceName),
+        SELECT ServiceName AS service, ${v.anyValue('ServiceNamespace')} AS namespace, max(Timestamp) AS last_seen,
+          ${v.countIf(`SpanKind = 'Server'`)} AS requests,
+          ${v.countIf(`SpanKind = 'Server' AND StatusCode = 'Error'`)} AS errors,
+          ${v.aggregateIf(v.quantile('Duration', 0.95), `SpanKind = 'Server'`)} / 1e6 AS p95_ms
+        FROM otel_traces WHERE ${range} GROUP BY ServiceName),
       l AS (
-        SELECT ServiceName AS service, any_value(ServiceNamespace) AS namespace, max(Timestamp) AS last_seen, count(*) AS logs,
-          count(*) FILTER (WHERE SeverityNumber >= 17) AS error_logs
-        FROM otel_logs WHERE Timestamp >= ${ts(1)} AND Timestamp < ${ts(2)} GROUP BY ServiceName)
+        SELECT ServiceName AS service, ${v.anyValue('ServiceNamespace')} AS namespace, max(Timestamp) AS last_seen, count(*) AS logs,
+          ${v.countIf('SeverityNumber >= 17')} AS error_logs
+        FROM otel_logs WHERE ${range} GROUP BY ServiceName)
       SELECT coalesce(s.service, l.service) AS service, coalesce(nullif(s.namespace, ''), l.namespace, '') AS namespace,
-        epoch_ns(greatest(coalesce(s.last_seen, l.last_seen), coalesce(l.last_seen, s.last_seen))) AS last_seen_ns,
+        ${v.epochNs('greatest(coalesce(s.last_seen, l.last_seen), coalesce(l.last_seen, s.last_seen))')} AS last_seen_ns,
         coalesce(s.requests, 0) AS requests, coalesce(s.errors, 0) AS errors, s.p95_ms AS p95_ms,
         coalesce(l.logs, 0) AS logs, coalesce(l.error_logs, 0) AS error_logs
       FROM s FULL OUTER JOIN l ON s.service = l.service ORDER BY service`,
-    params: [fromNs, toNs],
+    params: b.params,
   };
 }
 
@@ -125,7 +121,7 @@ const SPAN_ID: PlanExpr = { kind: 'column', column: 'SpanId' };
  * a timestamp. The user's search plans as any other query; only ordering, the cursor predicate and the
  * count are added here, with every value a parameter.
  */
-export function traceListQueries(req: TraceListRequest): TraceListQueries {
+export function traceListQueries(d: Dialect, req: TraceListRequest): TraceListQueries {
   const plan = buildPlan(req.text);
   if (plan.dataset !== 'spans' || plan.kind !== 'events') throw new QueryError('expected a span search (from spans …) without stats, timechart, top or rare', 0);
   const byTime = req.sort.endsWith('timestamp');
@@ -135,7 +131,7 @@ export function traceListQueries(req: TraceListRequest): TraceListQueries {
   if (req.cursor) {
     const [value, spanId] = decodeCursor(req.cursor, byTime);
     const op = desc ? '<' : '>';
-    // A timestamp travels as text with nanoseconds; DuckDB casts the parameter to the column's type.
+    // A timestamp travels as text with nanoseconds; the engine casts the parameter to the column's type.
     const v: PlanExpr = { kind: 'param', value };
     const predicate: PlanExpr = {
       kind: 'logic',
@@ -167,7 +163,7 @@ export function traceListQueries(req: TraceListRequest): TraceListQueries {
         output: [{ name: 'total', expr: { kind: 'ref', id: 'total' }, type: 'number' }],
         order: [],
       };
-  return { list: duckdbDialect.compile(list, { ...range, limit: req.limit }), count: count && duckdbDialect.compile(count, { ...range, limit: 1 }) };
+  return { list: d.compile(list, { ...range, limit: req.limit }), count: count && d.compile(count, { ...range, limit: 1 }) };
 }
 
 /** The cursor after the last of `rows` (null when there is none), and the rows without the cursor columns. */

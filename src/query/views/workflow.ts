@@ -8,6 +8,7 @@
  * within `within` of step 1 and before the same key starts step 1 again. An instance is completed when
  * every step is reached and succeeded when, in addition, no step failed.
  */
+import type { Dialect } from '../dialect/dialect.ts';
 import { Binder, errorSql, operationSql, type NsRange } from './apm.ts';
 import type { SqlQuery } from './traces.ts';
 
@@ -46,10 +47,11 @@ export function parseSteps(text: string | string[]): WorkflowStep[] {
  * bucket). Per step k: `reached_k`, `errors_k`, `p95_k` (ns). The SQL's shape depends only on the
  * number of steps; services, operations and times are parameters.
  */
-export function workflowQuery(o: WorkflowOptions): SqlQuery {
+export function workflowQuery(d: Dialect, o: WorkflowOptions): SqlQuery {
   const n = o.steps.length;
   if (n < 2 || n > MAX_STEPS) throw new RangeError(`steps: give 2 to ${MAX_STEPS} steps`);
-  const b = new Binder();
+  const b = new Binder(d);
+  const v = b.sql;
   const values = o.steps.map((s, i) => `(${i + 1}, ${b.add(s.service)}, ${b.add(s.operation)})`).join(', ');
   const fromNs = b.big(o.fromNs);
   const toNs = b.big(o.toNs);
@@ -58,13 +60,13 @@ export function workflowQuery(o: WorkflowOptions): SqlQuery {
   const key =
     o.by === 'trace'
       ? 't.TraceId'
-      : `coalesce(json_extract_string(t.SpanAttributes, '$."user.id"'), json_extract_string(t.SpanAttributes, '$."enduser.id"'))`;
+      : `coalesce(${v.jsonText('t.SpanAttributes', ['user.id'])}, ${v.jsonText('t.SpanAttributes', ['enduser.id'])})`;
   const ctes: string[] = [
     `steps AS (SELECT * FROM (VALUES ${values}) AS v(idx, service, operation))`,
     `s AS (
-      SELECT steps.idx, ${key} AS k, t.TraceId AS trace_id, epoch_ns(t.Timestamp) AS ts, t.Duration AS dur, ${errorSql('t')} AS err
+      SELECT steps.idx, ${key} AS k, t.TraceId AS trace_id, ${v.epochNs('t.Timestamp')} AS ts, t.Duration AS dur, ${errorSql('t')} AS err
       FROM otel_traces t JOIN steps ON t.ServiceName = steps.service AND ${operationSql('t')} = steps.operation
-      WHERE t.Timestamp >= make_timestamp_ns(${fromNs}) AND t.Timestamp < make_timestamp_ns(${toNs} + ${within})
+      WHERE t.Timestamp >= ${v.timestampNs(fromNs)} AND t.Timestamp < ${v.timestampNs(`${toNs} + ${within}`)}
         AND t.SpanKind = 'Server' AND ${key} IS NOT NULL)`,
     // The next start of step 1 by the same key closes this instance: a retry is a new instance.
     `i1 AS (
@@ -87,19 +89,19 @@ export function workflowQuery(o: WorkflowOptions): SqlQuery {
   ctes.push(`g AS (SELECT *, ${reached.join(', ')} FROM i${n})`);
   const failed = Array.from({ length: n }, (_, i) => `(r${i + 1} AND e${i + 1})`).join(' OR ');
   ctes.push(`f AS (
-      SELECT *, (t1 // ${bucket}) * ${bucket} AS bucket_ns, r${n} AS completed, r${n} AND NOT (${failed}) AS succeeded,
+      SELECT *, ${v.floorTo('t1', bucket)} AS bucket_ns, r${n} AS completed, r${n} AND NOT (${failed}) AS succeeded,
         CASE WHEN r${n} THEN t${n} + d${n} - t1 END AS latency_ns
       FROM g)`);
   const perStep = Array.from({ length: n }, (_, i) => {
     const k = i + 1;
-    return `count(*) FILTER (WHERE r${k}) AS reached_${k}, count(*) FILTER (WHERE r${k} AND e${k}) AS errors_${k},
-      quantile_cont(d${k}, 0.95) FILTER (WHERE r${k}) AS p95_${k}`;
+    return `${v.countIf(`r${k}`)} AS reached_${k}, ${v.countIf(`r${k} AND e${k}`)} AS errors_${k},
+      ${v.aggregateIf(v.quantile(`d${k}`, 0.95), `r${k}`)} AS p95_${k}`;
   }).join(',\n      ');
   const sql = `WITH ${ctes.join(',\n    ')}
-    SELECT bucket_ns, count(*) AS instances, count(*) FILTER (WHERE completed) AS completed,
-      count(*) FILTER (WHERE succeeded) AS succeeded, quantile_cont(latency_ns, [0.5, 0.95, 0.99]) AS q,
+    SELECT bucket_ns, count(*) AS instances, ${v.countIf('completed')} AS completed,
+      ${v.countIf('succeeded')} AS succeeded, ${v.quantiles('latency_ns', [0.5, 0.95, 0.99])} AS q,
       ${perStep}
-    FROM f GROUP BY GROUPING SETS ((bucket_ns), ()) ORDER BY bucket_ns NULLS FIRST`;
+    FROM f ${v.groupingSets([['bucket_ns'], []])} ORDER BY bucket_ns NULLS FIRST`;
   return { sql, params: b.params };
 }
 

@@ -157,7 +157,7 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
     const groupBy = one(p, 'group_by');
     if (groupBy !== undefined && !ATTRIBUTE_KEY.test(groupBy)) throw new ParamError('group_by: attribute keys use A-Z a-z 0-9 _ . - : @ /');
     const o = { ...window(p, range), service: one(p, 'service'), operation: one(p, 'operation'), groupBy, apdexTMs: positive(p, 'apdex_t', 500, 600_000) };
-    const groups = shapeOverview(await run(overviewQuery(o)), o);
+    const groups = shapeOverview(await run(overviewQuery(ctx.queries.dialect, o)), o);
     const head = { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, operation: o.operation ?? null, apdex_t_ms: o.apdexTMs, bucket_seconds: Number(o.bucketNs) / 1e9 };
     if (groupBy !== undefined) return { ...head, group_by: groupBy, groups };
     const [only] = groups;
@@ -174,7 +174,7 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
       limit: integer(p, 'limit', 100, 1000),
       minRequests: integer(p, 'min_requests', defaults.minRequests, 1_000_000_000),
     };
-    const rows = shapeOperations(await run(operationsQuery(o)), window(p, range));
+    const rows = shapeOperations(await run(operationsQuery(ctx.queries.dialect, o)), window(p, range));
     return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, apdex_t_ms: o.apdexTMs, sort: o.sort, operations: rows };
   };
   route('/api/v1/apm/operations', (p) => operations(p, { sort: 'requests', minRequests: 1 }));
@@ -189,25 +189,25 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
       sort: choice(p, 'sort', Object.keys(DATABASE_SORTS) as DatabaseSort[], 'total_time'),
       limit: integer(p, 'limit', 50, 1000),
     };
-    return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, sort: o.sort, statements: shapeDatabase(await run(databaseQuery(o))) };
+    return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, sort: o.sort, statements: shapeDatabase(await run(databaseQuery(ctx.queries.dialect, o))) };
   });
 
   route('/api/v1/apm/external', async (p): Promise<ExternalResponse> => {
     const range = rangeOf(p);
     const o = { ...range, service: one(p, 'service'), limit: integer(p, 'limit', 100, 1000) };
-    return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, calls: shapeExternal(await run(externalQuery(o))) };
+    return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, calls: shapeExternal(await run(externalQuery(ctx.queries.dialect, o))) };
   });
 
   route('/api/v1/apm/errors', async (p): Promise<ErrorGroupsResponse> => {
     const range = rangeOf(p);
     const o = { ...range, service: one(p, 'service'), limit: integer(p, 'limit', 50, 1000) };
-    return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, groups: shapeErrorGroups(await run(errorGroupsQuery(o))) };
+    return { from: iso(range.fromNs), to: iso(range.toNs), service: o.service ?? null, groups: shapeErrorGroups(await run(errorGroupsQuery(ctx.queries.dialect, o))) };
   });
 
   route('/api/v1/apm/metrics/names', async (p): Promise<MetricNamesResponse> => {
     const range = rangeOf(p);
     const service = one(p, 'service');
-    const [rows, attributeRows] = await Promise.all([run(metricNamesQuery(range, service)), run(metricAttributesQuery(range, service))]);
+    const [rows, attributeRows] = await Promise.all([run(metricNamesQuery(ctx.queries.dialect, range, service)), run(metricAttributesQuery(ctx.queries.dialect, range, service))]);
     const attributes = shapeMetricAttributes(attributeRows);
     return {
       from: iso(range.fromNs),
@@ -230,7 +230,7 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
     const groupBy = one(p, 'group_by');
     if (groupBy !== undefined && !ATTRIBUTE_KEY.test(groupBy)) throw new ParamError('group_by: attribute keys use A-Z a-z 0-9 _ . - : @ /');
     const o: MetricOptions = { ...range, name, service: one(p, 'service'), filters: attributeFilters(p), groupBy, bucketNs: bucketNs(p, range) };
-    const info = (await run(metricInfoQuery(name, range))).filter((r) => Number(r.points) > 0);
+    const info = (await run(metricInfoQuery(ctx.queries.dialect, name, range))).filter((r) => Number(r.points) > 0);
     const wanted = one(p, 'type');
     if (wanted !== undefined && !['gauge', 'sum', 'histogram'].includes(wanted)) throw new ParamError('type: expected gauge, sum or histogram');
     const found = info.find((r) => wanted === undefined || r.type === wanted);
@@ -240,16 +240,16 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
     const unit = String(found.unit ?? '');
     if (type === 'histogram') {
       const qs = quantileList(p);
-      return { ...head, type, unit, agg: 'quantiles', quantiles: qs, series: shapeHistogram(await run(histogramQuery(o)), o, qs) };
+      return { ...head, type, unit, agg: 'quantiles', quantiles: qs, series: shapeHistogram(await run(histogramQuery(ctx.queries.dialect, o)), o, qs) };
     }
     // Monotonic sums are counters: their rate is what users chart; other sums read like gauges.
     const counter = type === 'sum' && found.monotonic === true;
     const allowed: readonly MetricAgg[] = counter ? [...COUNTER_AGGS, ...VALUE_AGGS] : VALUE_AGGS;
     const agg = choice<MetricAgg>(p, 'agg', allowed, counter ? 'rate' : 'avg');
     if (agg === 'rate' || agg === 'increase') {
-      return { ...head, type, unit, agg, temporality: found.temporality === null || found.temporality === undefined ? null : String(found.temporality), series: shapeCounter(await run(counterQuery(o)), o, agg) };
+      return { ...head, type, unit, agg, temporality: found.temporality === null || found.temporality === undefined ? null : String(found.temporality), series: shapeCounter(await run(counterQuery(ctx.queries.dialect, o)), o, agg) };
     }
-    return { ...head, type, unit, agg, series: shapeValues(await run(valueQuery(type, agg as ValueAgg, o)), o) };
+    return { ...head, type, unit, agg, series: shapeValues(await run(valueQuery(ctx.queries.dialect, type, agg as ValueAgg, o)), o) };
   });
 
   route('/api/v1/apm/workflow', async (p) => {
@@ -265,7 +265,7 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
       withinNs: durationNs(p, 'within', '30m', 86_400_000),
       bucketNs: bucketNs(p, range),
     };
-    const shaped = shapeWorkflow(await run(workflowQuery(o)), o);
+    const shaped = shapeWorkflow(await run(workflowQuery(ctx.queries.dialect, o)), o);
     return { from: iso(range.fromNs), to: iso(range.toNs), by: o.by, within_seconds: Number(o.withinNs) / 1e9, bucket_seconds: Number(o.bucketNs) / 1e9, ...shaped };
   });
 }

@@ -147,8 +147,8 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
         const at = parseInstant('around', around, now());
         window = { fromNs: at - 3_600_000_000_000n, toNs: at + 3_600_000_000_000n };
       }
-      let [spans, logs] = await Promise.all([run(traceSpansQuery(traceId, window)), run(traceLogsQuery(traceId, window))]);
-      if (window && spans.length === 0 && logs.length === 0) [spans, logs] = await Promise.all([run(traceSpansQuery(traceId)), run(traceLogsQuery(traceId))]);
+      let [spans, logs] = await Promise.all([run(traceSpansQuery(ctx.queries.dialect, traceId, window)), run(traceLogsQuery(ctx.queries.dialect, traceId, window))]);
+      if (window && spans.length === 0 && logs.length === 0) [spans, logs] = await Promise.all([run(traceSpansQuery(ctx.queries.dialect, traceId)), run(traceLogsQuery(ctx.queries.dialect, traceId))]);
       if (spans.length === 0 && logs.length === 0) return reply.code(404).send({ error: `no trace ${traceId} in the store (it may have expired)` });
       return buildTrace(traceId, spans.map(jsonRow), logs.map(jsonRow));
     } catch (err) {
@@ -159,7 +159,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
   app.get('/api/v1/services', { config: { access: 'read' } }, async (req, reply) => {
     try {
       const range = parseTimeRange(req.query as SearchParams, now(), '1h');
-      const rows = (await run(servicesQuery(range.fromNs, range.toNs))).map(jsonRow);
+      const rows = (await run(servicesQuery(ctx.queries.dialect, range.fromNs, range.toNs))).map(jsonRow);
       return { from: toIso(range.fromNs), to: toIso(range.toNs), services: rows.map((r) => ({ ...r, last_seen: nsToIso(r.last_seen_ns) })) };
     } catch (err) {
       return sendQueryError(reply, err);
@@ -169,7 +169,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
   app.get('/api/v1/service-map', { config: { access: 'read' } }, async (req, reply) => {
     try {
       const range = parseTimeRange(req.query as SearchParams, now(), '1h');
-      const edges = (await run(serviceMapQuery(range.fromNs, range.toNs))).map(jsonRow);
+      const edges = (await run(serviceMapQuery(ctx.queries.dialect, range.fromNs, range.toNs))).map(jsonRow);
       const nodes = new Map<string, { id: string; kind: string }>();
       for (const e of edges) {
         nodes.set(String(e.source), { id: String(e.source), kind: 'service' });

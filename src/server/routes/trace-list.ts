@@ -38,7 +38,7 @@ export function registerTraceListRoute(app: FastifyInstance, ctx: QueryRouteCont
       const limit = p.limit === undefined || p.limit === '' ? DEFAULT_PAGE : Number(p.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ParamError(`limit: expected an integer from 1 to ${MAX_PAGE}`);
       const range = parseTimeRange(p, now());
-      const queries = traceListQueries({ text, fromNs: range.fromNs, toNs: range.toNs, sort, cursor: p.cursor || undefined, limit });
+      const queries = traceListQueries(ctx.queries.dialect, { text, fromNs: range.fromNs, toNs: range.toNs, sort, cursor: p.cursor || undefined, limit });
       const [page, count] = await Promise.all([exec(queries.list), queries.count ? exec(queries.count) : null]);
       const { rows, cursor } = nextTraceCursor(page.rows, page.truncated);
       return {

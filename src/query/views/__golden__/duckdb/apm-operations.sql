@@ -8,7 +8,7 @@ WITH s AS (
     g AS MATERIALIZED (
       SELECT service, CASE WHEN coalesce(r, '') <> '' THEN ltrim(coalesce(m, '') || ' ' || r) ELSE n END AS operation,
         count(*) AS requests, count(*) FILTER (WHERE err) AS errors, count(*) FILTER (WHERE refused) AS client_errors,
-        quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, avg(Duration) AS avg_ns, sum(Duration) AS total_ns,
+      quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, avg(Duration) AS avg_ns, sum(Duration) AS total_ns,
         epoch_ns(min(Timestamp)) AS first_ns, count(*) FILTER (WHERE NOT err AND Duration <= CAST($3 AS BIGINT)) AS satisfied,
       count(*) FILTER (WHERE NOT err AND Duration > CAST($3 AS BIGINT) AND Duration <= 4 * CAST($3 AS BIGINT)) AS tolerating
       FROM s GROUP BY service, m, r, n )

@@ -15,8 +15,7 @@ WITH children AS (
       SELECT service AS source, peer AS target, 'service' AS target_kind, count(*) AS calls, count(*) FILTER (WHERE err) AS errors, quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, sum(Duration) AS total_ns
       FROM calls WHERE peer IS NOT NULL GROUP BY 1, 2),
     db AS (
-      SELECT ServiceName AS source, DbSystem AS target, 'database' AS target_kind, count(*) AS calls,
-        count(*) FILTER (WHERE (StatusCode = 'Error' OR coalesce(HttpStatusCode, 0) >= 500)) AS errors, quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, sum(Duration) AS total_ns
+      SELECT ServiceName AS source, DbSystem AS target, 'database' AS target_kind, count(*) AS calls, count(*) FILTER (WHERE (StatusCode = 'Error' OR coalesce(HttpStatusCode, 0) >= 500)) AS errors, quantile_cont(Duration, [0.5, 0.95, 0.99]) AS q, sum(Duration) AS total_ns
       FROM otel_traces WHERE Timestamp >= make_timestamp_ns(CAST($3 AS BIGINT)) AND Timestamp < make_timestamp_ns(CAST($4 AS BIGINT)) AND coalesce(DbSystem, '') <> ''
       GROUP BY 1, 2)
     SELECT source, target, target_kind, calls, errors, round(q[2] / 1e3) / 1e3 AS p95_ms
