@@ -6,7 +6,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDuckDBStore, type DuckDBTelemetryStore } from '../../store/telemetry/duckdb.ts';
+import { tempDir } from '../../../test/helpers/vigil.ts';
 import type { Dialect, ViewSql } from '../dialect/dialect.ts';
 import { duckdbDialect } from '../dialect/duckdb.ts';
 import { databaseQuery, externalQuery, operationsQuery, overviewQuery, serviceMapQuery } from './apm.ts';
@@ -109,5 +111,22 @@ describe('views hold no engine-specific SQL', () => {
     const own = q.sql.replace(/«[^»]*»/g, '').replace(/--.*$/gm, '');
     expect(own).not.toMatch(ENGINE_TEXT);
     expect(q.params.some((p) => typeof p === 'string' && p.startsWith('$.'))).toBe(false);
+  });
+});
+
+describe('golden view SQL runs on its engine (duckdb)', () => {
+  // An empty store with the real schema: the engine binds every table, column, function and parameter type.
+  const tmp = tempDir('vigil-golden-');
+  let store: DuckDBTelemetryStore;
+  beforeAll(async () => {
+    store = await openDuckDBStore(join(tmp.dir, 'telemetry.duckdb'));
+  });
+  afterAll(async () => {
+    await store.close();
+    tmp.cleanup();
+  });
+  it.each(Object.keys(CASES))('%s', async (view) => {
+    const q = CASES[view]!(duckdbDialect);
+    await expect(store.query(q.sql, q.params)).resolves.toBeInstanceOf(Array);
   });
 });
