@@ -119,6 +119,8 @@ export interface ViewSql {
   unnestWithIndex(list: string, valueAlias: string, indexAlias: string): string;
   /** A list cut to its first `n` elements. */
   listHead(list: string, n: number): string;
+  /** A FROM item of literal rows (SQL expressions) named `alias` with the given column names. */
+  valuesTable(rows: readonly (readonly string[])[], alias: string, columns: readonly string[]): string;
   /** `GROUP BY` over several grouping sets in one scan (each set a list of columns). */
   groupingSets(sets: readonly (readonly string[])[]): string;
   /** True on the rows of a grouping set that left `column` out (the totals rows). */

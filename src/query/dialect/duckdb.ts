@@ -254,6 +254,7 @@ export const duckdbViewSql: ViewSql = {
   bigintListDifference: (a, b) => `list_transform(list_zip(${a}, ${b}), x -> CAST(x[1] AS BIGINT) - CAST(x[2] AS BIGINT))`,
   unnestWithIndex: (list, valueAlias, indexAlias) => `unnest(${list}) AS ${valueAlias}, generate_subscripts(${list}, 1) AS ${indexAlias}`,
   listHead: (list, n) => `${list}[1:${Math.trunc(n)}]`,
+  valuesTable: (rows, alias, columns) => `(VALUES ${rows.map((r) => `(${r.join(', ')})`).join(', ')}) AS ${alias}(${columns.join(', ')})`,
   groupingSets: (sets) => `GROUP BY GROUPING SETS (${sets.map((set) => `(${set.join(', ')})`).join(', ')})`,
   isRolledUp: (column) => `GROUPING(${column}) = 1`,
   groupByAll: 'GROUP BY ALL',

@@ -52,7 +52,7 @@ export function workflowQuery(d: Dialect, o: WorkflowOptions): SqlQuery {
   if (n < 2 || n > MAX_STEPS) throw new RangeError(`steps: give 2 to ${MAX_STEPS} steps`);
   const b = new Binder(d);
   const v = b.sql;
-  const values = o.steps.map((s, i) => `(${i + 1}, ${b.add(s.service)}, ${b.add(s.operation)})`).join(', ');
+  const values = v.valuesTable(o.steps.map((s, i) => [String(i + 1), b.add(s.service), b.add(s.operation)]), 'v', ['idx', 'service', 'operation']);
   const fromNs = b.big(o.fromNs);
   const toNs = b.big(o.toNs);
   const within = b.big(o.withinNs);
@@ -62,7 +62,7 @@ export function workflowQuery(d: Dialect, o: WorkflowOptions): SqlQuery {
       ? 't.TraceId'
       : `coalesce(${v.jsonText('t.SpanAttributes', ['user.id'])}, ${v.jsonText('t.SpanAttributes', ['enduser.id'])})`;
   const ctes: string[] = [
-    `steps AS (SELECT * FROM (VALUES ${values}) AS v(idx, service, operation))`,
+    `steps AS (SELECT * FROM ${values})`,
     `s AS (
       SELECT steps.idx, ${key} AS k, t.TraceId AS trace_id, ${v.epochNs('t.Timestamp')} AS ts, t.Duration AS dur, ${errorSql('t')} AS err
       FROM otel_traces t JOIN steps ON t.ServiceName = steps.service AND ${operationSql('t')} = steps.operation
