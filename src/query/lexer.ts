@@ -1,7 +1,7 @@
 /**
  * Lexer of the query language. It runs in two modes because SPL has two sub-languages:
  * `search` mode (the leading search and pipe arguments), where values are bare words such as
- * `/api/royalt*` or `10.0.0.1`, and `expr` mode (`where`, `eval`), where `a-b` is arithmetic.
+ * `/api/order*` or `10.0.0.1`, and `expr` mode (`where`, `eval`), where `a-b` is arithmetic.
  */
 import { QueryError } from './errors.ts';
 

@@ -2,8 +2,8 @@
  * Recursive-descent parser: query text → {@link Query}. Each pipe segment is lexed in the mode its
  * command needs (search words for most commands, expressions for `where` and `eval`).
  *
- * Precedence follows Splunk: in searches NOT > OR > AND (so `error OR warn service.name=rms` means
- * `(error OR warn) AND service.name=rms`), in expressions NOT > AND > OR as in SQL.
+ * Precedence follows Splunk: in searches NOT > OR > AND (so `error OR warn service.name=checkout` means
+ * `(error OR warn) AND service.name=checkout`), in expressions NOT > AND > OR as in SQL.
  */
 import type { AggCall, Command, CompareOp, Dataset, Expr, FieldRef, Query, SearchNode, SearchValue, SortKey } from './ast.ts';
 import { QueryError } from './errors.ts';

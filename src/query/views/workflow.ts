@@ -1,6 +1,6 @@
 /**
- * Key-workflow view: how often a named sequence of operations (e.g. LMS login then course
- * registration) completes without error, and how long it takes end to end.
+ * Key-workflow view: how often a named sequence of operations (e.g. sign in, then
+ * check out) completes without error, and how long it takes end to end.
  *
  * Definition (docs/apm.md): every server span of step 1 starts an instance. Instances are correlated
  * by trace id (`by=trace`) or by the `user.id` / `enduser.id` span attribute (`by=user`). Step k+1 is
@@ -37,7 +37,7 @@ export function parseSteps(text: string | string[]): WorkflowStep[] {
   const parts = (Array.isArray(text) ? text : [text]).flatMap((t) => t.split(',')).map((s) => s.trim()).filter((s) => s !== '');
   return parts.map((p) => {
     const i = p.indexOf(':');
-    if (i <= 0 || i === p.length - 1) throw new RangeError(`steps: "${p.slice(0, 80)}" is not service:operation, e.g. lms-api:POST /api/login`);
+    if (i <= 0 || i === p.length - 1) throw new RangeError(`steps: "${p.slice(0, 80)}" is not service:operation, e.g. web:POST /login`);
     return { service: p.slice(0, i).trim(), operation: p.slice(i + 1).trim() };
   });
 }

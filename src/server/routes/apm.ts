@@ -254,7 +254,7 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
 
   route('/api/v1/apm/workflow', async (p) => {
     const raw = p.steps ?? p.step;
-    if (raw === undefined) throw new ParamError('steps: give service:operation pairs, e.g. steps=lms-api:POST /api/login,lms-api:POST /api/courses/:id/register');
+    if (raw === undefined) throw new ParamError('steps: give service:operation pairs, e.g. steps=web:POST /login,web:POST /cart/checkout');
     const steps = parseSteps(raw);
     if (steps.length < 2 || steps.length > MAX_STEPS) throw new ParamError(`steps: give 2 to ${MAX_STEPS} steps`);
     const range = rangeOf(p);

@@ -12,7 +12,7 @@
  *
  * Saved searches are private to whoever saved them (user or token), so anyone who may search may keep
  * their own. Built-in dashboards (hosts and processes) are created once, when the server first starts;
- * systems' own dashboards (the demo's RMS and LMS overviews) are created through this API.
+ * systems' own dashboards (the demo's, for one) are created through this API.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';

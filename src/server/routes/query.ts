@@ -57,7 +57,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: QueryRouteContext
 
   const search = async (p: SearchParams): Promise<SearchResult> => {
     const text = p.q ?? p.query;
-    if (typeof text !== 'string' || text.trim() === '') throw new ParamError('q: give a query, e.g. q=service.name=rms severity>=ERROR');
+    if (typeof text !== 'string' || text.trim() === '') throw new ParamError('q: give a query, e.g. q=service.name=checkout severity>=ERROR');
     const limit = p.limit === undefined || p.limit === '' ? undefined : Number(p.limit);
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new ParamError('limit: expected a positive integer');
     const range = parseTimeRange(p, now());

@@ -8,7 +8,7 @@
  * - Hashed assets (`/assets/*`) are cached for a year as immutable; `index.html` is revalidated every time
  *   (no-cache + ETag) so a new build is picked up at once.
  * - Any other GET that looks like a client route (no file extension, not under `/api/`) answers the app
- *   shell, so deep links such as `/services/rms-api` work after a reload.
+ *   shell, so deep links such as `/services/checkout` work after a reload.
  *
  * Everything here is `public`: the shell holds no data; every figure comes from the authenticated API.
  * Security headers (the strict CSP the UI is built for: no inline script, no eval, nothing from other
