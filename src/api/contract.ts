@@ -266,6 +266,7 @@ export interface TokenInfo {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** Ingest limit in records per second; null means the configured default. */
   rateLimit: number | null;
 }
 

@@ -2,18 +2,11 @@
  * The audit log: who did what, when and from where, for security-relevant and configuration changes.
  * Entries are only ever added; admins read them through the API.
  */
+import type { AuditEntry } from '../../api/contract.ts';
 import type { StateDb } from './db.ts';
 
-/** One audit entry. */
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string | null;
-  ip: string | null;
-  details: Record<string, unknown> | null;
-}
+/** One audit entry, as the API answers it. */
+export type { AuditEntry };
 
 /** What to record. */
 export interface AuditEvent {

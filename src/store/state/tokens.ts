@@ -3,22 +3,15 @@
  * so a slow password hash would add latency to every request and no security).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { TokenInfo } from '../../api/contract.ts';
 import type { StateDb } from './db.ts';
 
 /** What a token may do; admin may do everything. */
 export const TOKEN_SCOPES = ['ingest', 'read', 'write', 'admin'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 
-/** A token as listed (never with its secret). */
-export interface TokenInfo {
-  name: string;
-  scope: TokenScope;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-  /** Ingest limit in records per second; null means the configured default. */
-  rateLimit: number | null;
-}
+/** A token as listed (never with its secret), as the API answers it. */
+export type { TokenInfo };
 
 /** A token error the CLI and API report as they are. */
 export class TokenError extends Error {}
