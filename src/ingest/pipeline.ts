@@ -61,12 +61,13 @@ export class IngestPipeline {
     if (this.closing) return Promise.reject(new StoreUnavailableError('server is shutting down'));
     const rows = batchSize(batch);
     if (rows === 0) return Promise.resolve();
-    for (const process of this.opts.processors ?? []) process(batch);
     // An empty queue always takes one batch, so a single large request is never refused forever.
     if (this.queuedRows > 0 && this.queuedRows + rows > this.opts.maxQueuedRows) {
       const seconds = Math.min(30, Math.max(1, Math.ceil(this.queuedRows / this.rowsPerSecond)));
       return Promise.reject(new QueueFullError(seconds));
     }
+    // Only a batch that will be queued is worth redacting and promoting (backpressure is when it counts).
+    for (const process of this.opts.processors ?? []) process(batch);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ batch, rows, resolve, reject });
       this.queuedRows += rows;

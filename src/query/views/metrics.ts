@@ -87,16 +87,21 @@ export function metricInfoQuery(d: Dialect, name: string, range: NsRange): SqlQu
   };
 }
 
+/** The filter of the metric listings: the range, and the service when one is given. */
+function listingWhere(b: Binder, range: NsRange, service?: string): string {
+  const from = b.ts(range.fromNs);
+  const to = b.ts(range.toNs);
+  return `TimeUnix >= ${from} AND TimeUnix < ${to}${service !== undefined ? ` AND ServiceName = ${b.add(service)}` : ''}`;
+}
+
 /** Metric names seen over a range, with their type and unit. */
 export function metricNamesQuery(d: Dialect, range: NsRange, service?: string): SqlQuery {
   const b = new Binder(d);
   const v = b.sql;
-  const from = b.ts(range.fromNs);
-  const to = b.ts(range.toNs);
-  const svc = service !== undefined ? ` AND ServiceName = ${b.add(service)}` : '';
+  const where = listingWhere(b, range, service);
   const part = (type: MetricType) =>
     `SELECT MetricName AS name, '${type}' AS type, ${v.anyValue('MetricUnit')} AS unit, count(*) AS points, ${v.distinctList('ServiceName', false)} AS services
-     FROM ${METRIC_TABLES[type]} WHERE TimeUnix >= ${from} AND TimeUnix < ${to}${svc} GROUP BY MetricName`;
+     FROM ${METRIC_TABLES[type]} WHERE ${where} GROUP BY MetricName`;
   return { sql: `${(Object.keys(METRIC_TABLES) as MetricType[]).map(part).join(' UNION ALL ')} ORDER BY name, type LIMIT 5000`, params: b.params };
 }
 
@@ -112,12 +117,10 @@ export const ATTRIBUTE_SAMPLE = 5;
 export function metricAttributesQuery(d: Dialect, range: NsRange, service?: string): SqlQuery {
   const b = new Binder(d);
   const v = b.sql;
-  const from = b.ts(range.fromNs);
-  const to = b.ts(range.toNs);
-  const svc = service !== undefined ? ` AND ServiceName = ${b.add(service)}` : '';
+  const where = listingWhere(b, range, service);
   const part = (type: MetricType) =>
     `SELECT DISTINCT MetricName AS name, '${type}' AS type, Attributes AS a, ResourceAttributes AS ra
-     FROM ${METRIC_TABLES[type]} WHERE TimeUnix >= ${from} AND TimeUnix < ${to}${svc}`;
+     FROM ${METRIC_TABLES[type]} WHERE ${where}`;
   const sql = `WITH sets AS (${(Object.keys(METRIC_TABLES) as MetricType[]).map(part).join(' UNION ALL ')}),
     kv AS (
       SELECT sets.name, sets.type, 'point' AS scope, e.key, ${v.jsonText('e.value', [])} AS value FROM sets, ${v.jsonEntries('sets.a', 'e')}

@@ -40,15 +40,6 @@ function json(a: Attributes): string {
   return JSON.stringify(a);
 }
 
-function str(v: unknown): string | null {
-  return v === undefined || v === null ? null : typeof v === 'string' ? v : String(v);
-}
-
-function int(v: unknown): number | null {
-  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
-  return Number.isInteger(n) && Math.abs(n) < 2 ** 31 ? n : null;
-}
-
 function ts(ns: bigint): DuckDBValue {
   return timestampNanosValue(ns);
 }
@@ -298,14 +289,8 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     if (!this.broken) return Promise.resolve();
     return this.exclusive(async () => {
       if (!this.broken || this.closed) return;
-      this.draining = true;
       try {
-        if (this.busyReaders.size > 0) {
-          const drained = new Promise<void>((resolve) => (this.drained = resolve));
-          for (const r of this.busyReaders) r.interrupt();
-          await drained;
-          this.drained = undefined;
-        }
+        await this.drainReaders();
         this.resetAppenders();
         try {
           this.handles.writer.closeSync();
@@ -323,6 +308,19 @@ export class DuckDBTelemetryStore implements TelemetryStore {
         while (this.readerWaiters.length > 0 && this.idleReaders.length > 0) this.readerWaiters.shift()!(this.idleReaders.pop()!);
       }
     });
+  }
+
+  /**
+   * Stops handing out readers, interrupts the reads running and resolves once every one has ended:
+   * closing a connection under a running statement crashes the process. `draining` stays set.
+   */
+  private async drainReaders(): Promise<void> {
+    this.draining = true;
+    if (this.busyReaders.size === 0) return;
+    const drained = new Promise<void>((resolve) => (this.drained = resolve));
+    for (const r of this.busyReaders) r.interrupt();
+    await drained;
+    this.drained = undefined;
   }
 
   private noteFailure(err: unknown): void {
@@ -463,13 +461,7 @@ export class DuckDBTelemetryStore implements TelemetryStore {
     if (this.closed) return;
     this.closed = true;
     await this.exclusive(async () => {
-      // Reads still running end before their connections close (closing under a statement crashes).
-      this.draining = true;
-      if (this.busyReaders.size > 0) {
-        const drained = new Promise<void>((resolve) => (this.drained = resolve));
-        for (const r of this.busyReaders) r.interrupt();
-        await drained;
-      }
+      await this.drainReaders();
       for (const t of this.tables) {
         t.appender?.closeSync();
         t.appender = undefined;
