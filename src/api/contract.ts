@@ -517,3 +517,264 @@ export interface MetricAnswer {
   temporality?: string | null;
   series: MetricSeries[];
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Alerting. The Prometheus (`/api/v1/rules`, `/api/v1/alerts`) and Alertmanager v2 (`/api/v2/…`) shapes
+// are contracts users' tools already speak; Vigil's additions are extra fields those tools ignore.
+
+/** A label set. */
+export type AlertLabels = Record<string, string>;
+
+/** A problem in a rule or notification file: `file:line: field: message`. */
+export interface AlertingFileError {
+  file: string;
+  line: number | null;
+  field: string | null;
+  message: string;
+}
+
+/** An alert in Prometheus's `/api/v1/alerts` and rule answers. */
+export interface PromAlert {
+  labels: AlertLabels;
+  annotations: AlertLabels;
+  state: 'pending' | 'firing';
+  /** RFC 3339 time the condition started holding. */
+  activeAt: string;
+  /** The value as text (Prometheus's convention); "" when the row had none. */
+  value: string;
+  /** Vigil: the rule's id, the alert's fingerprint, whether it flaps, when it began firing. */
+  ruleId: string;
+  fingerprint: string;
+  flapping: boolean;
+  firedAt: string | null;
+}
+
+/** `GET /api/v1/alerts`. */
+export interface PromAlertsResponse {
+  status: 'success';
+  data: { alerts: PromAlert[] };
+}
+
+/** An alerting rule in `GET /api/v1/rules`. */
+export interface PromAlertingRule {
+  type: 'alerting';
+  name: string;
+  /** The rule's expr (query rules) or a one-line rendering of its metric/monitor source. */
+  query: string;
+  /** `for`, in seconds. */
+  duration: number;
+  keepFiringFor: number;
+  labels: AlertLabels;
+  annotations: AlertLabels;
+  alerts: PromAlert[];
+  health: 'ok' | 'err' | 'unknown';
+  lastError?: string;
+  /** Seconds the last evaluation took. */
+  evaluationTime: number;
+  lastEvaluation: string;
+  state: 'inactive' | 'pending' | 'firing';
+  /** Vigil's additions. */
+  id: string;
+  file: string;
+  line: number | null;
+  source: 'query' | 'metric' | 'monitor';
+  /** `range`, in seconds. */
+  range: number;
+  condition: string | null;
+  resolveWhen: string | null;
+  flapping: boolean;
+  /** Firing↔resolved changes over the last hour, summed over the rule's alerts. */
+  flapsPerHour: number;
+}
+
+/** A rule group in `GET /api/v1/rules`. */
+export interface PromRuleGroup {
+  name: string;
+  file: string;
+  /** Seconds. */
+  interval: number;
+  rules: PromAlertingRule[];
+  evaluationTime: number;
+  lastEvaluation: string;
+}
+
+/** `GET /api/v1/rules`; `fileErrors` lists rule files kept at their last good version. */
+export interface PromRulesResponse {
+  status: 'success';
+  data: { groups: PromRuleGroup[]; fileErrors: AlertingFileError[] };
+}
+
+/**
+ * A rule as written in a rule file (its YAML keys): what the UI edits and `POST/PUT
+ * /api/v1/alerting/rules` take. Exactly one of expr, metric, monitor.
+ */
+export interface RuleInput {
+  alert: string;
+  expr?: string;
+  metric?: { name: string; agg?: string; service?: string; where?: Record<string, string>; group_by?: string[] | string; horizon?: string };
+  monitor?: { id?: string; system?: string; states?: ('down' | 'degraded')[] };
+  range?: string;
+  for?: string;
+  keep_firing_for?: string;
+  condition?: string;
+  resolve_when?: string;
+  baseline?: { windows?: number; days?: number; fill_missing?: boolean };
+  labels?: AlertLabels;
+  annotations?: AlertLabels;
+}
+
+/** `GET /api/v1/alerting/rules/{id}`: one rule, its YAML and where it lives. */
+export interface RuleDetail {
+  id: string;
+  group: string;
+  /** Group evaluation interval, e.g. "15s". */
+  interval: string;
+  file: string;
+  line: number | null;
+  rule: RuleInput;
+  /** The rule as YAML, comments kept. */
+  yaml: string;
+}
+
+/** `POST /api/v1/alerting/rules` (new rules go to `group` in `file`, default ui.yml) and `PUT …/{id}`. */
+export interface RuleWriteRequest {
+  rule: RuleInput;
+  group?: string;
+  file?: string;
+  interval?: string;
+}
+
+/** `POST /api/v1/rules/backtest`: a stored rule (`id`) or a draft, over the last `days` (or from/to). */
+export interface BacktestRequest {
+  id?: string;
+  rule?: RuleInput;
+  interval?: string;
+  days?: number;
+  from?: string;
+  to?: string;
+}
+
+/** One period during which a backtested alert would have fired. */
+export interface BacktestFiring {
+  labels: AlertLabels;
+  start: string;
+  /** null: still firing at the end of the range. */
+  end: string | null;
+  peak: number | null;
+}
+
+/** The backtest answer: evaluations replayed, firings, notifications they would have sent, value series. */
+export interface BacktestResponse {
+  from: string;
+  to: string;
+  /** Seconds between replayed evaluations. */
+  step: number;
+  evaluations: number;
+  firings: BacktestFiring[];
+  /** Notifications the firings would have sent (firing + resolved, before grouping). */
+  notifications: number;
+  /** Seconds spent firing, summed over alerts. */
+  firingSeconds: number;
+  /** The value of each label set at each evaluation: [epoch seconds, value | null]. */
+  series: { labels: AlertLabels; points: [number, number | null][] }[];
+  /** The condition threshold when it is a constant (for the chart's line). */
+  threshold: number | null;
+}
+
+/** Alertmanager v2 matcher. */
+export interface AmMatcher {
+  name: string;
+  value: string;
+  isRegex: boolean;
+  isEqual?: boolean;
+}
+
+/** Alertmanager v2 silence as returned. */
+export interface AmGettableSilence {
+  id: string;
+  status: { state: 'active' | 'pending' | 'expired' };
+  updatedAt: string;
+  matchers: AmMatcher[];
+  startsAt: string;
+  endsAt: string;
+  createdBy: string;
+  comment: string;
+}
+
+/** Alertmanager v2 silence as posted (with `id` to update one). */
+export interface AmPostableSilence {
+  id?: string;
+  matchers: AmMatcher[];
+  startsAt: string;
+  endsAt: string;
+  createdBy: string;
+  comment: string;
+}
+
+/** Alertmanager v2 alert as returned by `GET /api/v2/alerts`. */
+export interface AmGettableAlert {
+  labels: AlertLabels;
+  annotations: AlertLabels;
+  startsAt: string;
+  endsAt: string;
+  updatedAt: string;
+  generatorURL: string;
+  fingerprint: string;
+  receivers: { name: string }[];
+  status: { state: 'active' | 'suppressed' | 'unprocessed'; silencedBy: string[]; inhibitedBy: string[] };
+}
+
+/** `GET /api/v1/alerting/notifications`: the Alertmanager-format configuration (secrets masked for non-admins). */
+export interface NotificationConfigResponse {
+  file: string;
+  yaml: string;
+  receivers: { name: string; integrations: string[] }[];
+  errors: AlertingFileError[];
+}
+
+/** `POST /api/v1/alerting/receivers/{name}/test`. */
+export interface ReceiverTestResponse {
+  receiver: string;
+  results: { integration: string; ok: boolean; status: number | null; error: string | null; ms: number }[];
+}
+
+/** One attempt series to deliver one notification. */
+export interface DeliveryRecord {
+  id: number;
+  at: string;
+  receiver: string;
+  integration: string;
+  groupKey: string;
+  idempotencyKey: string;
+  status: 'ok' | 'failed';
+  attempts: number;
+  firing: number;
+  resolved: number;
+  httpStatus: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+/** `GET /api/v1/alerting/deliveries`. */
+export interface DeliveriesResponse {
+  deliveries: DeliveryRecord[];
+}
+
+/** One alert state change, e.g. for markers on charts: `GET /api/v1/alerting/history`. */
+export interface AlertHistoryEntry {
+  ruleId: string;
+  alertname: string;
+  fingerprint: string;
+  labels: AlertLabels;
+  from: 'inactive' | 'pending' | 'firing' | 'resolved';
+  to: 'inactive' | 'pending' | 'firing' | 'resolved';
+  at: string;
+  value: number | null;
+}
+
+/** `GET /api/v1/alerting/history?from&to&service`. */
+export interface AlertHistoryResponse {
+  from: string;
+  to: string;
+  transitions: AlertHistoryEntry[];
+}

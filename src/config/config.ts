@@ -148,6 +148,24 @@ const schema = z
       })
       .strict()
       .default({ dir: '', enabled: true, maxConcurrent: 200 }),
+    alerting: z
+      .object({
+        enabled: bool.default(true),
+        // Empty: <dataDir>/rules. Prometheus-format rule files (*.yml, *.yaml), reloaded on change.
+        rulesDir: z.string().default(''),
+        // Empty: <dataDir>/alertmanager.yml. Alertmanager-format routing, receivers, inhibitions.
+        notificationsFile: z.string().default(''),
+        // Write <rulesDir>/defaults.yml on first start (error rate, latency, no data, host resources).
+        defaultRules: bool.default(true),
+        // How long a resolved alert is kept (and its resolved notification retried) before it is forgotten.
+        resolvedRetention: duration.default('15m'),
+        // Existing Alertmanagers (base URLs) that also receive every alert on /api/v2/alerts.
+        forwardTo: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v), z.array(z.string().url('expected a URL such as http://alertmanager:9093'))).default([]),
+        // Rules evaluated at once; more wait their turn.
+        maxConcurrent: positiveInt.default(4),
+      })
+      .strict()
+      .default({ enabled: true, rulesDir: '', notificationsFile: '', defaultRules: true, resolvedRetention: '15m', forwardTo: [], maxConcurrent: 4 }),
     agent: z
       .object({ selfMonitor: bool.default(true), interval: duration.default('10s') })
       .strict()

@@ -34,6 +34,11 @@ export interface PipelineOptions {
   maxQueuedRows: number;
   maxRowsPerCommit: number;
   metrics?: SelfMetrics;
+  /**
+   * Called with each committed group's batches, after the commit and before the acknowledgements:
+   * alerting evaluates the rules the new data touches at once instead of polling (must not throw).
+   */
+  onCommit?: (batches: readonly TelemetryBatch[]) => void;
 }
 
 /** Bounded queue → group commit → acknowledgement. */
@@ -94,6 +99,13 @@ export class IngestPipeline {
       const seconds = (performance.now() - started) / 1000;
       this.queuedRows -= rows;
       this.opts.metrics?.queueRows.set(this.queuedRows);
+      if (failures.size < group.length && this.opts.onCommit) {
+        try {
+          this.opts.onCommit(group.filter((p) => !failures.has(p)).map((p) => p.batch));
+        } catch {
+          // A listener's failure never fails an acknowledged commit.
+        }
+      }
       if (failures.size === 0) {
         this.opts.metrics?.commitSeconds.observe(seconds);
         this.opts.metrics?.commitRows.observe(rows);

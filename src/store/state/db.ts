@@ -22,6 +22,69 @@ import { stateMigrations, type StateDialect } from './migrations.ts';
 
 /** Tables of the state store. */
 export interface StateTables {
+  alert_instances: {
+    rule_id: string;
+    fingerprint: string;
+    labels: string;
+    annotations: string;
+    state: string;
+    value: number | null;
+    active_at: number;
+    fired_at: number | null;
+    resolved_at: number | null;
+    last_seen_at: number;
+    last_eval_at: number;
+    flap: string;
+  };
+  alert_transitions: {
+    id: Generated<number>;
+    rule_id: string;
+    fingerprint: string;
+    labels: string;
+    from_state: string;
+    to_state: string;
+    at: number;
+    value: number | null;
+  };
+  rule_health: {
+    rule_id: string;
+    health: string;
+    last_error: string | null;
+    last_eval_at: number | null;
+    eval_ms: number | null;
+  };
+  silences: {
+    id: string;
+    matchers: string;
+    starts_at: number;
+    ends_at: number;
+    created_by: string;
+    comment: string;
+    updated_at: number;
+  };
+  notification_log: {
+    receiver: string;
+    group_key: string;
+    firing: string;
+    resolved: string;
+    sent_at: number;
+    expires_at: number;
+  };
+  deliveries: {
+    id: Generated<number>;
+    at: number;
+    receiver: string;
+    integration: string;
+    group_key: string;
+    idempotency_key: string;
+    status: string;
+    attempts: number;
+    firing: number;
+    resolved: number;
+    http_status: number | null;
+    error: string | null;
+    duration_ms: number;
+  };
   monitors: {
     id: string;
     name: string;

@@ -190,5 +190,83 @@ export function stateMigrations(dialect: StateDialect): Record<string, Migration
           .execute();
       },
     },
+    '0005_alerting': {
+      // Alert instances (the evaluator's persisted state: a restart neither loses a firing alert nor its
+      // resolved notification), their transitions (history, chart markers, flap counts), rule health,
+      // silences, the notification log (what each receiver was last sent per group: no duplicate after
+      // a restart) and the delivery log.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('alert_instances')
+          .addColumn('rule_id', text, (c) => c.notNull())
+          .addColumn('fingerprint', text, (c) => c.notNull())
+          .addColumn('labels', text, (c) => c.notNull())
+          .addColumn('annotations', text, (c) => c.notNull())
+          .addColumn('state', text, (c) => c.notNull())
+          .addColumn('value', double)
+          .addColumn('active_at', epochMs, (c) => c.notNull())
+          .addColumn('fired_at', epochMs)
+          .addColumn('resolved_at', epochMs)
+          .addColumn('last_seen_at', epochMs, (c) => c.notNull())
+          .addColumn('last_eval_at', epochMs, (c) => c.notNull())
+          .addColumn('flap', text, (c) => c.notNull())
+          .addPrimaryKeyConstraint('alert_instances_pk', ['rule_id', 'fingerprint'])
+          .execute();
+        await id(db.schema.createTable('alert_transitions'))
+          .addColumn('rule_id', text, (c) => c.notNull())
+          .addColumn('fingerprint', text, (c) => c.notNull())
+          .addColumn('labels', text, (c) => c.notNull())
+          .addColumn('from_state', text, (c) => c.notNull())
+          .addColumn('to_state', text, (c) => c.notNull())
+          .addColumn('at', epochMs, (c) => c.notNull())
+          .addColumn('value', double)
+          .execute();
+        await db.schema.createIndex('alert_transitions_at').on('alert_transitions').column('at').execute();
+        await db.schema.createIndex('alert_transitions_rule_at').on('alert_transitions').columns(['rule_id', 'at']).execute();
+        await db.schema
+          .createTable('rule_health')
+          .addColumn('rule_id', text, (c) => c.primaryKey())
+          .addColumn('health', text, (c) => c.notNull())
+          .addColumn('last_error', text)
+          .addColumn('last_eval_at', epochMs)
+          .addColumn('eval_ms', double)
+          .execute();
+        await db.schema
+          .createTable('silences')
+          .addColumn('id', text, (c) => c.primaryKey())
+          .addColumn('matchers', text, (c) => c.notNull())
+          .addColumn('starts_at', epochMs, (c) => c.notNull())
+          .addColumn('ends_at', epochMs, (c) => c.notNull())
+          .addColumn('created_by', text, (c) => c.notNull())
+          .addColumn('comment', text, (c) => c.notNull())
+          .addColumn('updated_at', epochMs, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('notification_log')
+          .addColumn('receiver', text, (c) => c.notNull())
+          .addColumn('group_key', text, (c) => c.notNull())
+          .addColumn('firing', text, (c) => c.notNull())
+          .addColumn('resolved', text, (c) => c.notNull())
+          .addColumn('sent_at', epochMs, (c) => c.notNull())
+          .addColumn('expires_at', epochMs, (c) => c.notNull())
+          .addPrimaryKeyConstraint('notification_log_pk', ['receiver', 'group_key'])
+          .execute();
+        await id(db.schema.createTable('deliveries'))
+          .addColumn('at', epochMs, (c) => c.notNull())
+          .addColumn('receiver', text, (c) => c.notNull())
+          .addColumn('integration', text, (c) => c.notNull())
+          .addColumn('group_key', text, (c) => c.notNull())
+          .addColumn('idempotency_key', text, (c) => c.notNull())
+          .addColumn('status', text, (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('firing', 'integer', (c) => c.notNull())
+          .addColumn('resolved', 'integer', (c) => c.notNull())
+          .addColumn('http_status', 'integer')
+          .addColumn('error', text)
+          .addColumn('duration_ms', double, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('deliveries_at').on('deliveries').column('at').execute();
+      },
+    },
   };
 }
