@@ -29,8 +29,8 @@ export interface MetricSourceSpec {
   service?: string;
   /** Attribute matchers `key: value` (equality). */
   where?: Record<string, string>;
-  /** Attribute keys whose values become labels. */
-  groupBy?: string[];
+  /** The attribute key whose values become a label (one series per value). */
+  groupBy?: string;
   /** For `predict_linear`: how far ahead the series is projected (ms); its value is the projection. */
   horizonMs?: number;
 }

@@ -611,7 +611,7 @@ export interface PromRulesResponse {
 export interface RuleInput {
   alert: string;
   expr?: string;
-  metric?: { name: string; agg?: string; service?: string; where?: Record<string, string>; group_by?: string[] | string; horizon?: string };
+  metric?: { name: string; agg?: string; service?: string; where?: Record<string, string>; group_by?: string; horizon?: string };
   monitor?: { id?: string; system?: string; states?: ('down' | 'degraded')[] };
   range?: string;
   for?: string;
