@@ -93,15 +93,19 @@ export function sortedObject(l: Labels): Labels {
 
 /** The template data of a notification (Alertmanager's `GetTemplateData`). */
 export function templateData(n: Notification): TemplateData {
-  const alerts: TemplateAlert[] = n.alerts.map((a) => ({
-    status: isResolved(a, n.now) ? 'resolved' : 'firing',
-    labels: sortedObject(a.labels),
-    annotations: sortedObject(a.annotations),
-    startsAt: goTime(a.startsAt),
-    endsAt: goTime(a.endsAt),
-    generatorURL: a.generatorURL,
-    fingerprint: a.fingerprint,
-  }));
+  const alerts: TemplateAlert[] = n.alerts.map((a) => {
+    const resolved = isResolved(a, n.now);
+    return {
+      status: resolved ? 'resolved' : 'firing',
+      labels: sortedObject(a.labels),
+      annotations: sortedObject(a.annotations),
+      startsAt: goTime(a.startsAt),
+      // Alertmanager does not expose an end time that has not been reached yet (types.Alerts).
+      endsAt: resolved ? goTime(a.endsAt) : GO_ZERO_TIME,
+      generatorURL: a.generatorURL,
+      fingerprint: a.fingerprint,
+    };
+  });
   return {
     receiver: n.receiver,
     status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',

@@ -10,9 +10,10 @@ import type { AttemptResult } from '../retry.ts';
 /** The Events API v2 endpoint. */
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
-/** A pagerduty_config as the integration needs it. */
+/** A pagerduty_config as the integration needs it: `routingKey` (Events API v2) or `serviceKey` (v1). */
 export interface PagerDutyOptions {
-  routingKey: string;
+  routingKey?: string;
+  serviceKey?: string;
   url: string;
   sendResolved: boolean;
   severity?: string;
@@ -55,7 +56,7 @@ export function pagerDutyDedupKey(groupKey: string): string {
 const MAX_SUMMARY = 1024;
 
 /** Builds the event of a notification; pure. */
-export function pagerDutyEvent(n: Notification, o: Omit<PagerDutyOptions, 'url' | 'sendResolved' | 'auth'>): PagerDutyEvent {
+export function pagerDutyEvent(n: Notification, o: Omit<PagerDutyOptions, 'url' | 'sendResolved' | 'auth' | 'serviceKey'>): PagerDutyEvent {
   const d = templateData(n);
   const firing = d.alerts.filter((a) => a.status === 'firing');
   const resolved = d.alerts.filter((a) => a.status === 'resolved');
@@ -70,7 +71,7 @@ export function pagerDutyEvent(n: Notification, o: Omit<PagerDutyOptions, 'url' 
   if (summary.length > MAX_SUMMARY) summary = `${summary.slice(0, MAX_SUMMARY - 1)}…`;
   const client = o.client === undefined ? namedTemplate('pagerduty.default.client', d) : renderTemplate(o.client, d);
   const event: PagerDutyEvent = {
-    routing_key: o.routingKey,
+    routing_key: o.routingKey ?? '',
     dedup_key: pagerDutyDedupKey(n.groupKey),
     event_action: d.status === 'firing' ? 'trigger' : 'resolve',
     payload: {
@@ -88,7 +89,35 @@ export function pagerDutyEvent(n: Notification, o: Omit<PagerDutyOptions, 'url' 
   return event;
 }
 
-/** Sends Events API v2 events. */
+/** The older Events API (v1) event, for a `service_key`. */
+export interface PagerDutyV1Event {
+  service_key: string;
+  event_type: 'trigger' | 'resolve';
+  incident_key: string;
+  description: string;
+  client: string;
+  client_url: string;
+  details: Record<string, string>;
+}
+
+/** The v1 endpoint a `service_key` posts to when no url is set. */
+export const PAGERDUTY_V1_URL = 'https://events.pagerduty.com/generic/2010-04-15/create_event.json';
+
+/** Builds the v1 event of a notification; pure. */
+export function pagerDutyV1Event(n: Notification, o: Omit<PagerDutyOptions, 'url' | 'sendResolved' | 'auth' | 'routingKey'> & { serviceKey: string }): PagerDutyV1Event {
+  const v2 = pagerDutyEvent(n, { ...o, routingKey: '' });
+  return {
+    service_key: o.serviceKey,
+    event_type: v2.event_action,
+    incident_key: v2.dedup_key,
+    description: v2.payload.summary,
+    client: v2.client,
+    client_url: v2.client_url,
+    details: v2.payload.custom_details,
+  };
+}
+
+/** Sends Events API v2 events (v1 for a service key). */
 export class PagerDutyIntegration implements Integration {
   readonly type = 'pagerduty';
 
@@ -103,8 +132,10 @@ export class PagerDutyIntegration implements Integration {
 
   async notify(n: Notification, ctx: DeliveryContext): Promise<AttemptResult> {
     const auth = authHeader(this.opts.auth);
-    const r = await postJson(this.opts.url, pagerDutyEvent(n, this.opts), auth ? { authorization: auth } : {}, ctx);
-    // The routing key travels in the body; an error echoing the body must not show it.
-    return r.error && this.opts.routingKey ? { ...r, error: r.error.split(this.opts.routingKey).join('<secret>') } : r;
+    const body = this.opts.routingKey || !this.opts.serviceKey ? pagerDutyEvent(n, this.opts) : pagerDutyV1Event(n, { ...this.opts, serviceKey: this.opts.serviceKey });
+    const r = await postJson(this.opts.url, body, auth ? { authorization: auth } : {}, ctx);
+    // The key travels in the body; an error echoing the body must not show it.
+    const key = this.opts.routingKey || this.opts.serviceKey;
+    return r.error && key ? { ...r, error: r.error.split(key).join('<secret>') } : r;
   }
 }
