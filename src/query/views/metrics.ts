@@ -38,6 +38,11 @@ export interface MetricOptions extends NsRange {
   filters: AttributeFilter[];
   groupBy?: string;
   bucketNs: bigint;
+  /**
+   * Where buckets start: at originNs + k·bucketNs (at most fromNs). Default: multiples of bucketNs, as
+   * charts want; alert rules pass their window's start so one bucket is exactly their window.
+   */
+  originNs?: bigint;
 }
 
 /** SQL reading an attribute: a promoted column for service and host, else the point's then the resource's attribute. */
@@ -55,6 +60,14 @@ function whereSql(b: Binder, o: MetricOptions, lookbackNs = 0n): string {
   if (o.service !== undefined) where.push(`ServiceName = ${b.add(o.service)}`);
   for (const f of o.filters) where.push(`${attributeSql(b, f.key)} = ${b.add(f.value)}`);
   return where.join(' AND ');
+}
+
+/** SQL of the start of a point's bucket (see {@link MetricOptions.originNs}). */
+function bucketStartSql(b: Binder, o: MetricOptions, bucket: string): string {
+  const v = b.sql;
+  if (o.originNs === undefined) return v.floorTo(v.epochNs('TimeUnix'), bucket);
+  const origin = b.big(o.originNs);
+  return `(${v.floorTo(`(${v.epochNs('TimeUnix')} - ${origin})`, bucket)} + ${origin})`;
 }
 
 function groupSql(b: Binder, o: MetricOptions): string {
@@ -170,7 +183,7 @@ export function valueQuery(d: Dialect, type: 'gauge' | 'sum', agg: ValueAgg, o: 
   const where = whereSql(b, o);
   const outer = agg === 'sum' ? 'sum(last)' : agg === 'count' ? 'sum(points)' : agg === 'avg' ? 'sum(total) / sum(points)' : `${agg}(${agg})`;
   const sql = `WITH p AS (
-      SELECT ${v.floorTo(v.epochNs('TimeUnix'), bucket)} AS bucket_ns, ${grp} AS grp, ${seriesSql(v)} AS series, TimeUnix, Value
+      SELECT ${bucketStartSql(b, o, bucket)} AS bucket_ns, ${grp} AS grp, ${seriesSql(v)} AS series, TimeUnix, Value
       FROM ${METRIC_TABLES[type]} WHERE ${where}),
     s AS (
       SELECT bucket_ns, grp, series, ${v.argMax('Value', 'TimeUnix')} AS last, sum(Value) AS total, count(*) AS points,
@@ -201,7 +214,7 @@ export function counterQuery(d: Dialect, o: MetricOptions): SqlQuery {
       FROM otel_metrics_sum WHERE ${where}
       WINDOW w AS (PARTITION BY ${seriesSql(v)} ORDER BY TimeUnix)),
     d AS (
-      SELECT ${v.floorTo(v.epochNs('TimeUnix'), bucket)} AS bucket_ns, grp, series,
+      SELECT ${bucketStartSql(b, o, bucket)} AS bucket_ns, grp, series,
         CASE WHEN temporality = 'delta' THEN Value
           WHEN prev IS NULL THEN CASE WHEN StartTimeUnix >= ${windowStart} THEN Value END
           WHEN Value < prev OR StartTimeUnix > prev_start THEN Value
@@ -240,7 +253,7 @@ export function histogramQuery(d: Dialect, o: MetricOptions): SqlQuery {
           ELSE 'diff' END AS mode
       FROM p WHERE TimeUnix >= ${from}),
     d AS (
-      SELECT ${v.floorTo(v.epochNs('TimeUnix'), bucket)} AS bucket_ns, grp, ExplicitBounds AS bounds,
+      SELECT ${bucketStartSql(b, o, bucket)} AS bucket_ns, grp, ExplicitBounds AS bounds,
         CASE WHEN mode = 'raw' THEN ${v.bigintList('BucketCounts')}
           ELSE ${v.bigintListDifference('BucketCounts', 'prev_counts')} END AS counts,
         CASE WHEN mode = 'raw' THEN ${v.bigint('Count')} ELSE ${v.bigint('Count')} - ${v.bigint('prev_count')} END AS n,
@@ -296,7 +309,8 @@ function toSeries(
     if (!groups.has(g)) groups.set(g, new Map());
     groups.get(g)!.set(BigInt(String(r.bucket_ns)), r);
   }
-  const first = (o.fromNs / o.bucketNs) * o.bucketNs;
+  const origin = o.originNs ?? 0n;
+  const first = origin + ((o.fromNs - origin) / o.bucketNs) * o.bucketNs;
   return [...groups.entries()].map(([g, byBucket]) => {
     const points: MetricPoint[] = [];
     for (let t = first; t < o.toNs; t += o.bucketNs) points.push({ time: isoNs(t), ...pointOf(byBucket.get(t)) });

@@ -26,27 +26,8 @@ import {
   type RateWindow,
 } from '../../query/views/apm.ts';
 import { errorGroupsQuery, shapeErrorGroups } from '../../query/views/errors.ts';
-import {
-  ATTRIBUTE_KEY,
-  COUNTER_AGGS,
-  counterQuery,
-  histogramQuery,
-  metricAttributesQuery,
-  metricInfoQuery,
-  metricKey,
-  metricNamesQuery,
-  shapeMetricAttributes,
-  shapeCounter,
-  shapeHistogram,
-  shapeValues,
-  VALUE_AGGS,
-  valueQuery,
-  type AttributeFilter,
-  type MetricAgg,
-  type MetricOptions,
-  type MetricType,
-  type ValueAgg,
-} from '../../query/views/metrics.ts';
+import { metricAnswer } from '../../query/views/metric-answer.ts';
+import { ATTRIBUTE_KEY, metricAttributesQuery, metricKey, metricNamesQuery, shapeMetricAttributes, type AttributeFilter, type MetricType } from '../../query/views/metrics.ts';
 import type { SqlQuery } from '../../query/views/traces.ts';
 import { MAX_STEPS, parseSteps, shapeWorkflow, workflowQuery, type WorkflowKey } from '../../query/views/workflow.ts';
 import { StoreTimeoutError } from '../../store/telemetry/store.ts';
@@ -229,27 +210,20 @@ export function registerApmRoutes(app: FastifyInstance, ctx: QueryRouteContext):
     const range = rangeOf(p);
     const groupBy = one(p, 'group_by');
     if (groupBy !== undefined && !ATTRIBUTE_KEY.test(groupBy)) throw new ParamError('group_by: attribute keys use A-Z a-z 0-9 _ . - : @ /');
-    const o: MetricOptions = { ...range, name, service: one(p, 'service'), filters: attributeFilters(p), groupBy, bucketNs: bucketNs(p, range) };
-    const info = (await run(metricInfoQuery(ctx.queries.dialect, name, range))).filter((r) => Number(r.points) > 0);
-    const wanted = one(p, 'type');
-    if (wanted !== undefined && !['gauge', 'sum', 'histogram'].includes(wanted)) throw new ParamError('type: expected gauge, sum or histogram');
-    const found = info.find((r) => wanted === undefined || r.type === wanted);
-    const head = { from: iso(range.fromNs), to: iso(range.toNs), metric: name, bucket_seconds: Number(o.bucketNs) / 1e9, group_by: groupBy ?? null };
-    if (!found) return { ...head, type: wanted ?? null, unit: null, agg: null, series: [] };
-    const type = String(found.type) as MetricType;
-    const unit = String(found.unit ?? '');
-    if (type === 'histogram') {
-      const qs = quantileList(p);
-      return { ...head, type, unit, agg: 'quantiles', quantiles: qs, series: shapeHistogram(await run(histogramQuery(ctx.queries.dialect, o)), o, qs) };
-    }
-    // Monotonic sums are counters: their rate is what users chart; other sums read like gauges.
-    const counter = type === 'sum' && found.monotonic === true;
-    const allowed: readonly MetricAgg[] = counter ? [...COUNTER_AGGS, ...VALUE_AGGS] : VALUE_AGGS;
-    const agg = choice<MetricAgg>(p, 'agg', allowed, counter ? 'rate' : 'avg');
-    if (agg === 'rate' || agg === 'increase') {
-      return { ...head, type, unit, agg, temporality: found.temporality === null || found.temporality === undefined ? null : String(found.temporality), series: shapeCounter(await run(counterQuery(ctx.queries.dialect, o)), o, agg) };
-    }
-    return { ...head, type, unit, agg, series: shapeValues(await run(valueQuery(ctx.queries.dialect, type, agg as ValueAgg, o)), o) };
+    const type = one(p, 'type');
+    if (type !== undefined && !['gauge', 'sum', 'histogram'].includes(type)) throw new ParamError('type: expected gauge, sum or histogram');
+    // The body is shared with metric alert rules (src/query/views/metric-answer.ts).
+    return metricAnswer(ctx.queries, {
+      ...range,
+      name,
+      service: one(p, 'service'),
+      filters: attributeFilters(p),
+      groupBy,
+      bucketNs: bucketNs(p, range),
+      type: type as MetricType | undefined,
+      agg: one(p, 'agg'),
+      quantiles: quantileList(p),
+    });
   });
 
   route('/api/v1/apm/workflow', async (p) => {
