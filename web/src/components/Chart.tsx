@@ -22,6 +22,17 @@ export interface Series {
 export interface Marker {
   time: number;
   label: string;
+  /** Line colour (default the theme's marker colour). */
+  color?: string;
+}
+
+/** A shaded time span in ms (e.g. an alert firing), edged by lines at its start and end; `to` null runs to the right edge. */
+export interface Band {
+  from: number;
+  to: number | null;
+  label: string;
+  /** Edge colour; the fill is the same colour, faint. */
+  color?: string;
 }
 
 /** Props of {@link Chart}. */
@@ -34,6 +45,7 @@ export interface ChartProps {
   kind?: 'line' | 'bars' | 'points';
   onZoom?: (fromMs: number, toMs: number) => void;
   markers?: Marker[];
+  bands?: Band[];
   /** Accessible name. */
   label?: string;
   /** Called after the first draw, with the time it took (benchmarks). */
@@ -124,18 +136,20 @@ function build(el: HTMLElement, p: ChartProps, width: number): uPlot {
         },
       ],
       draw: [
+        (u) => drawBands(u, p.bands),
         (u) => {
           if (!p.markers?.length) return;
           const ctx = u.ctx;
           ctx.save();
-          ctx.strokeStyle = cssVar('--marker') || '#8b5cf6';
-          ctx.fillStyle = ctx.strokeStyle;
+          const theme = cssVar('--marker') || '#8b5cf6';
           ctx.setLineDash([4, 3]);
           ctx.lineWidth = 1.5 * devicePixelRatio;
           ctx.font = `${10 * devicePixelRatio}px system-ui, sans-serif`;
           for (const m of p.markers) {
             const x = u.valToPos(m.time / 1000, 'x', true);
             if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+            ctx.strokeStyle = m.color ?? theme;
+            ctx.fillStyle = ctx.strokeStyle;
             ctx.beginPath();
             ctx.moveTo(x, u.bbox.top);
             ctx.lineTo(x, u.bbox.top + u.bbox.height);
@@ -151,13 +165,51 @@ function build(el: HTMLElement, p: ChartProps, width: number): uPlot {
   return new uPlot(opts, data, el);
 }
 
+/** Shades each band under the series and edges it at its start and end (clipped to the plot). */
+function drawBands(u: uPlot, bands: Band[] | undefined): void {
+  if (!bands?.length) return;
+  const ctx = u.ctx;
+  const { left, top, width, height } = u.bbox;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, top, width, height);
+  ctx.clip();
+  ctx.font = `${10 * devicePixelRatio}px system-ui, sans-serif`;
+  ctx.lineWidth = 1.5 * devicePixelRatio;
+  for (const b of bands) {
+    const color = b.color ?? '#ef4444';
+    const x0 = Math.max(left, u.valToPos(b.from / 1000, 'x', true));
+    const x1 = b.to === null ? left + width : Math.min(left + width, u.valToPos(b.to / 1000, 'x', true));
+    if (x1 < left || x0 > left + width) continue;
+    ctx.globalAlpha = 0.13;
+    ctx.fillStyle = color;
+    // At least 2 px wide: a short firing still shows at a wide range.
+    ctx.fillRect(x0, top, Math.max(2 * devicePixelRatio, x1 - x0), height);
+    ctx.globalAlpha = 1;
+    ctx.strokeStyle = color;
+    ctx.beginPath();
+    if (u.valToPos(b.from / 1000, 'x', true) >= left) {
+      ctx.moveTo(x0, top);
+      ctx.lineTo(x0, top + height);
+    }
+    if (b.to !== null && x1 <= left + width) {
+      ctx.moveTo(x1, top);
+      ctx.lineTo(x1, top + height);
+    }
+    ctx.stroke();
+    ctx.fillStyle = color;
+    ctx.fillText(b.label.slice(0, 30), x0 + 3 * devicePixelRatio, top + height - 4 * devicePixelRatio);
+  }
+  ctx.restore();
+}
+
 /** A uPlot chart. */
 export function Chart(p: ChartProps) {
   const ref = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const props = useRef(p);
   props.current = p;
-  const shape = `${p.series.map((s) => s.label + (s.color ?? '')).join('|')}:${p.kind}:${p.unit}:${p.height}:${!!p.onZoom}:${p.markers?.length ?? 0}`;
+  const shape = `${p.series.map((s) => s.label + (s.color ?? '')).join('|')}:${p.kind}:${p.unit}:${p.height}:${!!p.onZoom}:${p.markers?.length ?? 0}:${(p.bands ?? []).map((b) => `${b.from}-${b.to}`).join(',')}`;
 
   useEffect(() => {
     const el = ref.current!;
