@@ -2,13 +2,20 @@
  * The notification log and the delivery log on both state-store dialects (SQLite and PostgreSQL):
  * upserts, expiry, newest-first listing with filters, and retention by age and row count.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStateDb, type StateDb } from '../src/store/state/db.ts';
 import { NotificationLogRepo } from '../src/store/state/notification-log.ts';
 import { DeliveryRepo, type DeliveryInput } from '../src/store/state/deliveries.ts';
 import { freshPostgresSchema } from './helpers/postgres.ts';
-import { tempDir } from './helpers/vigil.ts';
+
+// A temporary directory without the server harness (this file needs no server).
+function tempDir(prefix: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 interface Backend {
   name: string;

@@ -130,4 +130,31 @@ describe('Dispatcher', () => {
     await timers.advance(60_000);
     expect(flushes).toHaveLength(0);
   });
+
+  it('a tick while a flush is still delivering runs right after it, not beside it', async () => {
+    const timers = new FakeTimers();
+    const flushes: number[] = [];
+    let release: () => void = () => undefined;
+    let running = 0;
+    let overlapped = false;
+    const d = new Dispatcher(
+      router({ receiver: 'team', groupBy: [], groupWaitMs: 0, groupIntervalMs: 1000 }),
+      async (f) => {
+        if (running++) overlapped = true;
+        flushes.push(f.now);
+        if (flushes.length === 1) await new Promise<void>((r) => (release = r));
+        running--;
+        return true;
+      },
+      timers,
+    );
+    d.insert([alert('A', {}, timers.t)]);
+    const t0 = timers.t;
+    await timers.advance(2500);
+    expect(flushes).toEqual([t0]);
+    release();
+    await timers.advance(0);
+    expect(flushes).toEqual([t0, t0 + 2500]);
+    expect(overlapped).toBe(false);
+  });
 });

@@ -98,6 +98,7 @@ class AggregationGroup<R extends { receiver: string }> {
   nextFlushAt: number | null = null;
   private timer: unknown = null;
   private inFlight: Promise<void> | null = null;
+  private again = false;
   private stopped = false;
 
   constructor(
@@ -143,10 +144,22 @@ class AggregationGroup<R extends { receiver: string }> {
     // The next flush is armed before this one runs, as Alertmanager does: the interval counts from here.
     this.nextFlushAt = now + interval;
     this.timer = this.owner.timers.setTimeout(() => this.tick(), interval);
-    // A flush still delivering (retrying) keeps its turn; this tick's changes go out with the next one.
-    if (this.inFlight) return;
-    this.inFlight = this.flush(now, this.nextFlushAt).finally(() => {
+    // A flush still delivering (retrying) is not overlapped: this tick runs once it is done, as
+    // Alertmanager's group loop takes a timer that fired during a long flush right after it.
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.run(now, this.nextFlushAt);
+  }
+
+  private run(now: number, nextFlushAt: number): void {
+    this.inFlight = this.flush(now, nextFlushAt).finally(() => {
       this.inFlight = null;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.run(this.owner.timers.now(), this.nextFlushAt ?? this.owner.timers.now());
+      }
     });
   }
 

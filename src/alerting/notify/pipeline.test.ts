@@ -1,15 +1,23 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStateDb, type StateDb } from '../../store/state/db.ts';
 import { DeliveryRepo } from '../../store/state/deliveries.ts';
 import { NotificationLogRepo } from '../../store/state/notification-log.ts';
 import { DEFAULT_OUTBOUND_POLICY } from '../../net/outbound.ts';
-import { tempDir } from '../../../test/helpers/vigil.ts';
+
 import type { Labels, NotifyAlert } from '../types.ts';
 import type { Integration, Notification } from './integrations/common.ts';
 import { NotificationLog } from './nflog.ts';
 import { idempotencyKey, runPipeline, type FlushContext, type PipelineDeps } from './pipeline.ts';
 import type { AttemptResult, RetryClock } from './retry.ts';
+
+// A temporary directory without the server harness (this file needs no server).
+function tempDir(prefix: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 /** An integration that records what it was asked to send and answers from a script. */
 class RecordingIntegration implements Integration {

@@ -157,7 +157,7 @@ export interface DeliveryOptions {
   /** Time-out of one attempt. */
   timeoutMs: number;
   clock: RetryClock;
-  /** Aborted at shutdown: retries stop. */
+  /** Aborted at shutdown: no further attempts (the one in flight finishes). */
   signal: AbortSignal;
 }
 
@@ -182,7 +182,9 @@ export class RetryStage implements Stage {
       sent = alerts.filter((a) => !isResolved(a, ctx.now));
     }
     const n: Notification = { receiver: ctx.receiver, groupKey: ctx.groupKey, groupLabels: ctx.groupLabels, alerts: sent, externalUrl: this.opts.externalUrl(), now: ctx.now };
-    const delivery = { idempotencyKey: this.state.idempotencyKey, policy: this.opts.policy(), timeoutMs: this.opts.timeoutMs, signal: this.opts.signal };
+    // Shutdown stops the waits between attempts, never an attempt in flight: cutting a request whose
+    // answer is on its way would leave a notification sent but not logged (a duplicate after restart).
+    const delivery = { idempotencyKey: this.state.idempotencyKey, policy: this.opts.policy(), timeoutMs: this.opts.timeoutMs };
     this.state.sent = sent;
     this.state.outcome = await withRetry(() => this.integration.notify(n, delivery), { deadline: ctx.nextFlushAt, clock: this.opts.clock, signal: this.opts.signal });
     return go(alerts);
