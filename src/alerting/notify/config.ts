@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { SEALED_PREFIX } from './secrets.ts';
 import { compareMatchers, formatMatchers, newMatcher, parseMatchers, type Matcher } from './matchers.ts';
 
 /** A problem in the notifications file: `file:line: field: message` (the API's AlertingFileError). */
@@ -226,8 +227,8 @@ export const DEFAULT_PAGERDUTY_URL = 'https://events.pagerduty.com/v2/enqueue';
 type Path = (string | number)[];
 type Obj = Record<string, unknown>;
 
-/** Where a sealed secret starts (secrets.ts seals with this prefix); such values skip format checks. */
-const SEALED = 'sealed:v1:';
+// Sealed secrets (secrets.ts) skip format checks here; unsealSecrets checks them once opened.
+const SEALED = SEALED_PREFIX;
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const PROM_DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
