@@ -14,8 +14,10 @@ import { DeliveryRepo } from '../src/store/state/deliveries.ts';
 import { NotificationLogRepo } from '../src/store/state/notification-log.ts';
 import { DEFAULT_OUTBOUND_POLICY } from '../src/net/outbound.ts';
 import { DEFAULT_PAGERDUTY_URL, type NotificationConfig, type Receiver, type Route } from '../src/alerting/notify/config.ts';
-import { newMatcher, matches, type Matcher } from '../src/alerting/notify/matchers.ts';
-import { Notifier, UnknownReceiverError, type SilenceMuter } from '../src/alerting/notify/notifier.ts';
+import { newMatcher } from '../src/alerting/notify/matchers.ts';
+import { Silences } from '../src/alerting/notify/silences.ts';
+import { SilenceRepo } from '../src/store/state/silences.ts';
+import { Notifier, UnknownReceiverError } from '../src/alerting/notify/notifier.ts';
 import type { RetryClock } from '../src/alerting/notify/retry.ts';
 import type { Labels, NotifyAlert } from '../src/alerting/types.ts';
 import { fingerprint } from '../src/alerting/types.ts';
@@ -74,14 +76,6 @@ function alertOf(labels: Labels, startsAt: number, resolvedAt: number | null = n
   return { fingerprint: fingerprint(labels), labels, annotations: { summary: 'it broke' }, startsAt, endsAt: resolvedAt, generatorURL: 'http://vigil.test/alerts/rules/r', resolved: resolvedAt !== null };
 }
 
-/** Silences as matcher lists (the silences module's matching, without its store). */
-class TestSilences implements SilenceMuter {
-  list: { id: string; matchers: Matcher[] }[] = [];
-  mutes(labels: Labels): string[] {
-    return this.list.filter((s) => matches(s.matchers, labels)).map((s) => s.id);
-  }
-}
-
 const noRequestWithin = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dir: string;
@@ -106,12 +100,15 @@ afterAll(async () => {
 });
 
 let files = 0;
-async function make(cfg: NotificationConfig, over: { file?: string; timers?: FakeTimers; silences?: SilenceMuter; forwardTo?: string[] } = {}) {
+async function make(cfg: NotificationConfig, over: { file?: string; timers?: FakeTimers; forwardTo?: string[]; beforeStart?: (silences: Silences) => Promise<void> } = {}) {
   const db = await openStateDb(join(dir, over.file ?? `state-${++files}.sqlite`));
+  const silences = new Silences(new SilenceRepo(db));
+  await silences.load();
+  await over.beforeStart?.(silences);
   const deliveries = new DeliveryRepo(db);
   const notifier = new Notifier({
     config: cfg,
-    silences: over.silences ?? new TestSilences(),
+    silences,
     nflog: new NotificationLogRepo(db),
     deliveries,
     policy: DEFAULT_OUTBOUND_POLICY,
@@ -241,14 +238,18 @@ describe('Notifier', () => {
   });
 
   it('inhibited and silenced alerts are not sent; the API shows them suppressed', async () => {
-    const silences = new TestSilences();
-    silences.list.push({ id: 'sil-1', matchers: [newMatcher('=', 'alertname', 'Silenced')] });
+    let silenceId = '';
     const cfg = config({
       route: route({ groupBy: ['alertname'] }),
       receivers: [receiver('team', [rx.url])],
       inhibitRules: [{ sourceMatchers: [newMatcher('=', 'severity', 'critical')], targetMatchers: [newMatcher('=', 'severity', 'warning')], equal: ['service_name'], line: null }],
     });
-    const { notifier } = await make(cfg, { silences });
+    const { notifier } = await make(cfg, {
+      beforeStart: async (silences) => {
+        const now = Date.now();
+        silenceId = await silences.upsert({ matchers: [{ name: 'alertname', value: 'Silenced', isRegex: false, isEqual: true }], startsAt: new Date(now - 1000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(), createdBy: 'test', comment: 'quiet' }, now);
+      },
+    });
     const now = Date.now();
     const source = alertOf({ alertname: 'Down', severity: 'critical', service_name: 'api' }, now);
     notifier.update([source, alertOf({ alertname: 'Slow', severity: 'warning', service_name: 'api' }, now), alertOf({ alertname: 'Slow', severity: 'warning', service_name: 'web' }, now), alertOf({ alertname: 'Silenced' }, now)]);
@@ -258,7 +259,7 @@ describe('Notifier', () => {
     expect(sent).toEqual(['Down/api', 'Slow/web']);
     const listed = notifier.alerts();
     const byName = (n: string, s?: string) => listed.find((a) => a.labels.alertname === n && (s === undefined || a.labels.service_name === s))!;
-    expect(byName('Silenced').status).toEqual({ state: 'suppressed', silencedBy: ['sil-1'], inhibitedBy: [] });
+    expect(byName('Silenced').status).toEqual({ state: 'suppressed', silencedBy: [silenceId], inhibitedBy: [] });
     expect(byName('Slow', 'api').status).toEqual({ state: 'suppressed', silencedBy: [], inhibitedBy: [source.fingerprint] });
     expect(byName('Slow', 'web').status.state).toBe('active');
     expect(byName('Down').receivers).toEqual([{ name: 'team' }]);
@@ -310,7 +311,9 @@ describe('Notifier', () => {
 
   it('alerts received before start are kept and routed at start', async () => {
     const db = await openStateDb(join(dir, 'early.sqlite'));
-    const notifier = new Notifier({ config: config({ receivers: [receiver('team', [rx.url])] }), silences: new TestSilences(), nflog: new NotificationLogRepo(db), deliveries: new DeliveryRepo(db), policy: DEFAULT_OUTBOUND_POLICY, log: silentLog, externalUrl: 'http://vigil.test' });
+    const silences = new Silences(new SilenceRepo(db));
+    await silences.load();
+    const notifier = new Notifier({ config: config({ receivers: [receiver('team', [rx.url])] }), silences, nflog: new NotificationLogRepo(db), deliveries: new DeliveryRepo(db), policy: DEFAULT_OUTBOUND_POLICY, log: silentLog, externalUrl: 'http://vigil.test' });
     open.push({ db, notifier });
     notifier.update([alertOf({ alertname: 'Early' }, Date.now())]);
     await noRequestWithin(50);
