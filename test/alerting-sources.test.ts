@@ -10,6 +10,8 @@ import { otlpTypes } from '../src/ingest/otlp/proto.ts';
 import { QueryGate } from '../src/query/executor.ts';
 import { QueryService } from '../src/query/service.ts';
 import { duckdbDialect } from '../src/query/dialect/duckdb.ts';
+import { backtest } from '../src/alerting/backtest.ts';
+import { evaluateRule } from '../src/alerting/evaluator.ts';
 import { createRuleSource, monitorStatesOf } from '../src/alerting/sources.ts';
 import type { MetricSourceSpec, MonitorSourceSpec, RuleSource, RuleSpec } from '../src/alerting/types.ts';
 import { startTestVigil, type TestVigil } from './helpers/vigil.ts';
@@ -171,17 +173,46 @@ describe('query rules', () => {
   });
 });
 
+describe('the evaluator on the real source', () => {
+  const errorRate = (): RuleSpec => ({
+    ...query('from spans service.name=rms-api kind=server | eval e=if(status="error",1,0) | stats avg(e) as value count() as n by service.name, http.route'),
+    name: 'RmsHighErrorRate',
+    condition: 'n >= 20 and value > 0.05',
+    labels: { severity: 'critical' },
+    annotations: { summary: '{{ $labels.http_route }}: {{ $value | humanizePercentage }} of requests fail' },
+  });
+
+  it('fires the error-rate rule for the failing route only, with Prometheus labels', async () => {
+    const r = await evaluateRule(errorRate(), T, [], source);
+    expect(r.health.health).toBe('ok');
+    expect(r.instances.map((i) => [i.state, i.labels, i.annotations.summary])).toEqual([
+      ['firing', { alertname: 'RmsHighErrorRate', severity: 'critical', service_name: 'rms-api', http_route: '/pay' }, '/pay: 25% of requests fail'],
+    ]);
+  });
+
+  it('a backtest over the last quarter hour shows when it would have fired', async () => {
+    const r = await backtest(errorRate(), { fromMs: T - 10 * MIN, toMs: T + 5 * MIN, stepMs: MIN }, source);
+    expect(r.evaluations).toBe(16);
+    // The failing requests lie in [T-4m, T-3m20s): a 5-minute window sees 20 or more of them from T-3m to T+1m.
+    expect(r.firings).toEqual([expect.objectContaining({ start: new Date(T - 3 * MIN).toISOString(), end: new Date(T + 2 * MIN).toISOString(), peak: 0.25 })]);
+    expect(r.notifications).toBe(2);
+  });
+});
+
 describe('metric rules', () => {
   it('one value per series over exactly the window, equal to the metrics explorer for that window', async () => {
     const rows = await source(metric({ name: 'system.cpu.utilization', agg: 'avg', groupBy: 'host.name' }), window);
-    expect(rows.map((r) => [r.labels, r.value]).sort()).toEqual([
-      [{ host_name: 'h1' }, 0.95],
-      [{ host_name: 'h2' }, 0.2],
-    ]);
-    // The explorer over the same (aligned) window with one bucket: the same values.
+    const byHost = Object.fromEntries(rows.map((r) => [r.labels.host_name, r.value!]));
+    expect(rows.map((r) => Object.keys(r.labels))).toEqual([['host_name'], ['host_name']]);
+    expect(byHost.h1).toBeCloseTo(0.95, 9);
+    expect(byHost.h2).toBeCloseTo(0.2, 9);
+    // The explorer over the same (aligned) window with one bucket: the same values (up to the
+    // engine's order of summation).
     const res = await fetch(`${v.server.urls.api}/api/v1/apm/metrics?name=system.cpu.utilization&group_by=host.name&bucket=5m&from=${new Date(T - 5 * MIN).toISOString()}&to=${new Date(T).toISOString()}`, { headers: { authorization: `Bearer ${readToken}` } });
     const body = (await res.json()) as { series: { group: string; points: { value: number }[] }[] };
-    expect(Object.fromEntries(body.series.map((s) => [s.group, s.points.at(-1)!.value]))).toEqual({ h1: 0.95, h2: 0.2 });
+    const explorer = Object.fromEntries(body.series.map((s) => [s.group, s.points.at(-1)!.value]));
+    expect(Object.keys(explorer).sort()).toEqual(['h1', 'h2']);
+    for (const h of ['h1', 'h2']) expect(explorer[h]).toBeCloseTo(byHost[h]!, 12);
   });
 
   it('a window that is not aligned to its range is still one bucket of exactly that window', async () => {
@@ -227,7 +258,11 @@ describe('metric rules', () => {
 describe('monitor rules', () => {
   it('one row per monitor of the system in a matching state; others are absent', async () => {
     const api = (path: string, body?: unknown) =>
-      fetch(`${v.server.urls.api}${path}`, { method: 'POST', headers: { authorization: `Bearer ${v.adminToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      fetch(`${v.server.urls.api}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${v.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     for (const [id, path] of [['rms-web', '/health'], ['rms-db', '/up']] as const) {
       expect((await api('/api/v1/monitors', { id, name: `RMS ${id}`, system: 'rms', type: 'http', url: `${targetUrl}${path}`, interval: '1h' })).status).toBe(201);
     }
