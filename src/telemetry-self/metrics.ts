@@ -70,4 +70,32 @@ export class SelfMetrics {
     labelNames: ['signal'] as const,
     registers: [this.registry],
   });
+  readonly ruleEvaluations = new Counter({
+    name: 'vigil_alerting_rule_evaluations_total',
+    help: 'Evaluations of alerting rules.',
+    registers: [this.registry],
+  });
+  readonly ruleEvaluationFailures = new Counter({
+    name: 'vigil_alerting_rule_evaluation_failures_total',
+    help: 'Evaluations of alerting rules that failed (query error, too many series).',
+    registers: [this.registry],
+  });
+  readonly ruleEvaluationSeconds = new Histogram({
+    name: 'vigil_alerting_rule_evaluation_seconds',
+    help: 'Duration of one evaluation of one alerting rule.',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly alerts = new Gauge({
+    name: 'vigil_alerts',
+    help: 'Alerts of alerting rules by state (pending, firing, resolved and kept for its notification).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly alertNotifications = new Counter({
+    name: 'vigil_notifications_total',
+    help: 'Notifications delivered or given up on, by integration and status (ok, failed).',
+    labelNames: ['integration', 'status'] as const,
+    registers: [this.registry],
+  });
 }
