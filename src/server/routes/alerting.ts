@@ -38,7 +38,8 @@ import type {
   RuleInput,
   RuleWriteRequest,
 } from '../../api/contract.ts';
-import type { AlertInstance, RuleSpec } from '../../alerting/types.ts';
+import type { AlertInstance } from '../../alerting/types.ts';
+import { describeSource } from '../../alerting/sources.ts';
 import { ruleState, type GroupView, type RuleView } from '../../alerting/manager.ts';
 import type { DeliveryFilter, DeliveryRepo } from '../../store/state/deliveries.ts';
 import type { AlertStore } from '../../store/state/alerts.ts';
@@ -117,20 +118,6 @@ export function promAlert(a: AlertInstance): PromAlert {
 
 const active = (a: AlertInstance) => a.state === 'pending' || a.state === 'firing';
 
-/** A one-line rendering of what a rule reads, for Prometheus's `query` field. */
-export function ruleQuery(rule: RuleSpec): string {
-  const s = rule.source;
-  if (s.kind === 'query') return s.expr;
-  if (s.kind === 'monitor') {
-    const who = s.monitor.id ? `id=${s.monitor.id}` : s.monitor.system ? `system=${s.monitor.system}` : 'all';
-    return `monitor ${who} states=${s.monitor.states.join(',')}`;
-  }
-  const m = s.metric;
-  const where = Object.entries(m.where ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-  if (m.service) where.unshift(`service.name=${JSON.stringify(m.service)}`);
-  return `metric ${m.agg}(${m.name})${where.length ? ` where ${where.join(' ')}` : ''}${m.groupBy ? ` by ${m.groupBy}` : ''}${m.horizonMs ? ` horizon=${m.horizonMs / 1000}s` : ''}`;
-}
-
 /** A rule in Prometheus's `/api/v1/rules` shape (with Vigil's additions). */
 export function promRule(view: RuleView, now: number, withAlerts = true): PromAlertingRule {
   const { rule, instances, health } = view;
@@ -138,7 +125,7 @@ export function promRule(view: RuleView, now: number, withAlerts = true): PromAl
   return {
     type: 'alerting',
     name: rule.name,
-    query: ruleQuery(rule),
+    query: describeSource(rule),
     duration: rule.forMs / 1000,
     keepFiringFor: rule.keepFiringForMs / 1000,
     labels: rule.labels,
