@@ -121,7 +121,9 @@ async function queryRows(queries: QueryService, query: string, window: { fromMs:
 export function quantileOf(agg: string): number | null {
   const m = /^p(\d{1,2}(?:\.\d+)?)$/.exec(agg);
   if (!m) return null;
-  const q = Number(m[1]) / 100;
+  // Shift the decimal point as text, so p99.9 is exactly 0.999 (99.9 / 100 is not).
+  const [whole, frac = ''] = m[1]!.split('.') as [string, string?];
+  const q = Number(`0.${whole.padStart(2, '0')}${frac}`);
   return q > 0 && q < 1 ? q : null;
 }
 
