@@ -3,6 +3,7 @@
  * Alertmanager JSON, Slack/Teams/PagerDuty bodies, email through a real SMTP server, retries on
  * 500/500/200, and the outbound guard refusing what the policy forbids.
  */
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +139,27 @@ describe('webhook', () => {
     expect(r).toMatchObject({ ok: false, recoverable: false });
     expect(r.error).toMatch(/loopback/);
     expect(rx.requests).toHaveLength(0);
+  });
+});
+
+describe('webhook redirects', () => {
+  it('follows a 307 (body kept) unless http_config.follow_redirects is false', async () => {
+    const hops: string[] = [];
+    const server = createServer((req, res) => {
+      hops.push(req.url ?? '');
+      if (req.url === '/old') res.writeHead(307, { location: '/new' }).end();
+      else req.resume().on('end', () => res.writeHead(200).end('ok'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/old`;
+    try {
+      expect(await new WebhookIntegration(0, { url, sendResolved: true, maxAlerts: 0 }).notify(notification([firing]), ctx)).toMatchObject({ ok: true, status: 200 });
+      expect(hops).toEqual(['/old', '/new']);
+      const r = await new WebhookIntegration(0, { url, sendResolved: true, maxAlerts: 0, auth: { followRedirects: false } }).notify(notification([firing]), ctx);
+      expect(r).toMatchObject({ ok: false, recoverable: false, status: 307 });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
 

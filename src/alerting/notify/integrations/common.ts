@@ -250,6 +250,13 @@ export interface HttpAuth {
   authorization?: { type?: string; credentials?: string };
   bearerToken?: string;
   basicAuth?: { username: string; password?: string };
+  /** `follow_redirects` (default true); each hop is re-checked by the outbound guard. */
+  followRedirects?: boolean;
+}
+
+/** Redirects an integration follows under its `http_config`. */
+export function redirectsAllowed(auth: HttpAuth | undefined): number {
+  return auth?.followRedirects === false ? 0 : 3;
 }
 
 /** The Authorization header an `http_config` asks for, if any. */
@@ -268,7 +275,7 @@ const MAX_ANSWER_BYTES = 4096;
  * POSTs a JSON body through the outbound guard and classifies the answer: 2xx ok; 5xx and 429
  * recoverable; other statuses not. Errors name the status and the start of the answer, never the URL.
  */
-export async function postJson(url: string, body: unknown, headers: Record<string, string>, ctx: DeliveryContext): Promise<AttemptResult> {
+export async function postJson(url: string, body: unknown, headers: Record<string, string>, ctx: DeliveryContext, maxRedirects = 3): Promise<AttemptResult> {
   let target: URL;
   try {
     target = new URL(url);
@@ -285,7 +292,7 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   const timeout = AbortSignal.timeout(ctx.timeoutMs);
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
   try {
-    const { response, agent } = await guardedFetch(target, { method: 'POST', headers: all, body: JSON.stringify(body), signal }, { policy: ctx.policy, timeoutMs: ctx.timeoutMs, maxRedirects: 3 });
+    const { response, agent } = await guardedFetch(target, { method: 'POST', headers: all, body: JSON.stringify(body), signal }, { policy: ctx.policy, timeoutMs: ctx.timeoutMs, maxRedirects });
     try {
       const text = await readStart(response.body);
       if (response.status >= 200 && response.status < 300) return { ok: true, recoverable: false, status: response.status, error: null };

@@ -2,7 +2,7 @@
  * Microsoft Teams integration: the MessageCard Alertmanager's msteams integration posts to an
  * incoming webhook (title, summary, markdown text, a theme color by status).
  */
-import { namedTemplate, postJson, renderTemplate, templateData, type DeliveryContext, type HttpAuth, type Integration, type Notification, authHeader } from './common.ts';
+import { namedTemplate, postJson, renderTemplate, templateData, type DeliveryContext, type HttpAuth, type Integration, type Notification, authHeader, redirectsAllowed } from './common.ts';
 import type { AttemptResult } from '../retry.ts';
 
 /** An msteams_config as the integration needs it. */
@@ -58,6 +58,6 @@ export class MsTeamsIntegration implements Integration {
 
   async notify(n: Notification, ctx: DeliveryContext): Promise<AttemptResult> {
     const auth = authHeader(this.opts.auth);
-    return postJson(this.opts.webhookUrl, teamsMessage(n, this.opts), auth ? { authorization: auth } : {}, ctx);
+    return postJson(this.opts.webhookUrl, teamsMessage(n, this.opts), auth ? { authorization: auth } : {}, ctx, redirectsAllowed(this.opts.auth));
   }
 }

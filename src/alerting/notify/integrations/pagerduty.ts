@@ -4,7 +4,7 @@
  * repeats (and retries) of the group into one incident.
  */
 import { createHash } from 'node:crypto';
-import { namedTemplate, postJson, renderTemplate, templateData, textAlertList, type DeliveryContext, type HttpAuth, type Integration, type Notification, authHeader } from './common.ts';
+import { namedTemplate, postJson, renderTemplate, templateData, textAlertList, type DeliveryContext, type HttpAuth, type Integration, type Notification, authHeader, redirectsAllowed } from './common.ts';
 import type { AttemptResult } from '../retry.ts';
 
 /** The Events API v2 endpoint. */
@@ -133,7 +133,7 @@ export class PagerDutyIntegration implements Integration {
   async notify(n: Notification, ctx: DeliveryContext): Promise<AttemptResult> {
     const auth = authHeader(this.opts.auth);
     const body = this.opts.routingKey || !this.opts.serviceKey ? pagerDutyEvent(n, this.opts) : pagerDutyV1Event(n, { ...this.opts, serviceKey: this.opts.serviceKey });
-    const r = await postJson(this.opts.url, body, auth ? { authorization: auth } : {}, ctx);
+    const r = await postJson(this.opts.url, body, auth ? { authorization: auth } : {}, ctx, redirectsAllowed(this.opts.auth));
     // The key travels in the body; an error echoing the body must not show it.
     const key = this.opts.routingKey || this.opts.serviceKey;
     return r.error && key ? { ...r, error: r.error.split(key).join('<secret>') } : r;

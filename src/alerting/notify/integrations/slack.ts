@@ -2,7 +2,7 @@
  * Slack integration: an incoming-webhook message with one attachment, its texts defaulting to
  * Alertmanager's `slack.default.*` templates and its color to danger (firing) or good (resolved).
  */
-import { namedTemplate, postJson, renderTemplate, templateData, type DeliveryContext, type HttpAuth, type Integration, type Notification, authHeader } from './common.ts';
+import { namedTemplate, postJson, renderTemplate, templateData, type DeliveryContext, type HttpAuth, type Integration, type Notification, authHeader, redirectsAllowed } from './common.ts';
 import type { AttemptResult } from '../retry.ts';
 
 /** A slack_config as the integration needs it (unset texts take Alertmanager's defaults). */
@@ -86,6 +86,6 @@ export class SlackIntegration implements Integration {
 
   async notify(n: Notification, ctx: DeliveryContext): Promise<AttemptResult> {
     const auth = authHeader(this.opts.auth);
-    return postJson(this.opts.apiUrl, slackMessage(n, this.opts), auth ? { authorization: auth } : {}, ctx);
+    return postJson(this.opts.apiUrl, slackMessage(n, this.opts), auth ? { authorization: auth } : {}, ctx, redirectsAllowed(this.opts.auth));
   }
 }

@@ -3,7 +3,7 @@
  * truncation, the `http_config` authentication, and an `Idempotency-Key` header that stays the same
  * across retries of one notification.
  */
-import { authHeader, postJson, templateData, type DeliveryContext, type HttpAuth, type Integration, type Notification, type TemplateData } from './common.ts';
+import { authHeader, postJson, redirectsAllowed, templateData, type DeliveryContext, type HttpAuth, type Integration, type Notification, type TemplateData } from './common.ts';
 import type { AttemptResult } from '../retry.ts';
 
 /** A webhook_config as the integration needs it. */
@@ -48,6 +48,6 @@ export class WebhookIntegration implements Integration {
     const headers: Record<string, string> = { 'idempotency-key': ctx.idempotencyKey };
     const auth = authHeader(this.opts.auth);
     if (auth) headers.authorization = auth;
-    return postJson(this.opts.url, webhookMessage(n, this.opts.maxAlerts), headers, ctx);
+    return postJson(this.opts.url, webhookMessage(n, this.opts.maxAlerts), headers, ctx, redirectsAllowed(this.opts.auth));
   }
 }
