@@ -269,12 +269,10 @@ class Reader {
         const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
         const key = pair?.key as { range?: [number, number, number] } | undefined;
         if (key?.range) return this.lc.linePos(key.range[0]).line;
-        // A missing key: point at the mapping that should hold it.
-        if (parent.range) return this.lc.linePos(parent.range[0]).line;
+        // A missing key: the loop goes on to the key that holds the mapping.
       } else if (isSeq(parent)) {
         const item = parent.items[last as number] as { range?: [number, number, number] } | undefined;
         if (item?.range) return this.lc.linePos(item.range[0]).line;
-        if (parent.range) return this.lc.linePos(parent.range[0]).line;
       }
     }
     const root = this.doc.contents as { range?: [number, number, number] } | null;
@@ -768,7 +766,8 @@ function parseRoute(r: Reader, path: Path, v: unknown, parent: Route | null, ind
   }
   if (!parent) {
     if (!receiver) r.error([...path, 'receiver'], 'root route must specify a default receiver');
-    if (matchers.length > 0 || o.match !== undefined || o.match_re !== undefined || o.matchers !== undefined) r.error(path, 'root route must not have any matchers');
+    const matcherKey = ['matchers', 'match', 'match_re'].find((k) => o[k] !== undefined);
+    if (matcherKey) r.error([...path, matcherKey], 'root route must not have any matchers');
     if (route.muteTimeIntervals.length > 0) r.error([...path, 'mute_time_intervals'], 'root route must not have any mute time intervals');
     if (route.activeTimeIntervals.length > 0) r.error([...path, 'active_time_intervals'], 'root route must not have any active time intervals');
   }
