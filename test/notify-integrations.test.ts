@@ -215,6 +215,14 @@ describe('slack, msteams, pagerduty', () => {
   });
 });
 
+describe('pagerduty v1', () => {
+  it('a service key alone sends the older Events API event', async () => {
+    rx.requests.length = 0;
+    await new PagerDutyIntegration(0, { serviceKey: 'S3RV1CE', url: `${rx.url}/generic/2010-04-15/create_event.json`, sendResolved: true }).notify(notification([firing]), ctx);
+    expect((await rx.waitFor(1))[0]!.body).toMatchObject({ service_key: 'S3RV1CE', event_type: 'trigger', incident_key: pagerDutyDedupKey('{}:{alertname="HighErrorRate"}'), description: '[FIRING:1] HighErrorRate (/pay checkout critical)', client: 'Vigil', details: { num_firing: '1' } });
+  });
+});
+
 describe('email', () => {
   let smtp: SMTPServer;
   let port = 0;
