@@ -117,11 +117,12 @@ export async function runVigilSide(opts: VigilOptions): Promise<VigilResult> {
   try {
     const headers = { authorization: `Bearer ${adminToken}` };
     await waitUntil(
-      `Vigil to load ${opts.rules} rules and evaluate each group once`,
+      `Vigil to load ${opts.rules} rules and evaluate each once`,
       async () => {
-        const res = (await (await fetch(`${vigil.urls.api}/api/v1/rules`, { headers })).json()) as { data: { groups: { rules: unknown[]; lastEvaluation: string }[] } };
-        const loaded = res.data.groups.reduce((n, g) => n + g.rules.length, 0);
-        return loaded === opts.rules && res.data.groups.every((g) => g.lastEvaluation && !g.lastEvaluation.startsWith('0001'));
+        const res = (await (await fetch(`${vigil.urls.api}/api/v1/rules`, { headers })).json()) as { data: { groups: { rules: { lastEvaluation: string }[] }[] } };
+        const rules = res.data.groups.flatMap((g) => g.rules);
+        // Prometheus's zero time (0001-01-01…) until a rule's first evaluation.
+        return rules.length === opts.rules && rules.every((r) => !r.lastEvaluation.startsWith('0001'));
       },
       120_000,
     );
