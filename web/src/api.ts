@@ -89,7 +89,9 @@ export async function api<T>(path: string, opts: ApiOptions = {}): Promise<T> {
     if (res.status === 401 && !opts.quiet401) for (const fn of unauthorizedListeners) fn();
     const fallback =
       res.status === 429 ? 'Vigil is busy: too many queries are running. Try again in a moment.' : res.status === 503 ? 'The query took too long: narrow the time range or add filters.' : `request failed (${res.status})`;
-    throw new ApiError(b.error ?? fallback, res.status, typeof b.position === 'number' ? b.position : undefined);
+    // Alertmanager-compatible routes (`/api/v2/…`) answer errors as a bare JSON string, as Alertmanager does.
+    const message = typeof body === 'string' && body ? body : b.error;
+    throw new ApiError(message ?? fallback, res.status, typeof b.position === 'number' ? b.position : undefined);
   }
   return body as T;
 }

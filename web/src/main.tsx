@@ -23,6 +23,11 @@ import { MonitorForm } from './pages/MonitorForm.tsx';
 import { StatusPages } from './pages/StatusPages.tsx';
 import { Tokens } from './pages/Tokens.tsx';
 import { Users } from './pages/Users.tsx';
+import { Alerts } from './pages/Alerts.tsx';
+import { AlertRules } from './pages/AlertRules.tsx';
+import { AlertRuleEditor } from './pages/AlertRuleEditor.tsx';
+import { Silences } from './pages/Silences.tsx';
+import { Notifications } from './pages/Notifications.tsx';
 import './styles.css';
 
 applyTheme(initialTheme());
@@ -60,7 +65,12 @@ function App() {
             <Route path="dashboards" element={<Dashboards />} />
             <Route path="dashboards/:id" element={<DashboardPage />} />
             <Route path="account" element={<Account />} />
-            <Route path="alerts" element={<Coming what="Alerts" />} />
+            <Route path="alerts" element={<Alerts />} />
+            <Route path="alerts/rules" element={<AlertRules />} />
+            <Route path="alerts/rules/new" element={<AlertRuleEditor />} />
+            <Route path="alerts/rules/:id" element={<AlertRuleEditor />} />
+            <Route path="alerts/silences" element={<Silences />} />
+            <Route path="alerts/notifications" element={<Notifications />} />
             <Route path="incidents" element={<Coming what="Incidents" />} />
             <Route path="monitors" element={<Monitors />} />
             <Route path="monitors/new" element={<MonitorForm />} />

@@ -1,9 +1,12 @@
 /** The application shell: navigation, theme switch, the signed-in user. */
 import { useState, type ReactNode } from 'react';
 import { Link, NavLink, Outlet, useNavigate } from 'react-router-dom';
+import { api } from '../api.ts';
 import { useAuth } from '../auth.tsx';
+import { useLoad } from '../hooks.ts';
 import { applyTheme, initialTheme, type Theme } from '../theme.ts';
 import { useLinkRange, withRange } from '../time.ts';
+import type { PromAlertsResponse } from '../../../src/api/contract.ts';
 
 // `admin` entries are management pages only admins can use; others do not see them.
 const NAV: { to: string; label: string; icon: string; soon?: boolean; admin?: boolean }[] = [
@@ -13,7 +16,7 @@ const NAV: { to: string; label: string; icon: string; soon?: boolean; admin?: bo
   { to: '/traces', label: 'Traces', icon: '⋔' },
   { to: '/explore/metrics', label: 'Metrics', icon: '∿' },
   { to: '/dashboards', label: 'Dashboards', icon: '▦' },
-  { to: '/alerts', label: 'Alerts', icon: '!', soon: true },
+  { to: '/alerts', label: 'Alerts', icon: '!' },
   { to: '/incidents', label: 'Incidents', icon: '⚑', soon: true },
   { to: '/monitors', label: 'Monitors', icon: '♥' },
   { to: '/knowledge', label: 'Knowledge', icon: '❏', soon: true },
@@ -30,6 +33,8 @@ export function Layout() {
   const [theme, setTheme] = useState<Theme>(initialTheme);
   // Sidebar links carry the time range being looked at, so moving between pages keeps the window.
   const range = useLinkRange();
+  // How many alerts fire now, beside "Alerts" on every page: the first thing on-call looks for.
+  const firing = useLoad((signal) => api<PromAlertsResponse>('/api/v1/alerts', { signal }).then((r) => r.data.alerts.filter((a) => a.state === 'firing').length), [], 15_000);
   const toggle = () => {
     const t = theme === 'dark' ? 'light' : 'dark';
     setTheme(t);
@@ -54,6 +59,11 @@ export function Layout() {
                 </span>
                 {n.label}
                 {n.soon && <span className="soon">soon</span>}
+                {n.to === '/alerts' && !!firing.data && (
+                  <span className="nav-count" title={`${firing.data} alert${firing.data === 1 ? '' : 's'} firing`} data-testid="nav-firing">
+                    {firing.data}
+                  </span>
+                )}
               </NavLink>
             </li>
           ))}
@@ -98,5 +108,18 @@ export function PageHead({ title, sub, children }: { title: ReactNode; sub?: Rea
       </div>
       <div className="page-controls">{children}</div>
     </header>
+  );
+}
+
+/** Tabs between the pages of one section (alerts: Alerts | Rules | Silences | Notifications). */
+export function SubNav({ label, items }: { label: string; items: { to: string; label: string; end?: boolean }[] }) {
+  return (
+    <nav className="subnav" aria-label={label}>
+      {items.map((i) => (
+        <NavLink key={i.to} to={i.to} end={i.end} className={({ isActive }) => (isActive ? 'active' : '')}>
+          {i.label}
+        </NavLink>
+      ))}
+    </nav>
   );
 }

@@ -4,7 +4,9 @@
  */
 import { Link, useParams } from 'react-router-dom';
 import { api, qs } from '../api.ts';
-import { Chart, type Marker } from '../components/Chart.tsx';
+import { humanizeDuration } from '../alert-format.ts';
+import { FIRING_COLOR, firingBands, firingPeriods, type FiringPeriod } from '../components/AlertMarkers.ts';
+import { Chart, type Band, type Marker } from '../components/Chart.tsx';
 import { PageHead } from '../components/Layout.tsx';
 import { SortTable } from '../components/SortTable.tsx';
 import { Empty, ErrorState, Loading, Panel } from '../components/States.tsx';
@@ -12,8 +14,8 @@ import { TimeRangePicker } from '../components/TimeRangePicker.tsx';
 import { fmt, fmtAgo, fmtBucket, unitLabel, unitOf } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { metricSeries, type MetricAnswer } from '../series.ts';
-import { useLinkRange, useTimeRange, withRange, type TimeRange } from '../time.ts';
-import type { DatabaseResponse, ErrorGroupsResponse, ExternalResponse, OperationsResponse, OverviewPoint, ServiceMapEdge, ServiceOverviewResponse } from '../../../src/api/contract.ts';
+import { resolveRange, useLinkRange, useTimeRange, withRange, type TimeRange } from '../time.ts';
+import type { AlertHistoryResponse, DatabaseResponse, ErrorGroupsResponse, ExternalResponse, OperationsResponse, OverviewPoint, ServiceMapEdge, ServiceOverviewResponse } from '../../../src/api/contract.ts';
 
 const RESOURCE_METRICS: { name: string; title: string; agg: string }[] = [
   { name: 'system.cpu.utilization', title: 'Host CPU', agg: 'avg' },
@@ -33,6 +35,42 @@ async function loadChanges(service: string, params: Record<string, string>, sign
   }
 }
 
+/** Periods this service's alerts fired in the range (`/api/v1/alerting/history`); none when alerting does not answer. */
+async function loadAlertPeriods(service: string, range: TimeRange, signal: AbortSignal): Promise<FiringPeriod[]> {
+  const [from, to] = resolveRange(range);
+  try {
+    const body = await api<AlertHistoryResponse>(`/api/v1/alerting/history${qs({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), service })}`, { signal });
+    return firingPeriods(body.transitions, from);
+  } catch {
+    return [];
+  }
+}
+
+/** The legend of alert bands: each alert that fired in the range, how long, a link to the alerts. */
+function AlertLegend({ periods, toMs }: { periods: FiringPeriod[]; toMs: number }) {
+  if (periods.length === 0) return null;
+  const byName = new Map<string, { ms: number; open: boolean }>();
+  for (const p of periods) {
+    const e = byName.get(p.alertname) ?? { ms: 0, open: false };
+    e.ms += (p.end ?? toMs) - p.start;
+    e.open ||= p.end === null;
+    byName.set(p.alertname, e);
+  }
+  return (
+    <div className="legend-row alert-legend" data-testid="alert-legend">
+      <span className="legend-item">
+        <i style={{ background: FIRING_COLOR, opacity: 0.35 }} /> alert firing:
+      </span>
+      {[...byName].map(([name, e]) => (
+        <Link key={name} to={`/alerts?filter=${encodeURIComponent(`alertname="${name}"`)}`} className="legend-item">
+          {name} ({humanizeDuration(e.ms)}
+          {e.open ? ', still firing' : ''})
+        </Link>
+      ))}
+    </div>
+  );
+}
+
 /** The service page. */
 export function ServicePage() {
   const name = useParams().name ?? '';
@@ -42,6 +80,9 @@ export function ServicePage() {
   const ov = useLoad((signal) => api<ServiceOverviewResponse>(`/api/v1/apm/overview${qs(p)}`, { signal }), dep, 30_000);
   const changes = useLoad((signal) => loadChanges(name, params, signal), dep);
   const markers = changes.data ?? [];
+  const alertPeriods = useLoad((signal) => loadAlertPeriods(name, range, signal), dep, 30_000);
+  const periods = alertPeriods.data ?? [];
+  const bands: Band[] = firingBands(periods);
   const x = (ov.data?.series ?? []).map((s) => new Date(s.time).getTime() / 1000);
   const col = (k: keyof OverviewPoint) => (ov.data?.series ?? []).map((s) => s[k] as number | null);
   const zoom = (a: number, b: number) => setRange({ from: a, to: b });
@@ -82,9 +123,10 @@ export function ServicePage() {
           {ov.data.summary.requests === 0 && (
             <Empty title="No requests (server spans) in this range.">This service may only log, or be a worker. Its logs and metrics are still below and in the log explorer.</Empty>
           )}
+          <AlertLegend periods={periods} toMs={resolveRange(range)[1]} />
           <div className="grid2">
             <Panel title={`Throughput (requests/s, ${per})`}>
-              <Chart x={x} series={[{ label: 'requests/s', values: col('throughput_rps') }]} unit="rps" markers={markers} onZoom={zoom} label="throughput" />
+              <Chart x={x} series={[{ label: 'requests/s', values: col('throughput_rps') }]} unit="rps" markers={markers} bands={bands} onZoom={zoom} label="throughput" />
             </Panel>
             <Panel title={`Errors and refusals (% of requests, ${per})`}>
               <Chart
@@ -95,6 +137,7 @@ export function ServicePage() {
                 ]}
                 unit="percent"
                 markers={markers}
+                bands={bands}
                 onZoom={zoom}
                 label="error rate"
               />
@@ -109,12 +152,13 @@ export function ServicePage() {
                 ]}
                 unit="ms"
                 markers={markers}
+                bands={bands}
                 onZoom={zoom}
                 label="latency"
               />
             </Panel>
             <Panel title={`Apdex (0-1, T=${ov.data.apdex_t_ms} ms, ${per})`}>
-              <Chart x={x} series={[{ label: 'apdex', values: col('apdex'), color: '#8b5cf6' }]} unit="score" markers={markers} onZoom={zoom} label="apdex" />
+              <Chart x={x} series={[{ label: 'apdex', values: col('apdex'), color: '#8b5cf6' }]} unit="score" markers={markers} bands={bands} onZoom={zoom} label="apdex" />
             </Panel>
           </div>
         </>
@@ -126,7 +170,7 @@ export function ServicePage() {
       </div>
       <Errors service={name} params={params} />
       <Dependencies service={name} params={params} />
-      <Resources service={name} params={params} range={range} markers={markers} />
+      <Resources service={name} params={params} range={range} markers={markers} bands={bands} />
     </>
   );
 }
@@ -351,7 +395,7 @@ function Dependencies({ service, params }: { service: string; params: Record<str
   );
 }
 
-function Resources({ service, params, range, markers }: { service: string; params: Record<string, string>; range: TimeRange; markers: Marker[] }) {
+function Resources({ service, params, range, markers, bands }: { service: string; params: Record<string, string>; range: TimeRange; markers: Marker[]; bands: Band[] }) {
   const names = useLoad((signal) => api<{ metrics: { name: string; unit: string }[] }>(`/api/v1/apm/metrics/names${qs({ ...params, service })}`, { signal }), [service, params]);
   const present = RESOURCE_METRICS.filter((m) => names.data?.metrics.some((n) => n.name === m.name));
   return (
@@ -366,14 +410,14 @@ function Resources({ service, params, range, markers }: { service: string; param
       )}
       <div className="grid2">
         {present.map((m) => (
-          <ResourceChart key={m.name} metric={m} service={service} params={params} range={range} markers={markers} />
+          <ResourceChart key={m.name} metric={m} service={service} params={params} range={range} markers={markers} bands={bands} />
         ))}
       </div>
     </Panel>
   );
 }
 
-function ResourceChart({ metric, service, params, markers }: { metric: { name: string; title: string; agg: string }; service: string; params: Record<string, string>; range: TimeRange; markers: Marker[] }) {
+function ResourceChart({ metric, service, params, markers, bands }: { metric: { name: string; title: string; agg: string }; service: string; params: Record<string, string>; range: TimeRange; markers: Marker[]; bands: Band[] }) {
   const d = useLoad((signal) => api<MetricAnswer>(`/api/v1/apm/metrics${qs({ ...params, service, name: metric.name, agg: metric.agg, group_by: 'host.name' })}`, { signal }), [service, params, metric.name]);
   const data = d.data ? metricSeries(d.data) : null;
   const unit = unitOf(d.data?.unit, metric.name, d.data?.agg);
@@ -385,7 +429,7 @@ function ResourceChart({ metric, service, params, markers }: { metric: { name: s
         {label && <span className="muted small"> ({label})</span>}
       </h3>
       {d.error && <ErrorState error={d.error} retry={d.reload} />}
-      {data && <Chart x={data.x} series={data.series} unit={unit} height={160} markers={markers} label={metric.title} />}
+      {data && <Chart x={data.x} series={data.series} unit={unit} height={160} markers={markers} bands={bands} label={metric.title} />}
     </div>
   );
 }
