@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { AmMatcher } from '../../api/contract.ts';
 import { compileMatcherRegex, formatMatcher, formatMatchers, fromAmMatcher, matches, MAX_REGEX_LENGTH, parseMatcher, parseMatchers, toAmMatcher, type Matcher } from './matchers.ts';
 
 const plain = (ms: Matcher[]) => ms.map((m) => [m.name, m.type, m.value]);
@@ -88,7 +89,7 @@ describe('formatting and API v2 conversion', () => {
     [{ name: 'a', value: 'b', isRegex: true, isEqual: true }, '=~'],
     [{ name: 'a', value: 'b', isRegex: true, isEqual: false }, '!~'],
     [{ name: 'a', value: 'b', isRegex: true }, '=~'],
-  ])('API v2 %j ↔ %s', (am, type) => {
+  ] as [AmMatcher, string][])('API v2 %j ↔ %s', (am, type) => {
     const m = fromAmMatcher(am);
     expect(m.type).toBe(type);
     expect(toAmMatcher(m)).toEqual({ ...am, isEqual: am.isEqual ?? true });

@@ -27,6 +27,9 @@ export class NotificationSecretError extends Error {
 
 type Path = (string | number)[];
 
+// Sealed values are long: no folding or rewrapping of flow maps, so lines (and error line numbers) stay put.
+const KEEP_LINES = { lineWidth: 0 } as const;
+
 const HTTP_SECRETS: Path[] = [['authorization', 'credentials'], ['bearer_token'], ['basic_auth', 'password']];
 
 const INTEGRATION_SECRETS: Record<string, string[]> = {
@@ -91,7 +94,7 @@ export function maskSecrets(yamlText: string): string {
   // A file that does not parse cannot be masked field by field: show none of it.
   if (doc.errors.length) return `# The notifications file has syntax errors; its text is shown to administrators only.\n`;
   for (const s of secretNodes(doc)) s.node.value = MASK;
-  return doc.toString();
+  return doc.toString(KEEP_LINES);
 }
 
 /**
@@ -117,7 +120,7 @@ export function sealSecrets(yamlText: string, box: SecretBox): string {
     s.node.type = 'PLAIN';
     changed = true;
   }
-  return changed ? doc.toString() : yamlText;
+  return changed ? doc.toString(KEEP_LINES) : yamlText;
 }
 
 /**
@@ -139,7 +142,12 @@ export function mergeMaskedSecrets(newText: string, currentText: string): string
     if (v === undefined || v === MASK) throw new NotificationSecretError(fieldOf(s.path), 'holds <secret> but there is no current value to keep');
     s.node.value = v;
   }
-  return doc.toString();
+  return doc.toString(KEEP_LINES);
+}
+
+/** `target[key] = value` only when the value is defined (optional fields stay absent). */
+function put<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) target[key] = value;
 }
 
 /** Opens a value when it is sealed. */
@@ -175,9 +183,15 @@ export function unsealSecrets(config: NotificationConfig, box: SecretBox, file =
   const openHttp = (h: HttpConfig | undefined, field: string, line: number | null): HttpConfig | undefined => {
     if (!h) return h;
     const out: HttpConfig = { ...h };
-    if (h.authorization) out.authorization = { ...h.authorization, credentials: open(box, h.authorization.credentials, `${field}.http_config.authorization.credentials`, errors, file, line) };
-    if (h.bearerToken !== undefined) out.bearerToken = open(box, h.bearerToken, `${field}.http_config.bearer_token`, errors, file, line);
-    if (h.basicAuth) out.basicAuth = { ...h.basicAuth, password: open(box, h.basicAuth.password, `${field}.http_config.basic_auth.password`, errors, file, line) };
+    if (h.authorization) {
+      out.authorization = { ...h.authorization };
+      put(out.authorization, 'credentials', open(box, h.authorization.credentials, `${field}.http_config.authorization.credentials`, errors, file, line));
+    }
+    put(out, 'bearerToken', open(box, h.bearerToken, `${field}.http_config.bearer_token`, errors, file, line));
+    if (h.basicAuth) {
+      out.basicAuth = { ...h.basicAuth };
+      put(out.basicAuth, 'password', open(box, h.basicAuth.password, `${field}.http_config.basic_auth.password`, errors, file, line));
+    }
     return out;
   };
   const withHttp = <T extends { httpConfig?: HttpConfig }>(c: T, field: string, line: number | null): T => {
@@ -186,8 +200,8 @@ export function unsealSecrets(config: NotificationConfig, box: SecretBox, file =
   };
   const g = config.global;
   const global = { ...g };
-  if (g.smtpAuthPassword !== undefined) global.smtpAuthPassword = open(box, g.smtpAuthPassword, 'global.smtp_auth_password', errors, file, null);
-  if (g.slackApiUrl !== undefined) global.slackApiUrl = open(box, g.slackApiUrl, 'global.slack_api_url', errors, file, null);
+  put(global, 'smtpAuthPassword', open(box, g.smtpAuthPassword, 'global.smtp_auth_password', errors, file, null));
+  put(global, 'slackApiUrl', open(box, g.slackApiUrl, 'global.slack_api_url', errors, file, null));
   const gh = openHttp(g.httpConfig, 'global', null);
   if (gh) global.httpConfig = gh;
   const receivers = config.receivers.map((r, i) => {
@@ -209,18 +223,17 @@ export function unsealSecrets(config: NotificationConfig, box: SecretBox, file =
         if (c.webhookUrl.startsWith(SEALED_PREFIX)) checkUrl(webhookUrl, `${at('msteams_configs', j)}.webhook_url`, errors, file, r.line);
         return withHttp({ ...c, webhookUrl: webhookUrl ?? '' }, at('msteams_configs', j), r.line);
       }),
-      emailConfigs: r.emailConfigs.map((c, j) => ({ ...c, authPassword: open(box, c.authPassword, `${at('email_configs', j)}.auth_password`, errors, file, r.line) })),
-      pagerdutyConfigs: r.pagerdutyConfigs.map((c, j) =>
-        withHttp(
-          {
-            ...c,
-            routingKey: open(box, c.routingKey, `${at('pagerduty_configs', j)}.routing_key`, errors, file, r.line),
-            serviceKey: open(box, c.serviceKey, `${at('pagerduty_configs', j)}.service_key`, errors, file, r.line),
-          },
-          at('pagerduty_configs', j),
-          r.line,
-        ),
-      ),
+      emailConfigs: r.emailConfigs.map((c, j) => {
+        const out = { ...c };
+        put(out, 'authPassword', open(box, c.authPassword, `${at('email_configs', j)}.auth_password`, errors, file, r.line));
+        return out;
+      }),
+      pagerdutyConfigs: r.pagerdutyConfigs.map((c, j) => {
+        const out = { ...c };
+        put(out, 'routingKey', open(box, c.routingKey, `${at('pagerduty_configs', j)}.routing_key`, errors, file, r.line));
+        put(out, 'serviceKey', open(box, c.serviceKey, `${at('pagerduty_configs', j)}.service_key`, errors, file, r.line));
+        return withHttp(out, at('pagerduty_configs', j), r.line);
+      }),
     };
   });
   if (errors.length) return { config: null, errors };
