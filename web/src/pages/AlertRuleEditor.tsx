@@ -5,7 +5,7 @@
  * back into its file (comments and order kept); a new rule goes to `ui.yml` unless told otherwise.
  */
 import { useEffect, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router-dom';
+import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { api, search, type ApiError } from '../api.ts';
 import { useAuth } from '../auth.tsx';
 import { backtestSummary, fmtAlertValue, humanizeDuration, labelPairs, valueUnit } from '../alert-format.ts';
@@ -53,7 +53,7 @@ function EditRule({ id }: { id: string }) {
       </>
     );
   if (!d.data) return <Loading what="Loading the rule" />;
-  return <RuleEditor key={`${d.data.id}\u0000${d.data.yaml}`} saved={d.data} />;
+  return <RuleEditor key={d.data.id} saved={d.data} />;
 }
 
 /** The rule as YAML, as it would be written in a rule file's `rules:` list (the yaml package loads on demand). */
@@ -77,13 +77,17 @@ function useDraftYaml(draft: RuleDraft): string {
   return text;
 }
 
-function RuleEditor({ saved }: { saved?: RuleDetail }) {
+function RuleEditor({ saved: loaded }: { saved?: RuleDetail }) {
   const navigate = useNavigate();
+  const location = useLocation();
   const { canWrite } = useAuth();
-  const [draft, setDraft] = useState<RuleDraft>(() => (saved ? draftOf(saved) : emptyDraft()));
+  // The rule as last saved: a save answers with it (its YAML as now written in its file).
+  const [saved, setSaved] = useState<RuleDetail | undefined>(loaded);
+  const [draft, setDraft] = useState<RuleDraft>(() => (loaded ? draftOf(loaded) : emptyDraft()));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
-  const [savedAt, setSavedAt] = useState<number | null>(null);
+  // A rule just created arrives here with the time it was saved.
+  const [savedAt, setSavedAt] = useState<number | null>(() => (location.state as { created?: number } | null)?.created ?? null);
   const [yamlView, setYamlView] = useState<'saved' | 'draft'>(saved ? 'saved' : 'draft');
   const set = (patch: Partial<RuleDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const draftYaml = useDraftYaml(draft);
@@ -110,10 +114,11 @@ function RuleEditor({ saved }: { saved?: RuleDetail }) {
       const rule = ruleOf(draft);
       const body: RuleWriteRequest = saved ? { rule } : { rule, group: draft.group.trim() || undefined, file: draft.file.trim() || undefined, interval: draft.interval.trim() || undefined };
       const out = await api<RuleDetail | undefined>(saved ? rulePath(saved.id) : '/api/v1/alerting/rules', { method: saved ? 'PUT' : 'POST', body });
-      setSavedAt(Date.now());
       const next = out?.id;
-      if (next && next !== saved?.id) navigate(`/alerts/rules/${encodeURIComponent(next)}`, { replace: !!saved });
-      else if (!next) navigate('/alerts/rules');
+      if (!next) return navigate('/alerts/rules');
+      if (next !== saved?.id) return navigate(`/alerts/rules/${encodeURIComponent(next)}`, { replace: !!saved, state: { created: Date.now() } });
+      setSaved(out);
+      setSavedAt(Date.now());
     } catch (e) {
       setErrors(e instanceof DraftError ? { [e.field]: e.message } : ruleErrors((e as Error).message));
     } finally {

@@ -29,20 +29,23 @@ function linesOf(message: string): number[] {
 /** `/alerts/notifications`. */
 export function Notifications() {
   const cfg = useLoad((signal) => api<NotificationConfigResponse>(CONFIG, { signal }), []);
+  // A save answers with the new settings: shown at once, without reloading the editor.
+  const [saved, setSaved] = useState<NotificationConfigResponse | null>(null);
+  const current = saved ?? cfg.data;
   return (
     <>
       <PageHead title="Notifications" sub="Where alerts go: Alertmanager's configuration format (route, inhibit_rules, time_intervals, receivers), so an existing alertmanager.yml works as it is." />
       <AlertsNav />
       {cfg.error && <ErrorState error={cfg.error} retry={cfg.reload} />}
       {!cfg.data && !cfg.error && <Loading what="Loading the notification settings" />}
-      {cfg.data && <ConfigEditor key={cfg.data.yaml} config={cfg.data} reload={cfg.reload} />}
-      {cfg.data && <Receivers receivers={cfg.data.receivers} />}
+      {current && <ConfigEditor key={current.file} config={current} onSaved={setSaved} />}
+      {current && <Receivers receivers={current.receivers} />}
       <Deliveries />
     </>
   );
 }
 
-function ConfigEditor({ config, reload }: { config: NotificationConfigResponse; reload: () => void }) {
+function ConfigEditor({ config, onSaved }: { config: NotificationConfigResponse; onSaved: (c: NotificationConfigResponse) => void }) {
   const { canWrite, user } = useAuth();
   const [text, setText] = useState(config.yaml);
   const [error, setError] = useState<string | null>(null);
@@ -65,9 +68,11 @@ function ConfigEditor({ config, reload }: { config: NotificationConfigResponse; 
     setError(null);
     setSaved(null);
     try {
-      await api<NotificationConfigResponse>(CONFIG, { method: 'PUT', body: { yaml: text } });
+      const next = await api<NotificationConfigResponse>(CONFIG, { method: 'PUT', body: { yaml: text } });
       setSaved(Date.now());
-      reload();
+      // The saved text as the server shows it (secrets masked again for non-admins).
+      setText(next.yaml);
+      onSaved(next);
     } catch (e) {
       setError((e as Error).message);
     } finally {
