@@ -4,8 +4,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { agentCommand } from '../agent/command.ts';
+import { alertsCommand } from './alerts.ts';
 import { demoCommand } from './demo.ts';
 import { searchCommand } from './search.ts';
+import { silenceCommand } from './silence.ts';
 import { startCommand } from './start.ts';
 import { tokenCommand } from './token.ts';
 import { userCommand } from './user.ts';
@@ -47,6 +49,8 @@ const program = new Command()
   .addCommand(tokenCommand())
   .addCommand(userCommand())
   .addCommand(searchCommand())
+  .addCommand(alertsCommand())
+  .addCommand(silenceCommand())
   .addCommand(demoCommand());
 strict(program);
 
