@@ -147,3 +147,15 @@ describe('compileCondition: errors point into the condition', () => {
     expect(e.position).toBe(position);
   });
 });
+
+describe('compileCondition: fields', () => {
+  it('lists the fields read, first use first, with positions in the text', () => {
+    expect(compileCondition('n >= 20 and value > 3 * baseline and http.route != "/x" and value > 1').fields).toEqual([
+      { name: 'n', position: 0 },
+      { name: 'value', position: 12 },
+      { name: 'baseline', position: 24 },
+      { name: 'http.route', position: 37 },
+    ]);
+    expect(compileCondition('coalesce(zscore, 0) > 4 and code in (x, 2)').fields.map((f) => f.name)).toEqual(['zscore', 'code', 'x']);
+  });
+});

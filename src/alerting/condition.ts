@@ -25,6 +25,8 @@ export interface Condition {
   evaluate(fields: Readonly<Record<string, FieldValue>>): boolean;
   /** When the condition is `value <op> <number>` (possibly and-ed with other terms), that number: for chart threshold lines. */
   threshold: number | null;
+  /** The fields the condition reads, each with its first position in the text (for checks against a rule's columns). */
+  fields: readonly { name: string; position: number }[];
 }
 
 /** What the condition text is wrapped in to reuse the query parser; positions are shifted back by its length. */
@@ -94,7 +96,34 @@ export function compileCondition(text: string): Condition {
     text,
     evaluate: (fields) => fn(fields) === true,
     threshold: thresholdOf(expr),
+    fields: fieldsOf(expr),
   };
+}
+
+/** Field names an expression reads, in order of first use. */
+function fieldsOf(e: Expr): { name: string; position: number }[] {
+  const out = new Map<string, number>();
+  const walk = (x: Expr): void => {
+    switch (x.type) {
+      case 'field':
+        if (!out.has(x.name)) out.set(x.name, at(x.pos));
+        return;
+      case 'unary':
+        return walk(x.arg);
+      case 'binary':
+        walk(x.left);
+        return walk(x.right);
+      case 'in':
+        walk(x.arg);
+        return x.values.forEach(walk);
+      case 'call':
+        return x.args.forEach(walk);
+      default:
+        return;
+    }
+  };
+  walk(e);
+  return [...out].map(([name, position]) => ({ name, position }));
 }
 
 /** The parser's error with its position moved from the wrapper query into the condition text. */
