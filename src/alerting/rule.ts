@@ -23,7 +23,8 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import type { AlertingFileError } from '../api/contract.ts';
 import { QueryError } from '../query/errors.ts';
 import { parseQuery } from '../query/parser.ts';
-import { compileCondition } from './condition.ts';
+import { buildPlan } from '../query/planner.ts';
+import { compileCondition, type Condition } from './condition.ts';
 import { parsePromDuration } from './duration.ts';
 import type { BaselineSpec, Labels, MetricSourceSpec, MonitorSourceSpec, RuleGroupSpec, RuleSourceSpec, RuleSpec } from './types.ts';
 
@@ -40,12 +41,19 @@ export interface ParsedRuleFile {
 export const DEFAULT_INTERVAL_MS = 15_000;
 /** Window of a rule without `range`. */
 export const DEFAULT_RANGE_MS = 5 * 60_000;
-/** Aggregations of `metric:` rules (the metrics explorer's, plus `predict_linear`). */
+/** Aggregations of `metric:` rules (the metrics explorer's, plus `predict_linear`); any other percentile such as p99.9 too. */
 export const METRIC_AGGS = ['avg', 'min', 'max', 'sum', 'count', 'rate', 'increase', 'p50', 'p75', 'p90', 'p95', 'p99', 'predict_linear'] as const;
+const PERCENTILE = /^p\d{1,2}(\.\d+)?$/;
+/** Fields the evaluator adds to each row of a rule with `baseline:` (baseline.ts). */
+export const BASELINE_FIELDS = ['baseline', 'baseline_mad', 'zscore', 'baseline_samples'] as const;
+/** Fields of a monitor rule's rows (sources.ts). */
+const MONITOR_FIELDS = ['value', 'state', 'monitor', 'monitor_name', 'system'];
 /** Keys a rule may have, in the order Vigil writes them. */
 export const RULE_KEYS = ['alert', 'expr', 'metric', 'monitor', 'range', 'for', 'keep_firing_for', 'condition', 'resolve_when', 'baseline', 'labels', 'annotations'] as const;
 
-const GROUP_KEYS = ['name', 'interval', 'rules'];
+const GROUP_KEYS = ['name', 'interval', 'labels', 'rules'];
+/** Prometheus group keys Vigil knows but does not implement: named as such rather than as typos. */
+const UNSUPPORTED_GROUP_KEYS = ['limit', 'query_offset'];
 const METRIC_KEYS = ['name', 'agg', 'service', 'where', 'group_by', 'horizon'];
 const MONITOR_KEYS = ['id', 'system', 'states'];
 const BASELINE_KEYS = ['windows', 'days', 'fill_missing'];
@@ -73,14 +81,19 @@ export function parseRuleFile(file: string, text: string): ParsedRuleFile {
   return r.errors.length ? { groups: [], errors: r.errors } : { groups, errors: [] };
 }
 
-/** Splits a final `| where …` (after an aggregation) off a query: it becomes the condition. */
-export function splitCondition(expr: string): { query: string; condition: string | null } {
+/**
+ * Splits a final `| where …` (after an aggregation) off a query: it becomes the condition, which starts
+ * at `conditionOffset` in `expr`. Throws {@link QueryError} when `expr` does not parse.
+ */
+export function splitCondition(expr: string): { query: string; condition: string | null; conditionOffset: number } {
   const q = parseQuery(expr);
   const lastCmd = q.commands.at(-1);
-  if (!lastCmd || lastCmd.type !== 'where' || !q.commands.slice(0, -1).some((c) => AGGREGATING.has(c.type))) return { query: expr, condition: null };
+  if (!lastCmd || lastCmd.type !== 'where' || !q.commands.slice(0, -1).some((c) => AGGREGATING.has(c.type))) return { query: expr, condition: null, conditionOffset: 0 };
   // The command's position is its name's; the pipe is the last one before it (pipes inside quotes come earlier).
   const pipe = expr.lastIndexOf('|', lastCmd.pos);
-  return { query: expr.slice(0, pipe).trimEnd(), condition: expr.slice(lastCmd.pos + 'where'.length).trim() };
+  const rest = expr.slice(lastCmd.pos + 'where'.length);
+  const condition = rest.trim();
+  return { query: expr.slice(0, pipe).trimEnd(), condition, conditionOffset: lastCmd.pos + 'where'.length + (rest.length - rest.trimStart().length) };
 }
 
 class RuleFileReader {
@@ -111,7 +124,8 @@ class RuleFileReader {
     for (const pair of map.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       if (!allowed.includes(key)) {
-        this.err([...path, key], pair.key, `unknown key "${key}" in ${what} (expected ${allowed.join(', ')})`);
+        if (what === 'a group' && UNSUPPORTED_GROUP_KEYS.includes(key)) this.err([...path, key], pair.key, `"${key}" is not supported by Vigil; remove it`);
+        else this.err([...path, key], pair.key, `unknown key "${key}" in ${what} (expected ${allowed.join(', ')})`);
         continue;
       }
       out.set(key, { key: pair.key, value: this.resolve(pair.value) });
@@ -140,7 +154,7 @@ class RuleFileReader {
       const g = this.group(this.resolve(item), gi);
       if (!g) return;
       const first = names.get(g.name);
-      if (first !== undefined) this.err(['groups', gi, 'name'], this.doc.getIn(['groups', gi, 'name'], true), `group name "${g.name}" is already used by groups[${first}] in this file`);
+      if (first !== undefined) this.err(['groups', gi, 'name'], this.doc.getIn(['groups', gi, 'name'], true), `group name "${g.name}" is used twice in this file (also groups[${first}])`);
       else names.set(g.name, gi);
       groups.push(g);
     });
@@ -164,6 +178,8 @@ class RuleFileReader {
       if (ms !== null && ms < 1000) this.err([...path, 'interval'], intervalEntry.value, 'expected an interval of at least 1s');
       else if (ms !== null) intervalMs = ms;
     }
+    // Prometheus's group labels: added to every rule of the group, a rule's own label winning.
+    const groupLabels = this.labelMap(e.get('labels')?.value, [...path, 'labels'], 'label');
     const rulesNode = e.get('rules')?.value;
     const rules: RuleSpec[] = [];
     if (rulesNode === undefined) this.err([...path, 'rules'], node, 'required: the list of rules of the group');
@@ -177,7 +193,7 @@ class RuleFileReader {
     if (isSeq(rulesNode)) {
       rulesNode.items.forEach((item, ri) => {
         const r = this.rule(this.resolve(item), gi, ri, name, intervalMs, seen);
-        if (r) rules.push(r);
+        if (r) rules.push({ ...r, labels: { ...groupLabels, ...r.labels } });
       });
     }
     return { name, file: this.file, intervalMs, rules };
@@ -202,17 +218,25 @@ class RuleFileReader {
 
     const kinds = (['expr', 'metric', 'monitor'] as const).filter((k) => e.has(k));
     let source: RuleSourceSpec | null = null;
-    let splitOff: string | null = null;
+    /** The fields the rule's rows carry (null: unknown, not checked). */
+    let columns: string[] | null = null;
+    let split: { text: string; offset: number } | null = null;
     if (kinds.length !== 1) {
-      this.err(kinds.length ? [...path, kinds[1]!] : path, kinds.length ? e.get(kinds[1]!)!.key : node, kinds.length ? `expected exactly one of expr, metric, monitor but found ${kinds.join(' and ')}` : 'expected one of expr, metric or monitor');
+      this.err(kinds.length ? [...path, kinds[1]!] : path, kinds.length ? e.get(kinds[1]!)!.key : node, kinds.length ? `expected exactly one of expr, metric, monitor, not ${kinds.join(' and ')}` : 'expected one of expr, metric or monitor');
     } else if (kinds[0] === 'expr') {
       const v = e.get('expr')!.value;
       const expr = this.string(v, [...path, 'expr'], node, true);
       if (expr !== null) {
         try {
-          const split = splitCondition(expr);
-          splitOff = split.condition;
-          source = { kind: 'query', expr, query: e.has('condition') ? expr : split.query };
+          const parts = splitCondition(expr);
+          const query = e.has('condition') || parts.condition === null ? expr : parts.query;
+          if (parts.condition !== null && !e.has('condition')) split = { text: parts.condition, offset: parts.conditionOffset };
+          // Planned now, so unknown fields, bad values and misplaced commands are load errors, not evaluation errors.
+          const plan = buildPlan(query);
+          if (plan.timechart) this.err([...path, 'expr'], v, 'a timechart answers one row per time bucket; alert on `stats … by …` instead');
+          // A listing without aggregation is counted by the source: its one field is `value`.
+          columns = plan.kind === 'events' ? ['value'] : plan.output.map((c) => c.name);
+          source = { kind: 'query', expr, query };
         } catch (err) {
           if (!(err instanceof QueryError)) throw err;
           this.err([...path, 'expr'], v, err.message);
@@ -220,11 +244,18 @@ class RuleFileReader {
       }
     } else if (kinds[0] === 'metric') {
       const metric = this.metric(e.get('metric')!.value, [...path, 'metric']);
-      if (metric) source = { kind: 'metric', metric };
+      if (metric) {
+        source = { kind: 'metric', metric };
+        columns = ['value', 'count', 'points', ...(metric.groupBy !== undefined ? [metric.groupBy] : [])];
+      }
     } else {
       const monitor = this.monitor(e.get('monitor')!.value, [...path, 'monitor']);
-      if (monitor) source = { kind: 'monitor', monitor };
+      if (monitor) {
+        source = { kind: 'monitor', monitor };
+        columns = MONITOR_FIELDS;
+      }
     }
+    if (columns !== null && e.has('baseline')) columns = [...columns, ...BASELINE_FIELDS];
 
     const dur = (key: string, def: number): number => {
       const entry = e.get(key);
@@ -242,23 +273,30 @@ class RuleFileReader {
       const text = this.string(entry.value, [...path, key], node, true);
       if (text === null) return null;
       try {
-        compileCondition(text);
+        const problem = unknownField(compileCondition(text), columns, e.has('baseline'));
+        if (problem) this.err([...path, key], entry.value, `${problem.message} at position ${problem.position} of the condition`);
       } catch (err) {
         if (!(err instanceof QueryError)) throw err;
-        this.err([...path, key], entry.value, err.message);
+        this.err([...path, key], entry.value, `${err.detail} at position ${err.position} of the condition`);
       }
       return text;
     };
     let condition = cond('condition');
     const resolveWhen = cond('resolve_when');
-    if (condition === null && splitOff !== null) {
+    if (split !== null) {
+      // The final where of the expr: errors point into the expr, where the user wrote it.
+      const exprNode = e.get('expr')!.value;
       try {
-        compileCondition(splitOff);
-        condition = splitOff;
-      } catch {
-        // A final `where` the condition syntax cannot read stays in the query (the engine filters rows).
-        if (source?.kind === 'query') source = { ...source, query: source.expr };
+        const problem = unknownField(compileCondition(split.text), columns, e.has('baseline'));
+        if (problem) this.err([...path, 'expr'], exprNode, `${problem.message} at position ${split.offset + problem.position}`);
+        condition = split.text;
+      } catch (err) {
+        if (!(err instanceof QueryError)) throw err;
+        this.err([...path, 'expr'], exprNode, `${err.detail} at position ${split.offset + err.position}`);
       }
+    }
+    if (resolveWhen !== null && condition === null) {
+      this.err([...path, 'resolve_when'], e.get('resolve_when')!.key, 'resolve_when needs a condition (without one every row fires, so nothing can recover early)');
     }
 
     let baseline: BaselineSpec | null = null;
@@ -302,14 +340,14 @@ class RuleFileReader {
     const name = this.string(e.get('name')?.value, [...path, 'name'], node, true);
     const aggNode = e.get('agg')?.value;
     const agg = aggNode === undefined ? 'avg' : this.string(aggNode, [...path, 'agg'], node, true);
-    if (agg !== null && !(METRIC_AGGS as readonly string[]).includes(agg)) this.err([...path, 'agg'], aggNode, `expected one of ${METRIC_AGGS.join(', ')} but found "${agg}"`);
+    if (agg !== null && !(METRIC_AGGS as readonly string[]).includes(agg) && !PERCENTILE.test(agg)) this.err([...path, 'agg'], aggNode, `expected one of ${METRIC_AGGS.join(', ')} (or another percentile such as p99.9) but found "${agg}"`);
     const service = e.has('service') ? this.string(e.get('service')!.value, [...path, 'service'], node, true) : null;
     const groupBy = e.has('group_by') ? this.string(e.get('group_by')!.value, [...path, 'group_by'], node, true) : null;
     const where = e.has('where') ? this.stringMap(e.get('where')!.value, [...path, 'where']) : null;
     let horizonMs: number | undefined;
     const horizonEntry = e.get('horizon');
     if (horizonEntry) {
-      if (agg !== 'predict_linear') this.err([...path, 'horizon'], horizonEntry.key, 'horizon goes with agg: predict_linear only');
+      if (agg !== 'predict_linear') this.err([...path, 'horizon'], horizonEntry.key, 'horizon is allowed only with agg: predict_linear');
       const ms = this.duration(horizonEntry.value, [...path, 'horizon']);
       if (ms !== null) horizonMs = ms;
     } else if (agg === 'predict_linear') this.err([...path, 'horizon'], node, 'required with agg: predict_linear (how far ahead to project, e.g. 24h)');
@@ -334,12 +372,12 @@ class RuleFileReader {
     if (e.has('system')) spec.system = this.string(e.get('system')!.value, [...path, 'system'], node, true) ?? undefined;
     const statesNode = e.get('states')?.value;
     if (statesNode !== undefined) {
-      if (!isSeq(statesNode) || statesNode.items.length === 0) this.err([...path, 'states'], statesNode, 'expected a list of states: down, degraded');
+      if (!isSeq(statesNode) || statesNode.items.length === 0) this.err([...path, 'states'], statesNode, 'expected a list of states: down and/or degraded');
       else {
         const states: ('down' | 'degraded')[] = [];
         statesNode.items.forEach((item, i) => {
           const s = isScalar(item) ? item.value : undefined;
-          if (s !== 'down' && s !== 'degraded') this.err([...path, 'states', i], item, `expected down or degraded but found ${JSON.stringify(s ?? null)}`);
+          if (s !== 'down' && s !== 'degraded') this.err([...path, 'states'], item, `expected down and/or degraded but found ${JSON.stringify(s ?? null)}`);
           else if (!states.includes(s)) states.push(s);
         });
         spec.states = states;
@@ -384,7 +422,7 @@ class RuleFileReader {
     for (const name of Object.keys(out)) {
       if (!LABEL_NAME.test(name)) {
         const pair = isMap(node) ? node.items.find((p) => isScalar(p.key) && String(p.key.value) === name) : undefined;
-        this.err([...path, name], pair?.key ?? node, `expected a ${what} name of letters, digits and _ (not starting with a digit)`);
+        this.err([...path, name], pair?.key ?? node, `invalid name "${name}": a ${what} name has letters, digits and _ and does not start with a digit`);
       }
     }
     return out;
@@ -443,4 +481,16 @@ class RuleFileReader {
 export function ruleNode(doc: Document, groupIndex: number, ruleIndex: number): Node | null {
   const n = doc.getIn(['groups', groupIndex, 'rules', ruleIndex], true);
   return isMap(n) ? n : null;
+}
+
+/** The first field a condition reads that the rule's rows do not carry, if the rows' fields are known. */
+function unknownField(c: Condition, columns: readonly string[] | null, hasBaseline: boolean): { message: string; position: number } | null {
+  if (columns === null) return null;
+  for (const f of c.fields) {
+    if (columns.includes(f.name)) continue;
+    const isBaseline = (BASELINE_FIELDS as readonly string[]).includes(f.name);
+    const hint = isBaseline && !hasBaseline ? ' (add baseline: to the rule to compare with earlier windows)' : '';
+    return { message: `unknown field '${f.name}'${hint}; the rule's rows have ${columns.join(', ')}`, position: f.position };
+  }
+  return null;
 }
