@@ -1,373 +1,377 @@
 /**
- * The rules directory: every `*.yml` / `*.yaml` file in it (dot-files skipped), loaded with
- * {@link parseRuleFile}, watched, and written back when rules are created or edited through the API.
+ * The rules directory (`alerting.rulesDir`): every `*.yml`/`*.yaml` in it (dot-files skipped) is a
+ * rule file (rule.ts). Loading keeps a broken file at its last good version and reports its errors, as
+ * the monitors directory does, so a half-saved edit never removes rules; a watcher reloads on change.
  *
- * - A file with errors stays at its last good version (like the monitors directory), and its errors
- *   are reported, so a half-saved edit never removes rules.
- * - Writes go through the `yaml` package's Document API (parse → set/delete key by key → print), so the
- *   comments and key order of everything the write does not touch survive — a rule edited in the UI
- *   comes back into its file as a person would have edited it.
- * - Every write is checked by parsing the resulting text as a rule file first, is atomic (temporary
- *   file + rename), and reloads at once: listeners hear of it without waiting for the watcher.
- * - Only plain file names inside the directory are written (`ui.yml`, never `../x.yml`).
+ * Rules also round-trip with the UI: reads answer a rule's keys and its YAML as written, and writes go
+ * back into the rule's own file through the `yaml` package's document API (parse → set/delete key by
+ * key → print), so comments, key order and quoting of everything the edit does not touch survive.
+ * Every write is checked by parsing the file text it would produce (a write that would break the file
+ * is refused with that file's errors), lands atomically (temporary file + rename), and is loaded at
+ * once: listeners hear of it without waiting for the watcher. Only plain file names inside the
+ * directory are written (`ui.yml`, never `../x.yml`).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isScalar, isSeq, parseDocument, Document, YAMLMap, type Node } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument, type Node, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { AlertingFileError, RuleDetail, RuleInput, RuleWriteRequest } from '../api/contract.ts';
 import { formatFileError, watchDir } from '../monitors/files.ts';
 import { formatPromDuration } from './duration.ts';
 import { parseRuleFile, RULE_KEYS } from './rule.ts';
 import type { RuleGroupSpec, RuleSpec } from './types.ts';
 
-/** A refused rule write: `status` 404 for an unknown rule, 409 for a file that has errors now, 400 for invalid content. */
+/** A refused rule write or an unknown rule: `status` 404 (unknown rule), 409 (its file has errors now) or 400 (invalid content); `errors` the file's problems. */
 export class RuleFileError extends Error {
-  status?: number;
-  errors: AlertingFileError[];
+  readonly status?: number;
+  readonly errors: AlertingFileError[];
 
-  constructor(message: string, errors: AlertingFileError[] = [], status?: number) {
+  constructor(message: string, status: number, errors: AlertingFileError[] = []) {
     super(message);
     this.name = 'RuleFileError';
-    this.errors = errors;
     this.status = status;
+    this.errors = errors;
   }
 }
 
-/** Names of files Vigil writes: plain names in the directory, no paths, no dot-files. */
-const WRITABLE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*\.ya?ml$/;
-/** Rule files the directory loads. */
-const RULE_FILE = /\.ya?ml$/i;
-/** Printing options: no folding of long queries onto several lines. */
-const PRINT = { lineWidth: 0 } as const;
+/** Called with every group and the current file errors after a change. */
+export type RulesListener = (groups: RuleGroupSpec[], errors: AlertingFileError[]) => void;
 
-/** One loaded file: its last good text and what it yields. */
-interface LoadedFile {
+/** Names a rule file may be written under: no directories, no dot-files, so a write cannot leave the rules directory. */
+const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*\.ya?ml$/;
+/** Printing options: no line folding, so a long `expr` stays on one line as the user wrote it. */
+const PRINT = { lineWidth: 0, minContentWidth: 0 } as const;
+/** The comment a file created by Vigil starts with. */
+const NEW_FILE_COMMENT = ' Alerting rules (Prometheus rule-file format; see docs/alerting-rules.md).\n Edited by hand or in Vigil: comments and order are kept.';
+
+/** A file as last loaded without errors; its document is kept so reads do not parse it again. */
+interface GoodFile {
   text: string;
+  doc: Document;
   groups: RuleGroupSpec[];
 }
 
-type Listener = (groups: RuleGroupSpec[], errors: AlertingFileError[]) => void;
-
 /** The rules directory; see the module comment. */
 export class RuleFiles {
-  private files = new Map<string, LoadedFile>();
+  private readonly good = new Map<string, GoodFile>();
+  private readonly rules = new Map<string, { file: string; group: RuleGroupSpec; rule: RuleSpec }>();
   private fileErrors: AlertingFileError[] = [];
-  private byId = new Map<string, RuleSpec>();
-  private readonly listeners = new Set<Listener>();
+  private all: RuleGroupSpec[] = [];
+  /** Disk texts at the last load, so a watcher event for a write already loaded changes nothing; null before the first load. */
+  private texts: Map<string, string> | null = null;
+  private readonly listeners = new Set<RulesListener>();
 
   constructor(readonly dir: string) {}
 
-  /** (Re)reads every rule file; broken files keep their last good version. Returns all groups. */
+  /** Loads (or reloads) the directory and answers every group, files in name order. */
   load(): RuleGroupSpec[] {
-    const next = new Map<string, LoadedFile>();
-    const errors: AlertingFileError[] = [];
-    const names = existsSync(this.dir) ? readdirSync(this.dir).filter((f) => RULE_FILE.test(f) && !f.startsWith('.')).sort() : [];
-    for (const name of names) {
-      let text: string;
-      try {
-        text = readFileSync(join(this.dir, name), 'utf8');
-      } catch (err) {
-        errors.push({ file: name, line: null, field: null, message: `cannot read the file: ${(err as Error).message}` });
-        const prev = this.files.get(name);
-        if (prev) next.set(name, prev);
-        continue;
-      }
-      const parsed = parseRuleFile(name, text);
-      if (parsed.errors.length) {
-        errors.push(...parsed.errors);
-        const prev = this.files.get(name);
-        if (prev) next.set(name, prev);
-      } else next.set(name, { text, groups: parsed.groups });
-    }
-    this.files = next;
-    this.fileErrors = errors;
-    this.byId = new Map(this.groups().flatMap((g) => g.rules.map((r) => [r.id, r] as const)));
-    return this.groups();
+    this.reload();
+    return this.all;
   }
 
-  /** Every group in force, files in name order. */
+  /** The groups as last loaded. */
   groups(): RuleGroupSpec[] {
-    return [...this.files.values()].flatMap((f) => f.groups);
+    return this.all;
   }
 
-  /** Errors of the last load (files kept at their last good version, or never loaded). */
+  /** Problems of the files as last loaded (files with errors are kept at their last good version, or yield nothing). */
   errors(): AlertingFileError[] {
     return this.fileErrors;
   }
 
-  /** Watches the directory; `onChange` hears every reload, including those after this object's own writes. */
-  watch(onChange: Listener): { close(): void } {
+  /** Watches the directory; `onChange` runs after a change on disk and after every write through this object. */
+  watch(onChange: RulesListener): { close(): void } {
     this.listeners.add(onChange);
     const watcher = watchDir(this.dir, () => {
-      const groups = this.load();
-      onChange(groups, this.fileErrors);
+      if (this.reload()) this.notify();
     });
     return {
       close: () => {
-        this.listeners.delete(onChange);
         watcher.close();
+        this.listeners.delete(onChange);
       },
     };
   }
 
-  /** A rule as the API shows it: its keys as written, its YAML (comments kept) and where it lives. */
+  /** One rule with its keys as written, its YAML (comments kept) and where it lives; undefined for an unknown id. */
   ruleDetail(id: string): RuleDetail | undefined {
-    const rule = this.byId.get(id);
-    const loaded = rule && this.files.get(rule.position.file);
-    if (!rule || !loaded) return undefined;
-    const doc = parseDocument(loaded.text);
-    const node = doc.getIn(['groups', rule.position.groupIndex, 'rules', rule.position.ruleIndex], true);
+    const entry = this.rules.get(id);
+    const file = entry && this.good.get(entry.file);
+    if (!entry || !file) return undefined;
+    const { groupIndex, ruleIndex, line } = entry.rule.position;
+    const node = file.doc.getIn(['groups', groupIndex, 'rules', ruleIndex], true);
     if (!isMap(node)) return undefined;
-    const interval = doc.getIn(['groups', rule.position.groupIndex, 'interval']);
+    // The interval as written (`90s` stays `90s`), else the default.
+    const written = file.doc.getIn(['groups', groupIndex, 'interval']);
     return {
       id,
-      group: rule.group,
-      interval: typeof interval === 'string' ? interval : formatPromDuration(rule.intervalMs),
-      file: rule.position.file,
-      line: rule.position.line,
-      rule: toRuleInput(node.toJSON() as Record<string, unknown>),
-      yaml: printNode(node),
+      group: entry.group.name,
+      interval: typeof written === 'string' ? written : formatPromDuration(entry.group.intervalMs),
+      file: entry.file,
+      line,
+      rule: ruleInputOf(node),
+      yaml: nodeText(node),
     };
   }
 
-  /** Appends a rule to `group` of `file` (default `ui` in `ui.yml`), creating both as needed. */
+  /** Appends a rule to `group` of `file` (default `ui` in `ui.yml`), creating both as needed; answers the new rule. */
   createRule(req: RuleWriteRequest): RuleDetail {
     const file = req.file ?? 'ui.yml';
-    const group = req.group ?? 'ui';
-    checkFileName(file);
-    if (group.trim() === '') throw new RuleFileError('group: expected a group name', [{ file, line: null, field: 'group', message: 'expected a group name' }], 400);
-    const path = join(this.dir, file);
-    const current = existsSync(path) ? readFileSync(path, 'utf8') : null;
-    const doc = current === null || current.trim() === '' ? newRuleDocument() : this.editableDocument(file, current);
-    let groups = doc.get('groups', true);
-    if (!isSeq(groups)) {
-      doc.set('groups', doc.createNode([]));
-      groups = doc.get('groups', true);
-    }
-    const seq = groups as unknown as { items: unknown[] };
-    let gi = seq.items.findIndex((g) => isMap(g) && g.get('name') === group);
-    const ruleNode = doc.createNode(toRuleObject(req.rule));
-    if (gi < 0) {
-      const g: Record<string, unknown> = { name: group };
-      if (req.interval) g.interval = req.interval;
-      g.rules = [];
-      doc.addIn(['groups'], doc.createNode(g));
-      gi = seq.items.length - 1;
-    } else if (req.interval && doc.getIn(['groups', gi, 'interval']) !== req.interval) {
-      doc.setIn(['groups', gi, 'interval'], req.interval);
-    }
-    const rules = doc.getIn(['groups', gi, 'rules'], true);
-    if (!isSeq(rules)) doc.setIn(['groups', gi, 'rules'], doc.createNode([]));
-    doc.addIn(['groups', gi, 'rules'], ruleNode);
-    const ri = (doc.getIn(['groups', gi, 'rules'], true) as unknown as { items: unknown[] }).items.length - 1;
-    return this.write(file, doc, gi, ri);
+    const groupName = req.group ?? 'ui';
+    if (typeof groupName !== 'string' || groupName.trim() === '') throw new RuleFileError('group: expected a group name', 400);
+    const rule = cleanInput(req.rule);
+    const interval = typeof req.interval === 'string' && req.interval.trim() !== '' ? req.interval : undefined;
+    let at: { groupIndex: number; ruleIndex: number } | undefined;
+    this.write(file, true, (doc) => {
+      const groups = seqAt(doc, doc.contents as YAMLMap, 'groups');
+      let gi = groups.items.findIndex((g) => isMap(g) && g.get('name') === groupName);
+      if (gi < 0) {
+        const group: Record<string, unknown> = { name: groupName };
+        if (interval !== undefined) group.interval = interval;
+        group.rules = [];
+        groups.items.push(doc.createNode(group));
+        gi = groups.items.length - 1;
+      } else if (interval !== undefined) {
+        // The interval is the group's: asking for one on an existing group changes it for its rules.
+        setValue(doc, groups.items[gi] as YAMLMap, 'interval', interval);
+      }
+      const rules = seqAt(doc, groups.items[gi] as YAMLMap, 'rules');
+      rules.items.push(doc.createNode(rule));
+      at = { groupIndex: gi, ruleIndex: rules.items.length - 1 };
+    });
+    return this.detailAt(file, at!);
   }
 
   /**
-   * Rewrites a rule in its file: changed keys are set (a scalar keeps its node, so its comment stays),
-   * removed keys deleted, new keys appended; nested mappings (labels, metric, …) are merged the same way.
+   * Rewrites a rule in place, key by key: unchanged keys keep their nodes (comments, quoting), removed
+   * keys are deleted, new keys appended; nested mappings (labels, metric, …) are merged the same way.
+   * Answers the rule as written (its id changes with its name).
    */
-  updateRule(id: string, rule: RuleInput): RuleDetail {
-    const { file, doc, gi, ri } = this.locate(id);
-    const node = doc.getIn(['groups', gi, 'rules', ri], true);
-    if (!isMap(node)) throw new RuleFileError(`no rule "${id}"`, [], 404);
-    mergeMap(doc, node, toRuleObject(rule));
-    return this.write(file, doc, gi, ri);
+  updateRule(id: string, input: RuleInput): RuleDetail {
+    const rule = cleanInput(input);
+    const { file, groupIndex, ruleIndex } = this.locate(id);
+    this.write(file, false, (doc) => {
+      const node = doc.getIn(['groups', groupIndex, 'rules', ruleIndex], true);
+      if (!isMap(node)) throw new RuleFileError(`no rule "${id}"`, 404);
+      mergeMap(doc, node, rule);
+    });
+    return this.detailAt(file, { groupIndex, ruleIndex });
   }
 
-  /** Removes a rule from its file (its group stays, possibly with no rules). */
+  /** Deletes a rule from its file (its group stays, possibly without rules). */
   deleteRule(id: string): void {
-    const { file, doc, gi, ri } = this.locate(id);
-    doc.deleteIn(['groups', gi, 'rules', ri]);
-    this.write(file, doc, null, null);
+    const { file, groupIndex, ruleIndex } = this.locate(id);
+    this.write(file, false, (doc) => {
+      doc.deleteIn(['groups', groupIndex, 'rules', ruleIndex]);
+    });
   }
 
-  /** One rule (in a group of its own, as in its file) or every rule, as the text of a rule file. */
+  /** A rule (in its group, with the group's interval) or every loaded rule, as one rule file's text. */
   exportYaml(id?: string): string {
-    const out = newRuleDocument();
-    const groups: Node[] = [];
+    const out = new Document({ groups: [] });
+    const groups = out.get('groups', true) as unknown as YAMLSeq;
     if (id !== undefined) {
-      const rule = this.byId.get(id);
-      const loaded = rule && this.files.get(rule.position.file);
-      if (!rule || !loaded) throw new RuleFileError(`no rule "${id}"`, [], 404);
-      const doc = parseDocument(loaded.text);
-      const g: Record<string, unknown> = { name: rule.group };
-      const interval = doc.getIn(['groups', rule.position.groupIndex, 'interval']);
-      if (interval !== undefined) g.interval = interval;
-      g.rules = [];
-      const groupNode = out.createNode(g) as YAMLMap;
-      const rules = groupNode.get('rules', true) as unknown as { items: unknown[] };
-      rules.items.push((doc.getIn(['groups', rule.position.groupIndex, 'rules', rule.position.ruleIndex], true) as Node).clone());
-      groups.push(groupNode);
-    } else {
-      // Group names must be unique in one file: a name used by several files gets its file's name.
-      const used = new Set<string>();
-      for (const [file, loaded] of this.files) {
-        const doc = parseDocument(loaded.text);
-        const seq = doc.get('groups', true);
-        if (!isSeq(seq)) continue;
-        for (const item of seq.items) {
-          if (!isMap(item)) continue;
-          const g = item.clone() as YAMLMap;
-          const name = String(g.get('name'));
-          if (used.has(name)) g.set('name', `${name} (${file})`);
-          used.add(String(g.get('name')));
-          g.commentBefore = ` from ${file}${g.commentBefore ? `\n${g.commentBefore}` : ''}`;
-          groups.push(g);
-        }
-      }
+      const detail = this.ruleDetail(id);
+      const entry = this.rules.get(id);
+      const file = entry && this.good.get(entry.file);
+      const node = entry && file?.doc.getIn(['groups', entry.rule.position.groupIndex, 'rules', entry.rule.position.ruleIndex], true);
+      if (!detail || !isMap(node)) throw new RuleFileError(`no rule "${id}"`, 404);
+      const group = out.createNode({ name: detail.group, interval: detail.interval, rules: [] }) as YAMLMap;
+      (group.get('rules', true) as unknown as YAMLSeq).items.push(node.clone());
+      groups.items.push(group);
+      return out.toString(PRINT);
     }
-    out.set('groups', out.createNode(groups));
+    // Group names are unique per file only; in one exported file a repeated name gets its file's name.
+    const used = new Set<string>();
+    for (const name of [...this.good.keys()].sort()) {
+      const seq = this.good.get(name)!.doc.get('groups', true);
+      if (!isSeq(seq)) continue;
+      seq.items.forEach((g, i) => {
+        if (!isMap(g)) return;
+        const copy = g.clone() as YAMLMap;
+        let groupName = String(copy.get('name'));
+        if (used.has(groupName)) {
+          groupName = `${groupName} (${name})`;
+          copy.set('name', groupName);
+        }
+        used.add(groupName);
+        if (i === 0) copy.commentBefore = ` from ${name}${copy.commentBefore ? `\n${copy.commentBefore}` : ''}`;
+        groups.items.push(copy);
+      });
+    }
     return out.toString(PRINT);
   }
 
-  // ---- writing -----------------------------------------------------------------------------------
+  // ---- loading ------------------------------------------------------------------------------------
 
-  /** The file's current text as a document, refusing a file that has errors now (its rules are its last good version). */
-  private editableDocument(file: string, text: string): Document {
-    const parsed = parseRuleFile(file, text);
-    if (parsed.errors.length) {
-      throw new RuleFileError(`${file} has errors; fix the file before changing it here:\n${parsed.errors.map(formatFileError).join('\n')}`, parsed.errors, 409);
+  /** Reads the directory; answers whether anything changed since the last load. */
+  private reload(): boolean {
+    const texts = new Map<string, string>();
+    const unreadable: AlertingFileError[] = [];
+    if (existsSync(this.dir)) {
+      const names = readdirSync(this.dir)
+        .filter((f) => /\.ya?ml$/i.test(f) && !f.startsWith('.'))
+        .sort();
+      for (const name of names) {
+        try {
+          texts.set(name, readFileSync(join(this.dir, name), 'utf8'));
+        } catch (err) {
+          // Vanished between listing and reading, unreadable, or a directory named *.yml.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') unreadable.push({ file: name, line: null, field: null, message: `cannot read the file: ${(err as Error).message}` });
+        }
+      }
     }
-    return parseDocument(text);
+    if (this.texts !== null && unreadable.length === 0 && sameTexts(texts, this.texts)) return false;
+    this.texts = texts;
+    const errors: AlertingFileError[] = [...unreadable];
+    const unreadableNames = new Set(unreadable.map((e) => e.file));
+    for (const name of [...this.good.keys()]) if (!texts.has(name) && !unreadableNames.has(name)) this.good.delete(name);
+    for (const [name, text] of texts) {
+      if (this.good.get(name)?.text === text) continue;
+      const parsed = parseRuleFile(name, text);
+      // A broken file: its last good version, if any, stays in force.
+      if (parsed.errors.length) errors.push(...parsed.errors);
+      else this.good.set(name, { text, doc: parseDocument(text), groups: parsed.groups });
+    }
+    this.fileErrors = errors;
+    this.all = [];
+    this.rules.clear();
+    for (const name of [...this.good.keys()].sort()) {
+      for (const group of this.good.get(name)!.groups) {
+        this.all.push(group);
+        for (const rule of group.rules) this.rules.set(rule.id, { file: name, group, rule });
+      }
+    }
+    return true;
   }
 
-  /** A rule's file, document and indexes in the file as it is now. */
-  private locate(id: string): { file: string; doc: Document; gi: number; ri: number } {
-    const known = this.byId.get(id);
-    if (!known) throw new RuleFileError(`no rule "${id}"`, [], 404);
-    const file = known.position.file;
-    const path = join(this.dir, file);
-    if (!existsSync(path)) throw new RuleFileError(`no rule "${id}": ${file} is gone`, [], 404);
+  private notify(): void {
+    for (const l of this.listeners) l(this.all, this.fileErrors);
+  }
+
+  // ---- writing ------------------------------------------------------------------------------------
+
+  /** Where a rule is in its file as it is on disk now (the file may have changed since the last load). */
+  private locate(id: string): { file: string; groupIndex: number; ruleIndex: number } {
+    const entry = this.rules.get(id);
+    if (!entry) throw new RuleFileError(`no rule "${id}"`, 404);
+    const path = join(this.dir, entry.file);
+    if (!existsSync(path)) throw new RuleFileError(`no rule "${id}": ${entry.file} is gone`, 404);
     const text = readFileSync(path, 'utf8');
-    const doc = this.editableDocument(file, text);
-    // The file may have changed since it was loaded: find the rule by id in its current text.
-    for (const g of parseRuleFile(file, text).groups) {
-      const r = g.rules.find((x) => x.id === id);
-      if (r) return { file, doc, gi: r.position.groupIndex, ri: r.position.ruleIndex };
+    const parsed = parseRuleFile(entry.file, text);
+    if (parsed.errors.length) throw brokenFile(entry.file, parsed.errors);
+    const rule = parsed.groups.flatMap((g) => g.rules).find((r) => r.id === id);
+    if (!rule) throw new RuleFileError(`no rule "${id}"`, 404);
+    return { file: entry.file, groupIndex: rule.position.groupIndex, ruleIndex: rule.position.ruleIndex };
+  }
+
+  /** Edits one file through its document, checks the result, writes it atomically and loads it. */
+  private write(file: string, create: boolean, edit: (doc: Document) => void): void {
+    if (typeof file !== 'string' || !FILE_NAME.test(file)) {
+      throw new RuleFileError(`file: expected a file name in the rules directory such as ui.yml (letters, digits, . _ -; ending in .yml or .yaml), not ${JSON.stringify(file)}`, 400);
     }
-    throw new RuleFileError(`no rule "${id}"`, [], 404);
-  }
-
-  /** Validates and writes a document, reloads, tells listeners, and answers the rule at (gi, ri). */
-  private write(file: string, doc: Document, gi: number | null, ri: number | null): RuleDetail {
-    const text = doc.toString(PRINT);
-    const parsed = parseRuleFile(file, text);
-    if (parsed.errors.length) throw new RuleFileError(parsed.errors.map(formatFileError).join('\n'), parsed.errors, 400);
-    mkdirSync(this.dir, { recursive: true });
     const path = join(this.dir, file);
+    const exists = existsSync(path);
+    if (!exists && !create) throw new RuleFileError(`${file} is gone`, 404);
+    const text = exists ? readFileSync(path, 'utf8') : '';
+    const before = parseRuleFile(file, text);
+    if (before.errors.length) throw brokenFile(file, before.errors);
+    const doc = parseDocument(text);
+    if (!isMap(doc.contents)) {
+      doc.contents = doc.createNode({ groups: [] }) as unknown as typeof doc.contents;
+      if (text.trim() === '') doc.commentBefore = NEW_FILE_COMMENT;
+    }
+    edit(doc);
+    const next = doc.toString(PRINT);
+    const after = parseRuleFile(file, next);
+    if (after.errors.length) {
+      const first = after.errors[0]!;
+      throw new RuleFileError(`${first.field ? `${first.field}: ` : ''}${first.message}`, 400, after.errors);
+    }
+    mkdirSync(this.dir, { recursive: true });
+    // A dot-file, so a load in between never reads the half-written file.
     const tmp = join(this.dir, `.${file}.${process.pid}.tmp`);
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-    const groups = this.load();
-    for (const l of this.listeners) l(groups, this.fileErrors);
-    if (gi === null || ri === null) return undefined as unknown as RuleDetail;
-    // Without errors every group of the file is kept, so indexes match the file's.
-    const rule = parsed.groups[gi]?.rules.find((r) => r.position.ruleIndex === ri);
-    const detail = rule && this.ruleDetail(rule.id);
-    if (!detail) throw new Error(`rule written to ${file} but not found after reloading`);
-    return detail;
+    try {
+      writeFileSync(tmp, next);
+      renameSync(tmp, path);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+    this.reload();
+    this.notify();
+  }
+
+  private detailAt(file: string, at: { groupIndex: number; ruleIndex: number }): RuleDetail {
+    for (const [id, e] of this.rules) {
+      if (e.file === file && e.rule.position.groupIndex === at.groupIndex && e.rule.position.ruleIndex === at.ruleIndex) return this.ruleDetail(id)!;
+    }
+    throw new Error(`a rule was written to ${file} but is not loaded`);
   }
 }
 
-function checkFileName(file: string): void {
-  if (!WRITABLE_NAME.test(file)) {
-    const message = 'expected a file name in the rules directory such as ui.yml (letters, digits, . _ -; ending in .yml or .yaml)';
-    throw new RuleFileError(`file: ${message}`, [{ file, line: null, field: 'file', message }], 400);
-  }
+function brokenFile(file: string, errors: AlertingFileError[]): RuleFileError {
+  return new RuleFileError(`${file} has errors; fix the file before changing its rules here:\n${errors.map(formatFileError).join('\n')}`, 409, errors);
 }
 
-function newRuleDocument(): Document {
-  const doc = new Document({ groups: [] });
-  doc.commentBefore = ' Alerting rules (Prometheus rule-file format; see docs/alerting-rules.md).\n Edited by hand or in Vigil: comments and order are kept.';
-  return doc;
+function sameTexts(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
 }
 
-/** A rule node printed on its own, with its comments. */
-function printNode(node: Node): string {
-  const doc = new Document();
-  doc.contents = node.clone() as Node;
-  return doc.toString(PRINT);
+/** The sequence under `key` of a mapping, created (empty) when absent or null. */
+function seqAt(doc: Document, map: YAMLMap, key: string): YAMLSeq {
+  const cur = map.get(key, true);
+  if (isSeq(cur)) return cur;
+  const seq = doc.createNode([]) as YAMLSeq;
+  map.set(key, seq);
+  return seq;
 }
 
-/** Whether a value is a plain object (a YAML mapping). */
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+type Plain = string | number | boolean | Plain[] | { [k: string]: Plain };
+
+/** Keys whose empty mapping means something (`monitor: {}` every monitor, `baseline: {}` the defaults). */
+const KEEP_EMPTY = new Set(['monitor', 'baseline']);
 
 /**
- * A RuleInput as the mapping written into a file: rule keys in their usual order (unknown keys after
- * them, so the parser names them), empty text and empty mappings dropped — except `baseline: {}`,
- * which turns the baseline on with its defaults.
+ * A RuleInput as the mapping written into a file: keys in the order Vigil writes them (unknown keys
+ * last, so the parser names them); undefined, null, blank text and empty lists and mappings dropped, as
+ * an editor form sends them for fields left empty — except `monitor: {}` and `baseline: {}`.
  */
-export function toRuleObject(input: RuleInput): Record<string, unknown> {
+function cleanInput(input: RuleInput): Record<string, Plain> {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) throw new RuleFileError('rule: expected an object with alert and expr, metric or monitor', 400);
   const src = input as unknown as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  const keys = [...RULE_KEYS, ...Object.keys(src).filter((k) => !(RULE_KEYS as readonly string[]).includes(k))];
-  for (const key of keys) {
-    const v = clean(src[key], key === 'baseline');
-    if (v !== undefined) out[key] = v;
+  const keys = [...RULE_KEYS.filter((k) => k in src), ...Object.keys(src).filter((k) => !(RULE_KEYS as readonly string[]).includes(k))];
+  const out: Record<string, Plain> = {};
+  for (const k of keys) {
+    const v = clean(src[k], KEEP_EMPTY.has(k));
+    if (v !== undefined) out[k] = v;
   }
   return out;
 }
 
-function clean(v: unknown, keepEmpty = false): unknown {
+function clean(v: unknown, keepEmpty = false): Plain | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') return v.trim() === '' ? undefined : v;
-  if (Array.isArray(v)) return v.length ? v : undefined;
-  if (isObject(v)) {
-    const out: Record<string, unknown> = {};
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  if (Array.isArray(v)) {
+    const items = v.map((x) => clean(x)).filter((x): x is Plain => x !== undefined);
+    return items.length ? items : undefined;
+  }
+  if (typeof v === 'object') {
+    const out: Record<string, Plain> = {};
     for (const [k, x] of Object.entries(v)) {
       const c = clean(x);
       if (c !== undefined) out[k] = c;
     }
     return Object.keys(out).length || keepEmpty ? out : undefined;
   }
-  return v;
+  return String(v);
 }
 
-/** A rule's mapping from its file as the API's RuleInput (values as text where the contract says text). */
-export function toRuleInput(js: Record<string, unknown>): RuleInput {
-  const text = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
-  const textMap = (v: unknown): Record<string, string> | undefined =>
-    isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x === null ? '' : String(x)])) : undefined;
-  const out: RuleInput = { alert: String(js.alert ?? '') };
-  if (js.expr !== undefined) out.expr = text(js.expr);
-  if (isObject(js.metric)) {
-    const m = js.metric;
-    const metric: NonNullable<RuleInput['metric']> = { name: String(m.name ?? '') };
-    if (m.agg !== undefined) metric.agg = text(m.agg);
-    if (m.service !== undefined) metric.service = text(m.service);
-    if (m.where !== undefined) metric.where = textMap(m.where);
-    if (m.group_by !== undefined) metric.group_by = text(m.group_by);
-    if (m.horizon !== undefined) metric.horizon = text(m.horizon);
-    out.metric = metric;
-  }
-  if (isObject(js.monitor)) {
-    const m = js.monitor;
-    const monitor: NonNullable<RuleInput['monitor']> = {};
-    if (m.id !== undefined) monitor.id = text(m.id);
-    if (m.system !== undefined) monitor.system = text(m.system);
-    if (Array.isArray(m.states)) monitor.states = m.states as ('down' | 'degraded')[];
-    out.monitor = monitor;
-  }
-  for (const key of ['range', 'for', 'keep_firing_for', 'condition', 'resolve_when'] as const) {
-    if (js[key] !== undefined && js[key] !== null) out[key] = String(js[key]);
-  }
-  if (isObject(js.baseline)) {
-    const b = js.baseline;
-    const baseline: NonNullable<RuleInput['baseline']> = {};
-    if (typeof b.windows === 'number') baseline.windows = b.windows;
-    if (typeof b.days === 'number') baseline.days = b.days;
-    if (typeof b.fill_missing === 'boolean') baseline.fill_missing = b.fill_missing;
-    out.baseline = baseline;
-  }
-  if (js.labels !== undefined) out.labels = textMap(js.labels) ?? {};
-  if (js.annotations !== undefined) out.annotations = textMap(js.annotations) ?? {};
-  return out;
-}
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Deep equality of plain YAML values. */
+/** Deep equality of plain values; `for: 0` in a file and `"0"` from the API are the same. */
 function same(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
@@ -375,29 +379,57 @@ function same(a: unknown, b: unknown): boolean {
     const ka = Object.keys(a);
     return ka.length === Object.keys(b).length && ka.every((k) => k in b && same(a[k], b[k]));
   }
-  // `for: 0` in a file and `for: "0"` from the API are the same value.
   if ((typeof a === 'number' || typeof a === 'boolean') && typeof b === 'string') return String(a) === b;
   return false;
 }
 
-/** Sets `obj` into the mapping key by key, keeping the nodes (and comments) of what does not change. */
-function mergeMap(doc: Document, map: YAMLMap, obj: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(obj)) {
-    const cur = map.get(key, true) as unknown;
-    if (cur === undefined) {
-      map.set(doc.createNode(key), doc.createNode(value));
-      continue;
-    }
-    if (same((cur as Node).toJSON?.() ?? cur, value)) continue;
-    if (isScalar(cur) && (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')) {
-      cur.value = value;
-      // A plain or quoted style chosen for the old value may not suit the new one; let the printer choose.
-      if (typeof value === 'string' && /[\n]/.test(value)) cur.type = undefined;
-    } else if (isMap(cur) && isObject(value)) mergeMap(doc, cur, value);
-    else map.set(key, doc.createNode(value));
-  }
+/** Makes `map` hold exactly `value`'s keys: untouched keys keep their nodes (and comments), removed ones go, new ones are appended. */
+function mergeMap(doc: Document, map: YAMLMap, value: Record<string, Plain>): void {
   for (const pair of [...map.items]) {
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-    if (!(key in obj)) map.delete(pair.key);
+    if (!(key in value)) map.delete(pair.key);
   }
+  for (const [k, v] of Object.entries(value)) setValue(doc, map, k, v);
+}
+
+function setValue(doc: Document, map: YAMLMap, key: string, value: Plain): void {
+  const cur = map.get(key, true) as Node | undefined;
+  if (cur !== undefined && same(cur.toJSON(), value)) return;
+  if (isObject(value) && isMap(cur)) return mergeMap(doc, cur, value as Record<string, Plain>);
+  if (cur !== undefined && isScalar(cur) && typeof value !== 'object') {
+    // Same node, new value: its comment stays; the printer re-quotes when the old style cannot hold the value.
+    cur.value = value;
+    if (typeof value === 'string' && value.includes('\n')) cur.type = undefined;
+    return;
+  }
+  const node = doc.createNode(value) as Node & { flow?: boolean };
+  // A list or mapping written in flow style ([down], {a: b}) stays in flow style.
+  if (cur !== undefined && (isSeq(cur) || isMap(cur)) && cur.flow && (isSeq(node) || isMap(node))) node.flow = true;
+  map.set(key, node);
+}
+
+/** A rule node as the API's RuleInput: durations, names and label values as text, the rest as written. */
+function ruleInputOf(node: YAMLMap): RuleInput {
+  const js = node.toJSON() as Record<string, unknown>;
+  const text = (v: unknown): unknown => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v);
+  const texts = (v: unknown): unknown => (isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x === null ? '' : String(x)])) : v);
+  for (const k of ['alert', 'expr', 'range', 'for', 'keep_firing_for', 'condition', 'resolve_when']) if (k in js) js[k] = text(js[k]);
+  for (const k of ['labels', 'annotations']) if (k in js) js[k] = texts(js[k]);
+  if (isObject(js.metric)) {
+    const m = js.metric;
+    for (const k of ['name', 'agg', 'service', 'group_by', 'horizon']) if (k in m) m[k] = text(m[k]);
+    if ('where' in m) m.where = texts(m.where);
+  }
+  if (isObject(js.monitor)) {
+    const m = js.monitor;
+    for (const k of ['id', 'system']) if (k in m) m[k] = text(m[k]);
+  }
+  return js as unknown as RuleInput;
+}
+
+/** A node's YAML text on its own (its comments kept). */
+function nodeText(node: Node): string {
+  const d = new Document();
+  d.contents = node.clone() as typeof d.contents;
+  return d.toString(PRINT);
 }
