@@ -43,6 +43,9 @@ import { registerStatusPageRoutes } from './routes/status-page.ts';
 import { registerMonitorTestRoutes } from './routes/monitor-test.ts';
 import { startHostAgent, type HostAgent } from '../agent/agent.ts';
 import { PipelineMetricExporter } from '../agent/pipeline-exporter.ts';
+import { createAlerting, type Alerting } from '../alerting/runtime.ts';
+import { registerAlertingRoutes } from './routes/alerting.ts';
+import { registerAlertmanagerApi } from './routes/alertmanager-api.ts';
 
 /** A running Vigil. */
 export interface VigilServer {
@@ -58,6 +61,8 @@ export interface VigilServer {
   pipeline: IngestPipeline;
   /** Synthetic monitors: store, scheduler and service (monitors/). */
   monitoring: Monitoring;
+  /** Alert rules, alert state, silences and notifications (alerting/). */
+  alerting: Alerting;
   /** Encrypts secrets kept in the state store. */
   secrets: SecretBox;
   /** Every API route with its access rule. */
@@ -123,6 +128,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   const metrics = new SelfMetrics();
   const secrets = SecretBox.fromKeyFile(config.secrets.keyFile ?? join(dataDir, 'secret.key'));
   const tokens = new TokenStore(state);
+  // Alerting is built once the query service exists; commits before that have no rules to wake.
+  let alerting: Alerting | undefined;
   const redactor = config.redaction.enabled ? buildRedactor(config.redaction, (rule, n) => metrics.redactions.inc({ rule }, n)) : undefined;
   const pipeline = new IngestPipeline(store, {
     // Redaction first, so that the promoted copies of attributes are redacted too.
@@ -130,6 +137,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     maxQueuedRows: config.ingest.maxQueuedRows,
     maxRowsPerCommit: config.ingest.maxRowsPerCommit,
     metrics,
+    // Push, not poll: the rules that read what was just committed are evaluated at once.
+    onCommit: (batches) => alerting?.onCommit(batches),
   });
   const policy: RetentionPolicy = {
     logs: parseDuration(config.retention.logs),
@@ -181,6 +190,11 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   registerMonitorRoutes(api, monitoring);
   registerStatusPageRoutes(api, monitoring);
   registerMonitorTestRoutes(api, { policy: config.outbound, audit, monitors: monitoring.store });
+  // Links in notifications point at the API server's own URL, known once it listens.
+  let apiUrl = '';
+  alerting = createAlerting({ config, state, queries, monitoring, secrets, metrics, log: api.log, externalUrl: () => apiUrl });
+  registerAlertingRoutes(api, alerting.routes);
+  registerAlertmanagerApi(api, alerting.alertmanagerApi);
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   api.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });
@@ -200,6 +214,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     const stats = await store.stats();
     metrics.storeBytes.set(stats.bytes);
     for (const [table, n] of Object.entries(stats.rows)) metrics.storeRows.set({ table }, n);
+    for (const [state, n] of Object.entries(alerting!.manager.counts())) metrics.alerts.set({ state }, n);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
@@ -230,7 +245,9 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     throw err;
   }
 
+  apiUrl = urls.api;
   await monitoring.start();
+  await alerting.start();
   // Vigil watches its own host as an agent would, straight into the pipeline (no token, no network hop).
   const selfAgent: HostAgent | undefined = config.agent.selfMonitor
     ? startHostAgent({ exporter: new PipelineMetricExporter((b) => pipeline.submit(b)), intervalMs: parseDuration(config.agent.interval) })
@@ -250,6 +267,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     pipeline,
     routes,
     monitoring,
+    alerting,
     runRetention,
     async stop() {
       if (stopping) return;
@@ -259,6 +277,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
       await Promise.all([otlp.close(), hec.close()]);
       await selfAgent?.stop().catch(() => undefined);
       await monitoring.stop();
+      // Before the pipeline drains: its last commits have no evaluation to wake any more.
+      await alerting!.stop();
       await pipeline.close();
       await api.close();
       await store.close();
