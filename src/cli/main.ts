@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { agentCommand } from '../agent/command.ts';
 import { alertsCommand } from './alerts.ts';
 import { demoCommand } from './demo.ts';
+import { rulesCommand } from './rules.ts';
 import { searchCommand } from './search.ts';
 import { silenceCommand } from './silence.ts';
 import { startCommand } from './start.ts';
@@ -50,6 +51,7 @@ const program = new Command()
   .addCommand(userCommand())
   .addCommand(searchCommand())
   .addCommand(alertsCommand())
+  .addCommand(rulesCommand())
   .addCommand(silenceCommand())
   .addCommand(demoCommand());
 strict(program);
