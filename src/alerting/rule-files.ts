@@ -6,6 +6,10 @@
  * Rules also round-trip with the UI: reads answer a rule's keys and its YAML as written, and writes go
  * back into the rule's own file through the `yaml` package's document API (parse → set/delete key by
  * key → print), so comments, key order and quoting of everything the edit does not touch survive.
+ * Because the printer also normalises spacing (`x: 1   # c` becomes `x: 1 # c`), only the text of the
+ * rule that changed is taken from the printed document and spliced into the file as it was; the rest
+ * of the file stays byte for byte (checked: the spliced text must read as the edited document, else
+ * the whole printed document is written).
  * Every write is checked by parsing the file text it would produce (a write that would break the file
  * is refused with that file's errors), lands atomically (temporary file + rename), and is loaded at
  * once: listeners hear of it without waiting for the watcher. Only plain file names inside the
@@ -42,6 +46,9 @@ const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*\.ya?ml$/;
 const PRINT = { lineWidth: 0, minContentWidth: 0 } as const;
 /** The comment a file created by Vigil starts with. */
 const NEW_FILE_COMMENT = ' Alerting rules (Prometheus rule-file format; see docs/alerting-rules.md).\n Edited by hand or in Vigil: comments and order are kept.';
+
+/** What a write changed, so only that part of the file's text is replaced (see {@link splice}). */
+type Change = { kind: 'replace'; path: (string | number)[] } | { kind: 'append'; seq: (string | number)[] } | { kind: 'remove'; seq: (string | number)[]; index: number } | null;
 
 /** A file as last loaded without errors; its document is kept so reads do not parse it again. */
 interface GoodFile {
@@ -109,7 +116,7 @@ export class RuleFiles {
       file: entry.file,
       line,
       rule: ruleInputOf(node),
-      yaml: nodeText(node),
+      yaml: ruleText(file.text, node) ?? nodeText(node),
     };
   }
 
@@ -121,22 +128,29 @@ export class RuleFiles {
     const rule = cleanInput(req.rule);
     const interval = typeof req.interval === 'string' && req.interval.trim() !== '' ? req.interval : undefined;
     let at: { groupIndex: number; ruleIndex: number } | undefined;
-    this.write(file, true, (doc) => {
+    this.write(file, true, (doc): Change => {
       const groups = seqAt(doc, doc.contents as YAMLMap, 'groups');
       let gi = groups.items.findIndex((g) => isMap(g) && g.get('name') === groupName);
+      let change: Change;
       if (gi < 0) {
         const group: Record<string, unknown> = { name: groupName };
         if (interval !== undefined) group.interval = interval;
         group.rules = [];
         groups.items.push(doc.createNode(group));
         gi = groups.items.length - 1;
-      } else if (interval !== undefined) {
-        // The interval is the group's: asking for one on an existing group changes it for its rules.
-        setValue(doc, groups.items[gi] as YAMLMap, 'interval', interval);
+        change = { kind: 'append', seq: ['groups'] };
+      } else {
+        change = { kind: 'append', seq: ['groups', gi, 'rules'] };
+        if (interval !== undefined && (groups.items[gi] as YAMLMap).get('interval') !== interval) {
+          // The interval is the group's: asking for one on an existing group changes it for its rules.
+          setValue(doc, groups.items[gi] as YAMLMap, 'interval', interval);
+          change = null;
+        }
       }
       const rules = seqAt(doc, groups.items[gi] as YAMLMap, 'rules');
       rules.items.push(doc.createNode(rule));
       at = { groupIndex: gi, ruleIndex: rules.items.length - 1 };
+      return change;
     });
     return this.detailAt(file, at!);
   }
@@ -149,10 +163,11 @@ export class RuleFiles {
   updateRule(id: string, input: RuleInput): RuleDetail {
     const rule = cleanInput(input);
     const { file, groupIndex, ruleIndex } = this.locate(id);
-    this.write(file, false, (doc) => {
+    this.write(file, false, (doc): Change => {
       const node = doc.getIn(['groups', groupIndex, 'rules', ruleIndex], true);
       if (!isMap(node)) throw new RuleFileError(`no rule "${id}"`, 404);
       mergeMap(doc, node, rule);
+      return { kind: 'replace', path: ['groups', groupIndex, 'rules', ruleIndex] };
     });
     return this.detailAt(file, { groupIndex, ruleIndex });
   }
@@ -160,8 +175,9 @@ export class RuleFiles {
   /** Deletes a rule from its file (its group stays, possibly without rules). */
   deleteRule(id: string): void {
     const { file, groupIndex, ruleIndex } = this.locate(id);
-    this.write(file, false, (doc) => {
+    this.write(file, false, (doc): Change => {
       doc.deleteIn(['groups', groupIndex, 'rules', ruleIndex]);
+      return { kind: 'remove', seq: ['groups', groupIndex, 'rules'], index: ruleIndex };
     });
   }
 
@@ -265,7 +281,7 @@ export class RuleFiles {
   }
 
   /** Edits one file through its document, checks the result, writes it atomically and loads it. */
-  private write(file: string, create: boolean, edit: (doc: Document) => void): void {
+  private write(file: string, create: boolean, edit: (doc: Document) => Change): void {
     if (typeof file !== 'string' || !FILE_NAME.test(file)) {
       throw new RuleFileError(`file: expected a file name in the rules directory such as ui.yml (letters, digits, . _ -; ending in .yml or .yaml), not ${JSON.stringify(file)}`, 400);
     }
@@ -276,12 +292,17 @@ export class RuleFiles {
     const before = parseRuleFile(file, text);
     if (before.errors.length) throw brokenFile(file, before.errors);
     const doc = parseDocument(text);
-    if (!isMap(doc.contents)) {
+    const fresh = !isMap(doc.contents);
+    if (fresh) {
       doc.contents = doc.createNode({ groups: [] }) as unknown as typeof doc.contents;
       if (text.trim() === '') doc.commentBefore = NEW_FILE_COMMENT;
     }
-    edit(doc);
-    const next = doc.toString(PRINT);
+    const unchanged = JSON.stringify(doc.toJSON());
+    const change = edit(doc);
+    // Saved as it was: nothing to write (and nothing to announce).
+    if (exists && JSON.stringify(doc.toJSON()) === unchanged) return;
+    const printed = doc.toString(PRINT);
+    const next = (!fresh && change !== null ? splice(text, printed, change, doc) : null) ?? printed;
     const after = parseRuleFile(file, next);
     if (after.errors.length) {
       const first = after.errors[0]!;
@@ -427,9 +448,103 @@ function ruleInputOf(node: YAMLMap): RuleInput {
   return js as unknown as RuleInput;
 }
 
+/**
+ * A rule's text exactly as in its file, comment lines right above it included, moved to the left
+ * margin; null when the node has no usable position (then it is printed from the document).
+ */
+function ruleText(text: string, node: Ranged): string | null {
+  if (!node.range || (node as YAMLMap).flow) return null;
+  const col = column(text, node.range[0]);
+  let start = lineStart(text, node.range[0]);
+  start = commentsAbove(text, start, dashColumn(text, node.range[0]));
+  // The item's dash becomes a space, so every line can lose the same indentation.
+  const block = text.slice(start, node.range[0]).replace(/-(\s*)$/, ' $1') + text.slice(node.range[0], node.range[2]);
+  const out = block
+    .split('\n')
+    .map((line) => line.slice(Math.min(col, line.length - line.trimStart().length)))
+    .join('\n');
+  return out.endsWith('\n') ? out : `${out}\n`;
+}
+
+/** Where the comment lines directly above `start` (indented at least `indent`) begin. */
+function commentsAbove(text: string, start: number, indent: number): number {
+  while (start > 0) {
+    const prev = lineStart(text, start - 1);
+    const line = text.slice(prev, start - 1);
+    if (!/^\s*#/.test(line) || line.length - line.trimStart().length < indent) break;
+    start = prev;
+  }
+  return start;
+}
+
 /** A node's YAML text on its own (its comments kept). */
 function nodeText(node: Node): string {
   const d = new Document();
   d.contents = node.clone() as typeof d.contents;
   return d.toString(PRINT);
+}
+
+// ---- splicing: only the changed rule's text is replaced ---------------------------------------------
+
+type Ranged = Node & { range?: [number, number, number] | null };
+
+const lineStart = (text: string, pos: number): number => text.lastIndexOf('\n', pos - 1) + 1;
+const column = (text: string, pos: number): number => pos - lineStart(text, pos);
+
+/** Moves lines of `block` from indentation `from` to `to` (the printer's indent may differ from the file's); the first line too unless `skipFirst`. */
+function reindent(block: string, from: number, to: number, skipFirst: boolean): string {
+  if (from === to) return block;
+  return block
+    .split('\n')
+    .map((line, i) => {
+      if ((i === 0 && skipFirst) || line === '') return line;
+      const lead = line.length - line.trimStart().length;
+      return ' '.repeat(to) + line.slice(Math.min(lead, from));
+    })
+    .join('\n');
+}
+
+/** The column of the `-` that introduces a sequence item starting at `pos`. */
+function dashColumn(text: string, pos: number): number {
+  return column(text, text.lastIndexOf('-', pos - 1));
+}
+
+/**
+ * The file's old text with only `change` applied, taken from the printed document; null when the
+ * result would not read back as exactly the edited document (then the printed document is written).
+ */
+function splice(old: string, printed: string, change: NonNullable<Change>, edited: Document): string | null {
+  const d0 = parseDocument(old);
+  const d1 = parseDocument(printed);
+  let out: string | null = null;
+  if (change.kind === 'replace') {
+    const n0 = d0.getIn(change.path, true) as Ranged | undefined;
+    const n1 = d1.getIn(change.path, true) as Ranged | undefined;
+    if (!isMap(n0) || !isMap(n1) || n0.flow || n1.flow || !n0.range || !n1.range) return null;
+    const block = reindent(printed.slice(n1.range[0], n1.range[2]), column(printed, n1.range[0]), column(old, n0.range[0]), true);
+    out = old.slice(0, n0.range[0]) + block + old.slice(n0.range[2]);
+  } else if (change.kind === 'append') {
+    const s0 = d0.getIn(change.seq, true) as Ranged | undefined;
+    const s1 = d1.getIn(change.seq, true) as Ranged | undefined;
+    if (!isSeq(s0) || !isSeq(s1) || s0.flow || s0.items.length === 0 || !s0.range) return null;
+    const last0 = s0.items.at(-1) as Ranged;
+    const new1 = s1.items.at(-1) as Ranged;
+    if (!last0.range || !new1.range) return null;
+    // The new item from its `- ` line on, with its dash where the file's items have theirs.
+    let item = reindent(printed.slice(lineStart(printed, new1.range[0]), new1.range[2]), dashColumn(printed, new1.range[0]), dashColumn(old, last0.range[0]), false);
+    if (!item.endsWith('\n')) item += '\n';
+    const at = last0.range[2];
+    out = old.slice(0, at) + (at > 0 && old[at - 1] !== '\n' ? '\n' : '') + item + old.slice(at);
+  } else {
+    const s0 = d0.getIn(change.seq, true) as Ranged | undefined;
+    if (!isSeq(s0) || s0.flow || s0.items.length < 2) return null;
+    const item = s0.items[change.index] as Ranged | undefined;
+    if (!item?.range) return null;
+    // Comment lines right above the item belong to it.
+    const start = commentsAbove(old, lineStart(old, item.range[0]), dashColumn(old, item.range[0]));
+    out = old.slice(0, start) + old.slice(item.range[2]);
+  }
+  const check = parseDocument(out);
+  if (check.errors.length || JSON.stringify(check.toJSON()) !== JSON.stringify(edited.toJSON())) return null;
+  return out;
 }
