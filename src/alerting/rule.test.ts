@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRuleFile } from './rule.ts';
+import { parseRuleFile, splitCondition } from './rule.ts';
 
 const ISSUE_EXAMPLE = `groups:
   - name: rms
@@ -182,5 +182,49 @@ describe('parseRuleFile: errors name file, line and field', () => {
     const { groups, errors } = parseRuleFile('c.yml', "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: 'from logs severity>=ERROR'\n        condition: 'value > 100'\n");
     expect(errors).toEqual([]);
     expect(groups[0]!.rules[0]!.condition).toBe('value > 100');
+  });
+});
+
+describe('parseRuleFile: more checks', () => {
+  const rule = (body: string) => `groups:\n  - name: g\n    rules:\n      - alert: A\n${body}`;
+  it.each([
+    ['metric condition field', rule('        metric: { name: m, group_by: host.name }\n        condition: host.nme = "a"\n'), 6, 'groups[0].rules[0].condition', /unknown field 'host.nme'.*value, count, points, host.name/],
+    ['monitor condition field', rule('        monitor: {}\n        condition: status = "down"\n'), 6, 'groups[0].rules[0].condition', /unknown field 'status'.*state/],
+    ['baseline field without baseline', rule("        expr: 'from spans | stats count() as value'\n        condition: value > 2 * baseline\n"), 6, 'groups[0].rules[0].condition', /add baseline:/],
+    ['split where error points into the expr', rule("        expr: 'from spans | stats count() as value | where value > foo(1)'\n"), 5, 'groups[0].rules[0].expr', /but found 'foo' at position 52$/],
+    ['planner error', rule("        expr: 'from spans kind=sever | stats count()'\n"), 5, 'groups[0].rules[0].expr', /sever/],
+    ['unknown metric key', rule('        metric: { name: m, step: 1m }\n'), 5, 'groups[0].rules[0].metric.step', /unknown key "step"/],
+    ['annotation name', rule("        monitor: {}\n        annotations: { 'run book': x }\n"), 6, 'groups[0].rules[0].annotations.run book', /invalid name/],
+    ['empty alert', rule('        monitor: {}\n').replace('alert: A', "alert: ''"), 4, 'groups[0].rules[0].alert', /alert name/],
+    ['query_offset', 'groups:\n  - name: g\n    query_offset: 1m\n    rules: []\n', 3, 'groups[0].query_offset', /not supported/],
+    ['rules not a list', 'groups:\n  - name: g\n    rules: { a: 1 }\n', 3, 'groups[0].rules', /list of rules/],
+    ['groups not a list', 'groups: x\n', 1, 'groups', /list of groups/],
+    ['range 0', rule("        monitor: {}\n        range: 0s\n"), 6, 'groups[0].rules[0].range', /at least 1s/],
+  ])('%s', (_name, text, line, field, message) => {
+    const { errors, groups } = parseRuleFile('bad.yml', text);
+    expect(groups).toEqual([]);
+    expect(errors[0]).toMatchObject({ file: 'bad.yml', line, field });
+    expect(errors[0]!.message).toMatch(message);
+  });
+
+  it('reads monitor: {} as every monitor down, and alert names written as numbers as text', () => {
+    const { groups, errors } = parseRuleFile('m.yml', 'groups:\n  - name: g\n    interval: 1s\n    rules:\n      - alert: 500\n        monitor: {}\n        for: 0s\n');
+    expect(errors).toEqual([]);
+    expect(groups[0]).toMatchObject({ intervalMs: 1000, rules: [{ id: 'm.yml:g:500', name: '500', source: { kind: 'monitor', monitor: { states: ['down'] } }, forMs: 0 }] });
+  });
+
+  it('lets a baseline rule compare with baseline in the expr\'s final where', () => {
+    const { groups, errors } = parseRuleFile('b.yml', "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: 'from spans | stats count() as value by service.name | where value = 0 and baseline >= 10'\n        baseline: { windows: 6, fill_missing: true }\n");
+    expect(errors).toEqual([]);
+    expect(groups[0]!.rules[0]).toMatchObject({ condition: 'value = 0 and baseline >= 10', baseline: { windows: 6, days: 0, fillMissing: true }, source: { query: 'from spans | stats count() as value by service.name' } });
+  });
+});
+
+describe('splitCondition', () => {
+  it('answers where the condition starts in the expr', () => {
+    const expr = 'from spans | stats count() as value |   where   value > 1 ';
+    const s = splitCondition(expr);
+    expect(s).toEqual({ query: 'from spans | stats count() as value', condition: 'value > 1', conditionOffset: 48 });
+    expect(expr.slice(s.conditionOffset).startsWith('value > 1')).toBe(true);
   });
 });
