@@ -36,12 +36,13 @@ import { AlertingRequestError, type AlertingRouteContext, type NotificationsApi,
 import { SilenceInputError, SilenceNotFoundError, type AlertmanagerApiContext, type SilenceApi } from '../server/routes/alertmanager-api.ts';
 import { backtest, BacktestError } from './backtest.ts';
 import { BaselineCache } from './baseline.ts';
+import { writeDefaultRulesOnce } from './defaults.ts';
 import { parsePromDuration } from './duration.ts';
 import { evaluateRule } from './evaluator.ts';
 import { RuleManager } from './manager.ts';
 import { defaultNotificationConfig, parseNotificationConfig, writeDefaultNotificationsOnce, type NotificationConfig } from './notify/config.ts';
 import { Notifier, UnknownReceiverError } from './notify/notifier.ts';
-import { maskSecrets, mergeMaskedSecrets, sealSecrets, unsealSecrets } from './notify/secrets.ts';
+import { maskSecrets, mergeMaskedSecrets, NotificationSecretError, sealSecrets, unsealSecrets } from './notify/secrets.ts';
 import { SilenceError, Silences, toGettableSilence } from './notify/silences.ts';
 import { parseRuleFile } from './rule.ts';
 import { RuleFileError, RuleFiles } from './rule-files.ts';
@@ -86,6 +87,9 @@ export interface Alerting {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** How long alert state changes (history, chart markers) are kept. */
+const HISTORY_RETENTION_MS = 90 * 86_400_000;
 
 /** A DeliveryRepo that also counts notifications for /metrics. */
 class CountedDeliveries extends DeliveryRepo {
@@ -248,11 +252,19 @@ export function createAlerting(deps: AlertingDeps): Alerting {
       };
     },
     async save(yaml) {
-      // `<secret>` from a masked view keeps the value in force; plaintext secrets are sealed at rest.
-      const merged = mergeMaskedSecrets(yaml, readNotificationsText());
-      const parsed = parseNotificationConfig(merged, notificationsName);
-      if (!parsed.config) throw new AlertingRequestError(400, parsed.errors.map((e) => `${e.file}${e.line ? `:${e.line}` : ''}: ${e.field ? `${e.field}: ` : ''}${e.message}`).join('\n'), parsed.errors);
-      atomicWrite(notificationsFile, sealSecrets(merged, deps.secrets));
+      const refuse = (errors: AlertingFileError[]) => new AlertingRequestError(400, errors.map((e) => `${e.file}${e.line ? `:${e.line}` : ''}: ${e.field ? `${e.field}: ` : ''}${e.message}`).join('\n'), errors);
+      try {
+        // `<secret>` from a masked view keeps the value in force; plaintext secrets are sealed at rest.
+        const merged = mergeMaskedSecrets(yaml, readNotificationsText());
+        const parsed = parseNotificationConfig(merged, notificationsName);
+        if (!parsed.config) throw refuse(parsed.errors);
+        atomicWrite(notificationsFile, sealSecrets(merged, deps.secrets));
+      } catch (err) {
+        if (!(err instanceof NotificationSecretError)) throw err;
+        // Text that is not even YAML: the parser's errors carry the line.
+        const parsed = parseNotificationConfig(yaml, notificationsName);
+        throw refuse(parsed.config ? [{ file: notificationsName, line: null, field: err.field, message: err.message.slice(err.field.length + 2) }] : parsed.errors);
+      }
       loadNotifications();
     },
     async test(receiver): Promise<ReceiverTestResponse | undefined> {
@@ -315,6 +327,12 @@ export function createAlerting(deps: AlertingDeps): Alerting {
 
   let started = false;
   let rulesWatcher: { close(): void } | undefined;
+  let housekeeping: NodeJS.Timeout | undefined;
+  const tidy = async () => {
+    const at = now();
+    await silences.gc(at).catch((err: unknown) => log.error({ err }, 'removing old silences failed'));
+    await store.pruneTransitions(at - HISTORY_RETENTION_MS).catch((err: unknown) => log.error({ err }, 'pruning alert history failed'));
+  };
   const onNotificationsChange = () => loadNotifications();
 
   return {
@@ -330,6 +348,7 @@ export function createAlerting(deps: AlertingDeps): Alerting {
       if (!config.alerting.enabled || started) return;
       started = true;
       if (!existsSync(rulesDir)) mkdirSync(rulesDir, { recursive: true });
+      if (config.alerting.defaultRules) writeDefaultRulesOnce(rulesDir);
       writeDefaultNotificationsOnce(notificationsFile);
       loadNotifications();
       await silences.load();
@@ -353,11 +372,15 @@ export function createAlerting(deps: AlertingDeps): Alerting {
       await manager.start();
       rulesWatcher = files.watch((groups) => onRules(groups));
       watchFile(notificationsFile, { interval: 1000, persistent: false }, onNotificationsChange);
+      void tidy();
+      housekeeping = setInterval(() => void tidy(), 3_600_000);
+      housekeeping.unref();
     },
     async stop() {
       if (!started) return;
       started = false;
       rulesWatcher?.close();
+      clearInterval(housekeeping);
       unwatchFile(notificationsFile, onNotificationsChange);
       await manager.stop();
       await notifier?.stop();

@@ -163,6 +163,7 @@ export function registerAlertmanagerApi(app: FastifyInstance, ctx: AlertmanagerA
   });
 
   app.post('/api/v2/silences', { config: { access: 'write' } }, async (req, reply) => {
+    if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) return amError(reply, 400, 'expected a silence object {matchers, startsAt, endsAt, createdBy, comment}');
     try {
       const id = await ctx.silences.upsert(req.body as AmPostableSilence, now());
       return { silenceID: id };
