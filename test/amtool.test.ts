@@ -72,6 +72,17 @@ describe.skipIf(!AMTOOL)('amtool against Vigil', () => {
     expect(await amtool('alert', 'query', 'alertname=NoSuchAlert')).not.toContain('AmtoolVisible');
   });
 
+  it('answers its status as an Alertmanager of the API level it follows, so amtool does not warn', async () => {
+    const { stdout: version } = await run(AMTOOL!, ['--version']);
+    const { stderr } = await run(AMTOOL!, [`--alertmanager.url=${v.server.urls.api}`, `--http.config.file=${httpConfig}`, 'silence', 'query'], { timeout: 30_000 });
+    if (/version 0\.25\./.test(version)) expect(stderr).toBe('');
+    const status = (await (await fetch(`${v.server.urls.api}/api/v2/status`, { headers: { authorization: `Bearer ${v.adminToken}` } })).json()) as { cluster: { status: string }; versionInfo: { version: string; revision: string }; config: { original: string } };
+    expect(status.cluster.status).toBe('disabled');
+    expect(status.versionInfo.version).toBe('0.25.0');
+    expect(status.versionInfo.revision).toMatch(/^vigil-/);
+    expect(status.config.original).toMatch(/route:/);
+  });
+
   it('is refused without a valid token', async () => {
     const bad = join(dirs.dir, 'bad-http.yml');
     writeFileSync(bad, 'authorization:\n  type: Bearer\n  credentials: vgl_wrong\n');

@@ -48,9 +48,13 @@ export interface AlertmanagerApiContext {
   /** How long a posted alert without `endsAt` stays firing unless posted again. */
   resolveTimeoutMs: number;
   startedAt: number;
+  /** Vigil's own version (reported as the revision; the version is the Alertmanager API level Vigil speaks). */
   version: string;
   now?: () => number;
 }
+
+/** The Alertmanager release whose API v2 Vigil follows (Debian's amtool is 0.25). */
+export const ALERTMANAGER_API_VERSION = '0.25.0';
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -255,7 +259,8 @@ export function registerAlertmanagerApi(app: FastifyInstance, ctx: AlertmanagerA
     cluster: { status: 'disabled', peers: [] },
     config: { original: ctx.configText(allows(req.principal, 'admin')) },
     uptime: new Date(ctx.startedAt).toISOString(),
-    versionInfo: { version: ctx.version, revision: '', branch: '', buildUser: 'vigil', buildDate: '', goVersion: `node ${process.version}` },
+    // amtool warns when its version differs from the server's: report the API level Vigil implements.
+    versionInfo: { version: ALERTMANAGER_API_VERSION, revision: `vigil-${ctx.version}`, branch: 'vigil', buildUser: 'vigil', buildDate: '', goVersion: `node ${process.version}` },
   }));
 
   app.get('/api/v2/receivers', { config: { access: 'read' } }, async () => ctx.receivers().map((name) => ({ name })));
