@@ -22,10 +22,16 @@ export function BacktestChart({ result, unit }: { result: BacktestResponse; unit
     const index = new Map(x.map((t, i) => [t, i]));
     const peak = (pts: [number, number | null][]) => Math.max(-Infinity, ...pts.map(([, v]) => v ?? -Infinity));
     const ranked = [...result.series].sort((a, b) => peak(b.points) - peak(a.points));
+    // Name each line by the labels that tell the lines apart (the rule's own labels are the same on all).
+    const varying = new Set<string>();
+    for (const s of result.series) for (const [k, v] of Object.entries(s.labels)) if (result.series.some((o) => o.labels[k] !== v)) varying.add(k);
     const series: Series[] = ranked.slice(0, MAX_SERIES).map((s) => {
       const values: (number | null)[] = x.map(() => null);
       for (const [t, v] of s.points) values[index.get(t)!] = v;
-      const name = labelPairs(s.labels, ['alertname']).map(([k, v]) => `${k}=${v}`).join(', ');
+      const name = labelPairs(s.labels, ['alertname'])
+        .filter(([k]) => varying.has(k))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
       return { label: name || 'value', values };
     });
     if (result.threshold !== null) series.push({ label: `threshold ${fmt(result.threshold, unit)}`, values: x.map(() => result.threshold), color: FIRING_COLOR });

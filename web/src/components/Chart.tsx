@@ -198,7 +198,11 @@ function drawBands(u: uPlot, bands: Band[] | undefined): void {
     }
     ctx.stroke();
     ctx.fillStyle = color;
-    ctx.fillText(b.label.slice(0, 30), x0 + 3 * devicePixelRatio, top + height - 4 * devicePixelRatio);
+    // The label goes right of the start, or left of it when it would run past the plot's right edge.
+    const label = b.label.slice(0, 30);
+    const w = ctx.measureText(label).width;
+    const tx = x0 + 3 * devicePixelRatio + w > left + width ? x0 - 3 * devicePixelRatio - w : x0 + 3 * devicePixelRatio;
+    ctx.fillText(label, tx, top + height - 4 * devicePixelRatio);
   }
   ctx.restore();
 }

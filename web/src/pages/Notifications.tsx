@@ -184,6 +184,15 @@ function Receiver({ name, integrations, canTest }: { name: string; integrations:
       {error && <div className="form-error">{error}</div>}
       {result && (
         <table className="table test-results" aria-label={`test of ${name}`}>
+          <thead>
+            <tr>
+              <th>Integration</th>
+              <th>Result</th>
+              <th className="num">HTTP</th>
+              <th className="num">Took</th>
+              <th>Error</th>
+            </tr>
+          </thead>
           <tbody>
             {result.results.map((t, i) => (
               <tr key={i}>
