@@ -8,7 +8,6 @@ import {
   formatConfigError,
   loadNotificationsFile,
   parseNotificationConfig,
-  parsePromDuration,
   STARTER_NOTIFICATIONS_YAML,
   writeDefaultNotificationsOnce,
   type NotificationConfig,
@@ -159,22 +158,6 @@ describe('parseNotificationConfig', () => {
     });
   });
 
-  it.each([
-    ['30s', 30_000],
-    ['5m', 300_000],
-    ['1h30m', 5_400_000],
-    ['2d', 172_800_000],
-    ['1w', 604_800_000],
-    ['0s', 0],
-    ['0', 0],
-    ['500ms', 500],
-    ['1m30', null],
-    ['', null],
-    ['-1s', null],
-    ['5 m', null],
-  ])('duration %s → %s', (text, ms) => {
-    expect(parsePromDuration(text)).toBe(ms);
-  });
 });
 
 describe('configuration errors name file, line and field', () => {

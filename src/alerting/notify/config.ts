@@ -4,6 +4,7 @@
  * route carries the fields it inherits, every integration the global defaults it falls back on — with
  * errors that name the file, the line and the field.
  */
+import { parsePromDuration } from '../duration.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { SEALED_PREFIX } from './secrets.ts';
@@ -231,17 +232,13 @@ type Obj = Record<string, unknown>;
 const SEALED = SEALED_PREFIX;
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const PROM_DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const DURATION_UNITS = [365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
-
-/** Parses a Prometheus duration (`30s`, `5m`, `1h30m`, `2d`, `0s`, `0`) into milliseconds; null when invalid. */
-export function parsePromDuration(text: string): number | null {
-  if (text === '0') return 0;
-  const m = PROM_DURATION.exec(text);
-  if (!m || text === '') return null;
-  let ms = 0;
-  for (let i = 0; i < DURATION_UNITS.length; i++) if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * DURATION_UNITS[i]!;
-  return ms;
+/** A Prometheus duration in milliseconds, or null when the text is not one (the reader names the field). */
+function promDurationOrNull(text: string): number | null {
+  try {
+    return parsePromDuration(text);
+  } catch {
+    return null;
+  }
 }
 
 /** Formats a path as `route.routes[0].receiver`. */
@@ -343,7 +340,7 @@ class Reader {
   duration(path: Path, v: unknown): number | undefined {
     if (v === undefined || v === null) return undefined;
     const s = typeof v === 'number' && v === 0 ? '0' : typeof v === 'string' ? v.trim() : null;
-    const ms = s === null ? null : parsePromDuration(s);
+    const ms = s === null ? null : promDurationOrNull(s);
     if (ms === null) this.error(path, `invalid duration ${JSON.stringify(v)}: use Prometheus durations such as 30s, 5m, 1h30m, 2d`);
     return ms ?? undefined;
   }
