@@ -6,6 +6,8 @@
  * file's comments); bad input is refused with its line; history, deliveries and /metrics report it.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertHistoryResponse, AmGettableAlert, AmGettableSilence, DeliveriesResponse, NotificationConfigResponse, PromAlertsResponse, PromRulesResponse, RuleDetail } from '../src/api/contract.ts';
@@ -18,6 +20,8 @@ const notificationsFile = join(dirs.dir, 'alertmanager.yml');
 let v: TestVigil;
 let hook: TestReceiver;
 let readToken: string;
+let target: http.Server;
+const monitorsDir = join(dirs.dir, 'monitors');
 let writeToken: string;
 
 const RULES = `# Checkout rules: written by hand.
@@ -37,6 +41,12 @@ groups:
         expr: 'from spans service.name=billing status=error | stats count() as value by service.name | where value > 5'
         range: 5m
         labels: { severity: warning }
+  - name: probes
+    interval: 1h
+    rules:
+      - alert: ProbeDown
+        monitor: { states: [down] }
+        labels: { severity: critical }
 `;
 
 const notificationsYaml = (url: string) => `route:
@@ -54,10 +64,15 @@ receivers:
 
 beforeAll(async () => {
   hook = await startReceiver();
+  // A checked service that is down from the start: its monitor goes down on its first check.
+  target = http.createServer((_req, res) => res.writeHead(503).end('down'));
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+  mkdirSync(monitorsDir, { recursive: true });
+  writeFileSync(join(monitorsDir, 'probe.yml'), `monitors:\n  - id: probe\n    name: Probe\n    system: shop\n    type: http\n    url: http://127.0.0.1:${(target.address() as AddressInfo).port}/health\n    interval: 10s\n`);
   mkdirSync(rulesDir, { recursive: true });
   writeFileSync(join(rulesDir, 'shop.yml'), RULES);
   writeFileSync(notificationsFile, notificationsYaml(hook.url));
-  v = await startTestVigil({ alerting: { rulesDir, notificationsFile, defaultRules: false }, agent: { selfMonitor: false } });
+  v = await startTestVigil({ alerting: { rulesDir, notificationsFile, defaultRules: false }, monitors: { dir: monitorsDir }, agent: { selfMonitor: false } });
   readToken = await v.server.tokens.create('reader', 'read');
   writeToken = await v.server.tokens.create('writer', 'write');
 }, 60_000);
@@ -65,6 +80,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await v?.stop();
   await hook?.close();
+  await new Promise((r) => target?.close(r));
   dirs.cleanup();
 });
 
@@ -157,6 +173,16 @@ describe('alerting API', () => {
     expect(rule).toMatchObject({ state: 'firing', health: 'ok' });
     expect(rule.lastEvaluation).not.toMatch(/^0001/);
   });
+
+  it('a monitor rule fires when the monitor goes down, woken by the state change (its group interval is an hour)', async () => {
+    const fired = await until(
+      'the monitor alert',
+      async () => (await api<PromAlertsResponse>('GET', '/api/v1/alerts', readToken)).body.data.alerts.find((a) => a.labels.alertname === 'ProbeDown' && a.state === 'firing'),
+      30_000,
+    );
+    expect(fired.labels).toMatchObject({ monitor: 'probe', monitor_name: 'Probe', system: 'shop', severity: 'critical' });
+    await until('the monitor alert at the webhook', async () => notified('ProbeDown').length > 0);
+  }, 40_000);
 
   it('a silence suppresses the alert: listed as suppressed, not notified until the silence is expired', async () => {
     const now = Date.now();
