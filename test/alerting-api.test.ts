@@ -345,6 +345,16 @@ describe('alerting API', () => {
     expect((await api('POST', '/api/v1/alerting/receivers/nobody/test', writeToken)).status).toBe(404);
   });
 
+  it('audits every change with what changed, and not the alerts other tools post', async () => {
+    const entries = (await api<{ entries: { actor: string; action: string; target: string | null; details: Record<string, unknown> | null }[] }>('GET', '/api/v1/audit?limit=1000')).body.entries;
+    const actions = entries.map((e) => e.action);
+    for (const a of ['silence.created', 'silence.expired', 'rule.created', 'rule.updated', 'rule.deleted', 'receiver.tested']) expect(actions, a).toContain(a);
+    const silence = entries.find((e) => e.action === 'silence.created' && e.actor === 'token:writer' && e.details?.comment === 'maintenance')!;
+    expect(silence.details).toMatchObject({ createdBy: 'test', comment: 'maintenance', matchers: [{ name: 'alertname', value: 'BillingErrors' }] });
+    expect(entries.find((e) => e.action === 'rule.updated')!.target).toBe('rule:shop.yml:shop:BillingErrors');
+    expect(entries.some((e) => e.target?.includes('/api/v2/alerts'))).toBe(false);
+  });
+
   it('reports history for chart markers, deliveries, and its own metrics', async () => {
     const history = await api<AlertHistoryResponse>('GET', '/api/v1/alerting/history?since=1h&service=checkout', readToken);
     expect(history.status).toBe(200);

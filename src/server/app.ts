@@ -193,8 +193,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   // Links in notifications point at the API server's own URL, known once it listens.
   let apiUrl = '';
   alerting = createAlerting({ config, state, queries, monitoring, secrets, metrics, log: api.log, externalUrl: () => apiUrl });
-  registerAlertingRoutes(api, alerting.routes);
-  registerAlertmanagerApi(api, alerting.alertmanagerApi);
+  registerAlertingRoutes(api, { ...alerting.routes, audit });
+  registerAlertmanagerApi(api, { ...alerting.alertmanagerApi, audit });
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   api.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });

@@ -17,10 +17,11 @@
  *   GET    /api/v1/alerting/deliveries               read   ?limit, receiver, integration, status
  *   GET    /api/v1/alerting/history                  read   ?since | from&to, service, rule
  *
- * Changes are audited by the change audit (write routes); a refused rule or configuration answers 400
- * with `errors` naming file, line and field.
+ * Every change is audited with what changed (`rule.created`, `rule.updated`, `rule.deleted`,
+ * `notifications.updated`, `receiver.tested`); a refused rule or configuration answers 400 with
+ * `errors` naming file, line and field.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type {
   AlertHistoryResponse,
   AlertingFileError,
@@ -43,6 +44,7 @@ import { describeSource } from '../../alerting/sources.ts';
 import { ruleState, type GroupView, type RuleView } from '../../alerting/manager.ts';
 import type { DeliveryFilter, DeliveryRepo } from '../../store/state/deliveries.ts';
 import type { AlertStore } from '../../store/state/alerts.ts';
+import type { AuditLog } from '../../store/state/audit.ts';
 import { allows } from '../access.ts';
 import { ParamError, parseTimeRange } from '../../query/time-range.ts';
 
@@ -88,7 +90,16 @@ export interface AlertingRouteContext {
   notifications: NotificationsApi;
   deliveries: Pick<DeliveryRepo, 'list'>;
   history: Pick<AlertStore, 'transitions'>;
+  /** Where changes are recorded (the routes record their own entries, with what changed). */
+  audit?: Pick<AuditLog, 'record'>;
   now?: () => number;
+}
+
+/** Records an audit entry for a change made through an alerting route; a failure to record is logged only. */
+export async function auditChange(audit: Pick<AuditLog, 'record'> | undefined, req: FastifyRequest, action: string, target: string, details?: Record<string, unknown>): Promise<void> {
+  if (!audit) return;
+  const p = req.principal;
+  await audit.record({ actor: p ? `${p.kind}:${p.name}` : 'anonymous', action, target, ip: req.ip, details }).catch((err: unknown) => req.log.error({ err }, 'audit record failed'));
 }
 
 /** Prometheus's zero time, for a rule or group never evaluated. */
@@ -228,10 +239,11 @@ export function registerAlertingRoutes(app: FastifyInstance, ctx: AlertingRouteC
 
   app.get('/api/v1/alerting/rules', { config: { access: 'read' } }, async () => ({ rules: ctx.rules.list(), fileErrors: ctx.rules.fileErrors() }));
 
-  app.post('/api/v1/alerting/rules', { config: { access: 'write' } }, async (req, reply) => {
+  app.post('/api/v1/alerting/rules', { config: { access: 'write', audited: true } }, async (req, reply) => {
     try {
       const id = await ctx.rules.create(writeRequest(req.body));
       const detail = ctx.rules.detail(id);
+      await auditChange(ctx.audit, req, 'rule.created', `rule:${id}`, { file: detail?.file });
       return reply.code(201).send(detail satisfies RuleDetail | undefined);
     } catch (err) {
       return fail(reply, err);
@@ -245,22 +257,24 @@ export function registerAlertingRoutes(app: FastifyInstance, ctx: AlertingRouteC
     return detail;
   });
 
-  app.put('/api/v1/alerting/rules/:id', { config: { access: 'write' } }, async (req, reply) => {
+  app.put('/api/v1/alerting/rules/:id', { config: { access: 'write', audited: true } }, async (req, reply) => {
     try {
       const id = (req.params as IdParams).id;
       if (!ctx.rules.detail(id)) throw new AlertingRequestError(404, `no rule "${id}"`);
       const next = await ctx.rules.update(id, writeRequest(req.body));
+      await auditChange(ctx.audit, req, 'rule.updated', `rule:${next}`, next === id ? undefined : { previousId: id });
       return ctx.rules.detail(next);
     } catch (err) {
       return fail(reply, err);
     }
   });
 
-  app.delete('/api/v1/alerting/rules/:id', { config: { access: 'write' } }, async (req, reply) => {
+  app.delete('/api/v1/alerting/rules/:id', { config: { access: 'write', audited: true } }, async (req, reply) => {
     try {
       const id = (req.params as IdParams).id;
       if (!ctx.rules.detail(id)) throw new AlertingRequestError(404, `no rule "${id}"`);
       await ctx.rules.remove(id);
+      await auditChange(ctx.audit, req, 'rule.deleted', `rule:${id}`);
       return reply.code(204).send();
     } catch (err) {
       return fail(reply, err);
@@ -290,21 +304,24 @@ export function registerAlertingRoutes(app: FastifyInstance, ctx: AlertingRouteC
 
   app.get('/api/v1/alerting/notifications', { config: { access: 'read' } }, async (req) => ctx.notifications.view(allows(req.principal, 'admin')));
 
-  app.put('/api/v1/alerting/notifications', { config: { access: 'write' } }, async (req, reply) => {
+  app.put('/api/v1/alerting/notifications', { config: { access: 'write', audited: true } }, async (req, reply) => {
     try {
       const yaml = (req.body as { yaml?: unknown } | undefined)?.yaml;
       if (typeof yaml !== 'string') throw new AlertingRequestError(400, 'yaml: expected the configuration file text');
       await ctx.notifications.save(yaml);
+      // The text itself may hold secrets: the entry says only that it changed.
+      await auditChange(ctx.audit, req, 'notifications.updated', `file:${ctx.notifications.view(false).file}`);
       return ctx.notifications.view(allows(req.principal, 'admin'));
     } catch (err) {
       return fail(reply, err);
     }
   });
 
-  app.post('/api/v1/alerting/receivers/:name/test', { config: { access: 'write' } }, async (req, reply) => {
+  app.post('/api/v1/alerting/receivers/:name/test', { config: { access: 'write', audited: true } }, async (req, reply) => {
     const name = (req.params as { name: string }).name;
     const result = await ctx.notifications.test(name);
     if (!result) return reply.code(404).send({ error: `no receiver "${name}"` });
+    await auditChange(ctx.audit, req, 'receiver.tested', `receiver:${name}`, { results: result.results.map((r) => ({ integration: r.integration, ok: r.ok })) });
     return result;
   });
 

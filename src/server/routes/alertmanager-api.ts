@@ -14,12 +14,16 @@
  *   GET    /api/v2/receivers         read
  *
  * Errors are answered as Alertmanager answers them: a JSON string body with 400/404, which amtool prints.
+ * Silence changes are audited (`silence.created`, `silence.updated`, `silence.expired`); posted alerts
+ * are not changes of configuration and are not.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AmGettableAlert, AmGettableSilence, AmMatcher, AmPostableSilence } from '../../api/contract.ts';
 import { fingerprint, type Labels, type NotifyAlert } from '../../alerting/types.ts';
 import { compileMatcherRegex, MatcherError, matchesValue, parseMatchers, type Matcher } from '../../alerting/notify/matchers.ts';
 import { allows } from '../access.ts';
+import type { AuditLog } from '../../store/state/audit.ts';
+import { auditChange } from './alerting.ts';
 
 /** Silences as the API needs them (src/alerting/notify/silences.ts). */
 export interface SilenceApi {
@@ -50,6 +54,7 @@ export interface AlertmanagerApiContext {
   startedAt: number;
   /** Vigil's own version (reported as the revision; the version is the Alertmanager API level Vigil speaks). */
   version: string;
+  audit?: Pick<AuditLog, 'record'>;
   now?: () => number;
 }
 
@@ -166,10 +171,20 @@ export function registerAlertmanagerApi(app: FastifyInstance, ctx: AlertmanagerA
     return sortSilences(silences);
   });
 
-  app.post('/api/v2/silences', { config: { access: 'write' } }, async (req, reply) => {
+  app.post('/api/v2/silences', { config: { access: 'write', audited: true } }, async (req, reply) => {
     if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) return amError(reply, 400, 'expected a silence object {matchers, startsAt, endsAt, createdBy, comment}');
     try {
-      const id = await ctx.silences.upsert(req.body as AmPostableSilence, now());
+      const posted = req.body as AmPostableSilence;
+      const id = await ctx.silences.upsert(posted, now());
+      const s = ctx.silences.get(id, now());
+      await auditChange(ctx.audit, req, posted.id ? 'silence.updated' : 'silence.created', `silence:${id}`, {
+        ...(posted.id && posted.id !== id ? { replaced: posted.id } : {}),
+        matchers: s?.matchers,
+        startsAt: s?.startsAt,
+        endsAt: s?.endsAt,
+        createdBy: s?.createdBy,
+        comment: s?.comment,
+      });
       return { silenceID: id };
     } catch (err) {
       if (err instanceof SilenceNotFoundError) return amError(reply, 404, err.message);
@@ -184,9 +199,11 @@ export function registerAlertmanagerApi(app: FastifyInstance, ctx: AlertmanagerA
     return s;
   });
 
-  app.delete('/api/v2/silence/:id', { config: { access: 'write' } }, async (req, reply) => {
+  app.delete('/api/v2/silence/:id', { config: { access: 'write', audited: true } }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
     try {
-      if (!(await ctx.silences.expire((req.params as { id: string }).id, now()))) return amError(reply, 404, 'silence not found');
+      if (!(await ctx.silences.expire(id, now()))) return amError(reply, 404, 'silence not found');
+      await auditChange(ctx.audit, req, 'silence.expired', `silence:${id}`);
     } catch (err) {
       if (err instanceof SilenceNotFoundError) return amError(reply, 404, err.message);
       if (err instanceof SilenceInputError) return amError(reply, 400, err.message);
@@ -243,7 +260,8 @@ export function registerAlertmanagerApi(app: FastifyInstance, ctx: AlertmanagerA
     return [...groups.values()];
   });
 
-  app.post('/api/v2/alerts', { config: { access: 'write' } }, async (req, reply) => {
+  // Prometheus posts its alerts every minute: alerts are not configuration, and are not audited.
+  app.post('/api/v2/alerts', { config: { access: 'write', audited: true } }, async (req, reply) => {
     let alerts: NotifyAlert[];
     try {
       alerts = postedAlerts(req.body, now(), ctx.resolveTimeoutMs);
