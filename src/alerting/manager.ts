@@ -366,7 +366,8 @@ export class RuleManager {
    * evaluates the rules that read it. Cheap and synchronous; never throws.
    */
   onCommit(batches: readonly TelemetryBatch[]): void {
-    if (this.stopped) return;
+    // Before start there is nothing to wake (and with alerting disabled, nothing ever).
+    if (this.stopped || !this.started) return;
     const t = this.touched;
     for (const b of batches) {
       if (b.spans.length) this.noteServices('spans', b.spans);
@@ -376,7 +377,7 @@ export class RuleManager {
       }
       if (this.byMetric.size) for (const m of b.metrics) t.metrics.add(m.name);
     }
-    if (!this.debounce && this.started) {
+    if (!this.debounce) {
       this.debounce = setTimeout(() => this.flushTouched(), PUSH_DEBOUNCE_MS);
       this.debounce.unref();
     }
