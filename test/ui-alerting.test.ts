@@ -217,7 +217,7 @@ describe('rules', () => {
     expect(firings).toBeGreaterThanOrEqual(2);
     const summary = (await page.getByTestId('backtest-summary').textContent())!;
     expect(summary).toMatch(/would have fired \d+ times, for (1h|\d+h \d+m) in total, sending \d+ notifications/);
-    const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    const id = decodeURIComponent(new URL(page.url()).pathname.split('/').at(-2)!);
     const res = await fetch(`${base}/api/v1/rules/backtest`, { method: 'POST', headers: { authorization: `Bearer ${v.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ id, days: 1 }) });
     const api = (await res.json()) as BacktestResponse;
     expect(api.firings.length).toBe(firings);
@@ -335,4 +335,33 @@ describe('viewer', () => {
     expect(await p.getByRole('link', { name: 'Silence…' }).count()).toBe(0);
     await ctx.close();
   }, 60_000);
+});
+
+/** Sideways scrolling, tables wider than their box, panels clipping their content (a string: no DOM types here). */
+const LAYOUT_PROBLEMS = `(() => {
+  const problems = [];
+  const name = (el) => el.tagName.toLowerCase() + (el.getAttribute('aria-label') ? '[' + el.getAttribute('aria-label') + ']' : '') + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+  const vw = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > vw + 1) problems.push('page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + vw);
+  for (const t of document.querySelectorAll('main table')) if (t.offsetWidth > t.parentElement.clientWidth + 1) problems.push(name(t) + ' is wider than its container');
+  for (const el of document.querySelectorAll('main .panel-body')) if (el.scrollWidth > el.clientWidth + 1) problems.push(name(el) + ' clips its content: ' + el.scrollWidth + ' > ' + el.clientWidth);
+  return problems;
+})()`;
+
+describe('layout', () => {
+  it('the alerting pages fit 1024 px', async () => {
+    await page.setViewportSize({ width: 1024, height: 900 });
+    const found: string[] = [];
+    const id = (await get<PromRulesResponse>('/api/v1/rules')).data.groups.flatMap((g) => g.rules).find((r) => r.name === 'CheckoutErrors')!.id;
+    for (const path of ['/alerts', '/alerts/rules', `/alerts/rules/${encodeURIComponent(id)}/edit`, '/alerts/rules/new', '/alerts/silences', '/alerts/notifications']) {
+      await page.goto(`${base}${path}`);
+      await expect.poll(() => page.locator('.state.loading').count(), { timeout: 15_000 }).toBe(0);
+      await expect.poll(() => page.locator('main .panel').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+      await page.waitForTimeout(300);
+      found.push(...((await page.evaluate(LAYOUT_PROBLEMS)) as string[]).map((p) => `${path}: ${p}`));
+      await page.screenshot({ path: `${OUTPUT}/ui-alerting-1024-${path.replace(/[^a-z0-9]+/gi, '_').slice(0, 60)}.png`, fullPage: true });
+    }
+    expect(found).toEqual([]);
+    await page.setViewportSize({ width: 1400, height: 1000 });
+  }, 90_000);
 });

@@ -68,7 +68,7 @@ function App() {
             <Route path="alerts" element={<Alerts />} />
             <Route path="alerts/rules" element={<AlertRules />} />
             <Route path="alerts/rules/new" element={<AlertRuleEditor />} />
-            <Route path="alerts/rules/:id" element={<AlertRuleEditor />} />
+            <Route path="alerts/rules/:id/edit" element={<AlertRuleEditor />} />
             <Route path="alerts/silences" element={<Silences />} />
             <Route path="alerts/notifications" element={<Notifications />} />
             <Route path="incidents" element={<Coming what="Incidents" />} />

@@ -20,7 +20,7 @@ import type { FieldErrors } from '../form-errors.ts';
 import { useDebounced, useLoad } from '../hooks.ts';
 import { SPAN_FIELDS } from '../query-syntax.ts';
 import { draftOf, DraftError, emptyDraft, METRIC_AGGS, ruleErrors, ruleOf, type Pair, type RuleDraft, type SourceKind } from '../rule-draft.ts';
-import { AlertsNav, LabelChips } from './Alerts.tsx';
+import { AlertsNav, LabelChips, ruleHref } from './Alerts.tsx';
 import type { BacktestRequest, BacktestResponse, RuleDetail, RuleWriteRequest } from '../../../src/api/contract.ts';
 
 const DAYS = [1, 3, 7] as const;
@@ -116,7 +116,7 @@ function RuleEditor({ saved: loaded }: { saved?: RuleDetail }) {
       const out = await api<RuleDetail | undefined>(saved ? rulePath(saved.id) : '/api/v1/alerting/rules', { method: saved ? 'PUT' : 'POST', body });
       const next = out?.id;
       if (!next) return navigate('/alerts/rules');
-      if (next !== saved?.id) return navigate(`/alerts/rules/${encodeURIComponent(next)}`, { replace: !!saved, state: { created: Date.now() } });
+      if (next !== saved?.id) return navigate(ruleHref(next), { replace: !!saved, state: { created: Date.now() } });
       setSaved(out);
       setSavedAt(Date.now());
     } catch (e) {

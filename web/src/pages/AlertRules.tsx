@@ -13,7 +13,7 @@ import { SortTable } from '../components/SortTable.tsx';
 import { Empty, ErrorState, Loading, Panel } from '../components/States.tsx';
 import { fmt, fmtAgo, fmtTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
-import { AlertsNav, AlertStateBadge } from './Alerts.tsx';
+import { AlertsNav, AlertStateBadge, ruleHref } from './Alerts.tsx';
 import type { PromAlertingRule, PromRuleGroup, PromRulesResponse } from '../../../src/api/contract.ts';
 
 const SHOW = ['all', 'firing', 'pending', 'errors', 'flapping'] as const;
@@ -149,7 +149,7 @@ function GroupPanel({ group: g }: { group: PromRuleGroup }) {
             grow: true,
             render: (r) => (
               <div className="rule-cell">
-                <Link to={`/alerts/rules/${encodeURIComponent(r.id)}`}>{r.name}</Link>
+                <Link to={ruleHref(r.id)}>{r.name}</Link>
                 <code className="muted small" title={r.query}>
                   {r.source === 'query' ? r.query : `${r.source}: ${r.query}`}
                   {r.condition ? ` · when ${r.condition}` : ''}

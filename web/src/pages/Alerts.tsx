@@ -16,6 +16,15 @@ import { fmtTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import type { AlertLabels, AmGettableAlert, PromAlert, PromAlertsResponse, PromRulesResponse } from '../../../src/api/contract.ts';
 
+/**
+ * The editor's address of a rule. Rule ids hold their file name (`rms.yml:rms:HighErrorRate`), and the
+ * server answers a path whose last segment has a dot as a missing file, not with the app: the id is
+ * followed by `/edit`, so a reload or a bookmark opens the rule.
+ */
+export function ruleHref(id: string): string {
+  return `/alerts/rules/${encodeURIComponent(id)}/edit`;
+}
+
 /** The alerting section's tabs. */
 export function AlertsNav() {
   return (
@@ -204,7 +213,7 @@ export function Alerts() {
                 value: (r) => r.labels.alertname ?? '',
                 render: (r) => (
                   <span className="alert-name">
-                    {r.ruleId ? <Link to={`/alerts/rules/${encodeURIComponent(r.ruleId)}`}>{r.labels.alertname ?? '(no name)'}</Link> : <span title="Posted to /api/v2/alerts by another tool">{r.labels.alertname ?? '(no name)'}</span>}
+                    {r.ruleId ? <Link to={ruleHref(r.ruleId)}>{r.labels.alertname ?? '(no name)'}</Link> : <span title="Posted to /api/v2/alerts by another tool">{r.labels.alertname ?? '(no name)'}</span>}
                     {r.flapping && (
                       <span className="badge warn" title="Changing state often: notifications are damped">
                         flapping

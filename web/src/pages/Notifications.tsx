@@ -243,12 +243,12 @@ function Deliveries() {
           rowKey={(x) => String(x.id)}
           initialSort="at"
           columns={[
-            { key: 'at', label: 'Time', value: (x) => -Date.parse(x.at), render: (x) => <span className="nowrap">{fmtTime(x.at, true).slice(0, 19)}</span> },
+            { key: 'at', label: 'Time', value: (x) => -Date.parse(x.at), render: (x) => <span className="nowrap" title={fmtTime(x.at, true)}>{fmtTime(x.at, true).slice(5, 19)}</span> },
             { key: 'receiver', label: 'Receiver' },
             { key: 'integration', label: 'Integration' },
             { key: 'status', label: 'Status', render: (x) => <span className={`badge ${x.status === 'ok' ? 'ok' : 'bad'}`}>{x.status === 'ok' ? 'delivered' : 'failed'}</span> },
             { key: 'alerts', label: 'Alerts', value: (x) => x.firing + x.resolved, render: (x) => `${x.firing} firing${x.resolved ? `, ${x.resolved} resolved` : ''}` },
-            { key: 'attempts', label: 'Attempts', numeric: true },
+            { key: 'attempts', label: 'Tries', title: 'Attempts (with retries and backoff)', numeric: true },
             { key: 'httpStatus', label: 'HTTP', numeric: true, render: (x) => (x.httpStatus === null ? '—' : String(x.httpStatus)) },
             { key: 'durationMs', label: 'Took', numeric: true, render: (x) => fmt(x.durationMs, 'ms') },
             { key: 'error', label: 'Error', grow: true, value: (x) => x.error ?? '', render: (x) => <span className="bad-text" title={x.error ?? ''}>{x.error ?? ''}</span> },
