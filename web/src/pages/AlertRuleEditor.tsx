@@ -291,7 +291,7 @@ function SourceFields({ draft: d, set, err, exprError }: { draft: RuleDraft; set
           onSubmit={() => undefined}
           error={exprError}
           fields={SPAN_FIELDS}
-          placeholder='from spans kind=server | eval e=if(status="error",1,0) | stats avg(e) as value count() as n by service.name, http.route | where n >= 20 and value > 0.05'
+          placeholder="from spans kind=server | stats p95(duration_ms) as value count() as n by service.name"
         />
       </Field>
     );
