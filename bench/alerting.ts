@@ -75,6 +75,10 @@ try {
   log('ack → webhook               p50      p95      max      min  trials  missed');
   log(row('vigil', vigil?.latency));
   log(row('prometheus + alertmanager', prometheus?.latency));
+  const split = (name: string, l: LatencySummary | undefined) =>
+    l ? log(`  ${name}: T0 → evaluation that found it (startsAt) p50 ${ms(l.toEvaluation.p50)}, p95 ${ms(l.toEvaluation.p95)}; evaluation → webhook p50 ${ms(l.toWebhook.p50)}, p95 ${ms(l.toWebhook.p95)}`) : undefined;
+  split('vigil', vigil?.latency);
+  split('prometheus + alertmanager', prometheus?.latency);
   if (vigil && prometheus) {
     log(`ratio vigil/prometheus      p50 ${(vigil.latency.p50 / prometheus.latency.p50).toFixed(2)}, p95 ${(vigil.latency.p95 / prometheus.latency.p95).toFixed(2)}   (goal: vigil p95 ≤ 1000 ms and ratio < 1)`);
   }

@@ -112,14 +112,24 @@ export interface WebhookAlert {
   fingerprint?: string;
 }
 
+/** When a notification arrived, and when its alert started (the evaluation that found it firing). */
+export interface Arrival {
+  /** performance.now() when the request's headers were in. */
+  at: number;
+  /** Date.now() at the same moment, to compare with `startsAt`. */
+  wall: number;
+  /** The alert's startsAt (epoch ms): the time of the evaluation that found it. */
+  startsAt: number;
+}
+
 /**
  * The webhook receiver both sides notify: records when the first firing notification of each key
  * arrived (the moment the request's headers are in, on the bench's own clock), and lets a trial wait for it.
  */
 export class WebhookReceiver {
   private server: Server | undefined;
-  private readonly arrived = new Map<string, number>();
-  private readonly waiters = new Map<string, (at: number) => void>();
+  private readonly arrived = new Map<string, Arrival>();
+  private readonly waiters = new Map<string, (arrival: Arrival) => void>();
   /** Requests received, and alerts in them (firing and resolved). */
   requests = 0;
   alerts = 0;
@@ -131,6 +141,7 @@ export class WebhookReceiver {
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       const at = performance.now();
+      const wall = Date.now();
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -147,8 +158,9 @@ export class WebhookReceiver {
           if (alert.status !== 'firing') continue;
           const key = this.keyOf(alert.labels);
           if (key === undefined || this.arrived.has(key)) continue;
-          this.arrived.set(key, at);
-          this.waiters.get(key)?.(at);
+          const arrival: Arrival = { at, wall, startsAt: Date.parse(alert.startsAt) };
+          this.arrived.set(key, arrival);
+          this.waiters.get(key)?.(arrival);
           this.waiters.delete(key);
         }
       });
@@ -157,8 +169,8 @@ export class WebhookReceiver {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
   }
 
-  /** Resolves with the arrival time (performance.now()) of the first firing alert with this key. */
-  expect(key: string, timeoutMs: number): Promise<number> {
+  /** Resolves with the arrival of the first firing alert with this key. */
+  expect(key: string, timeoutMs: number): Promise<Arrival> {
     const seen = this.arrived.get(key);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
@@ -166,9 +178,9 @@ export class WebhookReceiver {
         this.waiters.delete(key);
         reject(new Error(`no notification for ${key} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.waiters.set(key, (at) => {
+      this.waiters.set(key, (arrival) => {
         clearTimeout(timer);
-        resolve(at);
+        resolve(arrival);
       });
     });
   }
@@ -194,6 +206,17 @@ export interface LatencySummary {
   max: number;
   min: number;
   all: number[];
+  /** T0 → the evaluation that found the alert (its startsAt), p50/p95: waiting for scrape and evaluation. */
+  toEvaluation: { p50: number; p95: number };
+  /** That evaluation → the webhook, p50/p95: the notification path. */
+  toWebhook: { p50: number; p95: number };
+}
+
+/** One trial's measurements (ms). */
+export interface TrialTiming {
+  total: number;
+  toEvaluation: number;
+  toWebhook: number;
 }
 
 /** Nearest-rank quantile of sorted values. */
@@ -202,10 +225,28 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-/** p50/p95/max of the latencies; `missed` trials got no notification in time. */
-export function summarise(latencies: readonly number[], missed: number): LatencySummary {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return { trials: sorted.length, missed, p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), max: sorted[sorted.length - 1] ?? Number.NaN, min: sorted[0] ?? Number.NaN, all: latencies.slice() };
+/** One trial from its T0 (both clocks) and the notification's arrival. */
+export function trialTiming(t0: number, t0Wall: number, arrival: Arrival): TrialTiming {
+  return { total: arrival.at - t0, toEvaluation: arrival.startsAt - t0Wall, toWebhook: arrival.wall - arrival.startsAt };
+}
+
+/** p50/p95/max of the trials; `missed` trials got no notification in time. */
+export function summarise(trials: readonly TrialTiming[], missed: number): LatencySummary {
+  const sorted = (pick: (t: TrialTiming) => number) => trials.map(pick).sort((a, b) => a - b);
+  const total = sorted((t) => t.total);
+  const toEvaluation = sorted((t) => t.toEvaluation);
+  const toWebhook = sorted((t) => t.toWebhook);
+  return {
+    trials: total.length,
+    missed,
+    p50: quantile(total, 0.5),
+    p95: quantile(total, 0.95),
+    max: total[total.length - 1] ?? Number.NaN,
+    min: total[0] ?? Number.NaN,
+    all: trials.map((t) => t.total),
+    toEvaluation: { p50: quantile(toEvaluation, 0.5), p95: quantile(toEvaluation, 0.95) },
+    toWebhook: { p50: quantile(toWebhook, 0.5), p95: quantile(toWebhook, 0.95) },
+  };
 }
 
 /** A pause between trials, random so trials do not lock onto the scrape or evaluation phase. */

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { freePort, sleep, startChild, summarise, trialGap, waitUntil, WebhookReceiver, type Child, type LatencySummary } from './harness.ts';
+import { freePort, sleep, startChild, summarise, trialGap, trialTiming, waitUntil, WebhookReceiver, type Child, type LatencySummary, type TrialTiming } from './harness.ts';
 
 /** What the Prometheus side measured. */
 export interface PrometheusResult {
@@ -126,7 +126,7 @@ receivers:
   );
 
   const children: Child[] = [];
-  const latencies: number[] = [];
+  const latencies: TrialTiming[] = [];
   let missed = 0;
   let groupEvalMs: number | null = null;
   const promVersion = version(execFileSync('prometheus', ['--version'], { encoding: 'utf8' }));
@@ -157,9 +157,10 @@ receivers:
       const waiting = receiver.expect(`svc-${k}/${i}`, 30_000);
       trialExporter.values.set(series, 11);
       const t0 = performance.now();
+      const t0Wall = Date.now();
       try {
-        const at = await waiting;
-        if (i >= opts.warmup) latencies.push(at - t0);
+        const arrival = await waiting;
+        if (i >= opts.warmup) latencies.push(trialTiming(t0, t0Wall, arrival));
       } catch (error) {
         if (i >= opts.warmup) missed++;
         log(`  trial ${i}: ${(error as Error).message}`);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { runVigil, spawnVigil } from '../../test/helpers/vigil.ts';
-import { adoptChild, sleep, summarise, trialGap, waitUntil, WebhookReceiver, type LatencySummary } from './harness.ts';
+import { adoptChild, sleep, summarise, trialGap, trialTiming, waitUntil, WebhookReceiver, type LatencySummary, type TrialTiming } from './harness.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -111,7 +111,7 @@ export async function runVigilSide(opts: VigilOptions): Promise<VigilResult> {
   const vigilChild = adoptChild('vigil', vigil.proc, vigil.exited);
   let loadChild: ReturnType<typeof adoptChild> | undefined;
   let loadOut = '';
-  const latencies: number[] = [];
+  const latencies: TrialTiming[] = [];
   const trialAcks: number[] = [];
   let missed = 0;
   try {
@@ -141,14 +141,15 @@ export async function runVigilSide(opts: VigilOptions): Promise<VigilResult> {
       const res = await fetch(`${vigil.urls.otlp}/v1/traces`, { method: 'POST', body: trialBody(service, TRIAL_SPANS), headers: { 'content-type': 'application/json', authorization: `Bearer ${ingestToken}` } });
       // T0: the acknowledgement (status line and headers in; the body is a few bytes).
       const t0 = performance.now();
+      const t0Wall = Date.now();
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`trial batch answered ${res.status}`);
       if (i >= opts.warmup) trialAcks.push(t0 - sentAt);
       try {
-        const at = await waiting;
+        const arrival = await waiting;
         // Negative if the notification beat the acknowledgement back to the client (the rules run on
         // commit, before the answers go out): kept as measured.
-        if (i >= opts.warmup) latencies.push(at - t0);
+        if (i >= opts.warmup) latencies.push(trialTiming(t0, t0Wall, arrival));
       } catch (error) {
         if (i >= opts.warmup) missed++;
         log(`  trial ${i}: ${(error as Error).message}`);
