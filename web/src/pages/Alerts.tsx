@@ -142,7 +142,9 @@ export function Alerts() {
     return m;
   }, [rules.data]);
   const ruleCount = rules.data?.data.groups.reduce((n, g) => n + g.rules.length, 0);
-  const all = useMemo(() => (prom.data ? rowsOf(prom.data.data.alerts, am.data, units, now) : []), [prom.data, am.data, units, now]);
+  // Recomputed on each answer (every 5 s), which also moves `now` on for the durations.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const all = useMemo(() => (prom.data ? rowsOf(prom.data.data.alerts, am.data, units, Date.now()) : []), [prom.data, am.data, units]);
 
   let matchers: Matcher[] = [];
   let filterError: string | null = null;
