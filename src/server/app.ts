@@ -129,7 +129,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   const secrets = SecretBox.fromKeyFile(config.secrets.keyFile ?? join(dataDir, 'secret.key'));
   const tokens = new TokenStore(state);
   // Alerting is built once the query service exists; commits before that have no rules to wake.
-  let alerting: Alerting | undefined;
+  let wakeRules: ((batches: readonly TelemetryBatch[]) => void) | undefined;
   const redactor = config.redaction.enabled ? buildRedactor(config.redaction, (rule, n) => metrics.redactions.inc({ rule }, n)) : undefined;
   const pipeline = new IngestPipeline(store, {
     // Redaction first, so that the promoted copies of attributes are redacted too.
@@ -138,7 +138,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     maxRowsPerCommit: config.ingest.maxRowsPerCommit,
     metrics,
     // Push, not poll: the rules that read what was just committed are evaluated at once.
-    onCommit: (batches) => alerting?.onCommit(batches),
+    onCommit: (batches) => wakeRules?.(batches),
   });
   const policy: RetentionPolicy = {
     logs: parseDuration(config.retention.logs),
@@ -192,7 +192,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   registerMonitorTestRoutes(api, { policy: config.outbound, audit, monitors: monitoring.store });
   // Links in notifications point at the API server's own URL, known once it listens.
   let apiUrl = '';
-  alerting = createAlerting({ config, state, queries, monitoring, secrets, metrics, log: api.log, externalUrl: () => apiUrl });
+  const alerting = createAlerting({ config, state, queries, monitoring, secrets, metrics, log: api.log, externalUrl: () => apiUrl });
+  wakeRules = (batches) => alerting.onCommit(batches);
   registerAlertingRoutes(api, { ...alerting.routes, audit });
   registerAlertmanagerApi(api, { ...alerting.alertmanagerApi, audit });
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
@@ -214,7 +215,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     const stats = await store.stats();
     metrics.storeBytes.set(stats.bytes);
     for (const [table, n] of Object.entries(stats.rows)) metrics.storeRows.set({ table }, n);
-    for (const [state, n] of Object.entries(alerting!.manager.counts())) metrics.alerts.set({ state }, n);
+    for (const [state, n] of Object.entries(alerting.manager.counts())) metrics.alerts.set({ state }, n);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
@@ -278,7 +279,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
       await selfAgent?.stop().catch(() => undefined);
       await monitoring.stop();
       // Before the pipeline drains: its last commits have no evaluation to wake any more.
-      await alerting!.stop();
+      await alerting.stop();
       await pipeline.close();
       await api.close();
       await store.close();
