@@ -191,6 +191,10 @@ describe('rules', () => {
     // A duration the form can tell is wrong is shown under its field, and nothing is saved.
     await expect.poll(() => form.locator('.field.has-error .field-error').textContent()).toMatch(/expected a duration/);
     await form.getByLabel(/^For/).fill('2m');
+    // What only the server can tell (the condition's syntax) comes back under its field too.
+    await form.getByLabel(/^Condition/).fill('value >>> 60000');
+    await form.getByRole('button', { name: 'Create rule' }).click();
+    await expect.poll(() => form.locator('.field.has-error .field-error').textContent(), { timeout: 15_000 }).toMatch(/expected a value after '>'/);
     await form.getByLabel(/^Condition/).fill('value > 60000 and n >= 10');
     await form.getByRole('button', { name: 'Create rule' }).click();
     await page.waitForURL(/\/alerts\/rules\/ui\.yml/, { timeout: 30_000 });

@@ -13,6 +13,8 @@ export class ApiError extends Error {
     message: string,
     readonly status: number,
     readonly position?: number,
+    /** The answer's JSON body (e.g. alerting's `errors` with file and line). */
+    readonly body?: unknown,
   ) {
     super(message);
   }
@@ -91,7 +93,7 @@ export async function api<T>(path: string, opts: ApiOptions = {}): Promise<T> {
       res.status === 429 ? 'Vigil is busy: too many queries are running. Try again in a moment.' : res.status === 503 ? 'The query took too long: narrow the time range or add filters.' : `request failed (${res.status})`;
     // Alertmanager-compatible routes (`/api/v2/…`) answer errors as a bare JSON string, as Alertmanager does.
     const message = typeof body === 'string' && body ? body : b.error;
-    throw new ApiError(message ?? fallback, res.status, typeof b.position === 'number' ? b.position : undefined);
+    throw new ApiError(message ?? fallback, res.status, typeof b.position === 'number' ? b.position : undefined, body);
   }
   return body as T;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RuleInput } from '../../src/api/contract.ts';
-import { draftOf, DraftError, emptyDraft, ruleErrors, ruleOf, type RuleDraft } from './rule-draft.ts';
+import { draftOf, DraftError, emptyDraft, ruleErrors, ruleOf, ruleWriteErrors, type RuleDraft } from './rule-draft.ts';
 
 const detail = (rule: RuleInput) => ({ rule, group: 'rms', file: 'rms.yml', interval: '10s' });
 const fieldOf = (d: RuleDraft) => {
@@ -66,5 +66,22 @@ describe('rule drafts', () => {
     expect(ruleErrors('ui.yml:12: for: expected a duration')).toEqual({ for: 'expected a duration' });
     expect(ruleErrors('groups[0].rules[2].metric.name: unknown metric; expr: expected a value at position 4')).toEqual({ 'metric.name': 'unknown metric', expr: 'expected a value at position 4' });
     expect(ruleErrors('a rule named X already exists in group ui')).toEqual({ _form: 'a rule named X already exists in group ui' });
+  });
+
+  it('puts the errors of a refused write under their field, the rest as file:line under the form', () => {
+    const body = {
+      error: '…',
+      errors: [
+        { file: 'ui.yml', line: 9, field: 'groups[0].rules[0].condition', message: "expected a value after '>'" },
+        { file: 'ui.yml', line: 11, field: 'groups[0].rules[0].metric.where.host', message: 'expected a string' },
+        { file: 'ui.yml', line: 7, field: 'groups[0].rules[0]', message: 'expected one of expr, metric or monitor' },
+      ],
+    };
+    expect(ruleWriteErrors('…', body)).toEqual({
+      condition: "expected a value after '>'",
+      'metric.where': 'expected a string',
+      _form: 'ui.yml:7: groups[0].rules[0]: expected one of expr, metric or monitor',
+    });
+    expect(ruleWriteErrors('for: bad', undefined)).toEqual({ for: 'bad' });
   });
 });

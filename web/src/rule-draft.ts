@@ -3,7 +3,7 @@
  * file (`RuleInput`, the API contract's). Empty inputs are left out, so a saved rule file only holds
  * what the user set; durations are checked here (Prometheus syntax) before the server sees them.
  */
-import type { RuleDetail, RuleInput } from '../../src/api/contract.ts';
+import type { AlertingFileError, RuleDetail, RuleInput } from '../../src/api/contract.ts';
 import { parsePromDuration } from './alert-format.ts';
 import { errorsByField, type FieldErrors } from './form-errors.ts';
 
@@ -210,6 +210,25 @@ export function ruleOf(d: RuleDraft): RuleInput {
   set('labels', record('labels', d.labels, true));
   set('annotations', record('annotations', d.annotations, true));
   return rule;
+}
+
+/**
+ * The errors of a refused write (`{error, errors: [{file, line, field, message}]}`) by form field: an
+ * error on a field of the rule goes under it, anything else under the form as `file:line: message`.
+ * Without `errors`, the message is split as {@link ruleErrors} does.
+ */
+export function ruleWriteErrors(message: string, body: unknown): FieldErrors {
+  const list = (body as { errors?: unknown } | undefined)?.errors;
+  if (!Array.isArray(list) || list.length === 0) return ruleErrors(message);
+  const out: FieldErrors = {};
+  const add = (k: string, t: string) => (out[k] = out[k] ? `${out[k]}; ${t}` : t);
+  for (const e of list as AlertingFileError[]) {
+    const field = (e.field ?? '').replace(/^(?:groups\[\d+\]\.)?rules\[\d+\]\.?/, '');
+    const known = [...RULE_FIELDS].sort((a, b) => b.length - a.length).find((f) => field === f || field.startsWith(`${f}.`) || field.startsWith(`${f}[`));
+    if (known) add(known, e.message);
+    else add('_form', `${e.line === null ? e.file : `${e.file}:${e.line}`}: ${e.field ? `${e.field}: ` : ''}${e.message}`);
+  }
+  return out;
 }
 
 /**

@@ -19,7 +19,7 @@ import { fmtTime } from '../format.ts';
 import type { FieldErrors } from '../form-errors.ts';
 import { useDebounced, useLoad } from '../hooks.ts';
 import { SPAN_FIELDS } from '../query-syntax.ts';
-import { draftOf, DraftError, emptyDraft, METRIC_AGGS, ruleErrors, ruleOf, type Pair, type RuleDraft, type SourceKind } from '../rule-draft.ts';
+import { draftOf, DraftError, emptyDraft, METRIC_AGGS, ruleOf, ruleWriteErrors, type Pair, type RuleDraft, type SourceKind } from '../rule-draft.ts';
 import { AlertsNav, LabelChips, ruleHref } from './Alerts.tsx';
 import type { BacktestRequest, BacktestResponse, RuleDetail, RuleWriteRequest } from '../../../src/api/contract.ts';
 
@@ -120,7 +120,7 @@ function RuleEditor({ saved: loaded }: { saved?: RuleDetail }) {
       setSaved(out);
       setSavedAt(Date.now());
     } catch (e) {
-      setErrors(e instanceof DraftError ? { [e.field]: e.message } : ruleErrors((e as Error).message));
+      setErrors(e instanceof DraftError ? { [e.field]: e.message } : ruleWriteErrors((e as Error).message, (e as ApiError).body));
     } finally {
       setBusy(false);
     }
