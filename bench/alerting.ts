@@ -7,7 +7,8 @@
  *
  * Flags: --trials 50, --rules 500, --load 3000 (records/s into Vigil; as many extra series scraped by
  * Prometheus), --spans 1000000 (stored for the evaluation cost), --interval 15s (Vigil's group interval),
- * --warmup 2, --only vigil|prometheus|cost (repeatable), --keep (keep the temp directory).
+ * --warmup 2 (Vigil trials not counted), --segments 5 (fresh Prometheus + Alertmanager setups, one warm-up
+ * trial each), --only vigil|prometheus|cost (repeatable), --keep (keep the temp directory).
  * The sides run one after the other, never at once, so they do not compete for the cores.
  */
 import { mkdirSync, rmSync } from 'node:fs';
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     spans: { type: 'string', default: '1000000' },
     interval: { type: 'string', default: '15s' },
     warmup: { type: 'string', default: '2' },
+    segments: { type: 'string', default: '5' },
     only: { type: 'string', multiple: true },
     keep: { type: 'boolean', default: false },
   },
@@ -52,10 +54,10 @@ let vigil: VigilResult | undefined;
 let cost: EvaluationCost | undefined;
 try {
   log(`bench:alerting — ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`);
-  log(`${TRIALS} trials (+${WARMUP} warm-up) per side, ${RULES} rules, load ${LOAD} records/s (Vigil) / ${LOAD} extra series per 1 s scrape (Prometheus)`);
+  log(`${TRIALS} trials per side (Vigil +${WARMUP} warm-up; Prometheus over ${values.segments} fresh setups, +1 warm-up each), ${RULES} rules, load ${LOAD} records/s (Vigil) / ${LOAD} extra series per 1 s scrape (Prometheus)`);
   if (ONLY.has('prometheus')) {
     mkdirSync(join(dir, 'prometheus'));
-    prometheus = await runPrometheus({ dir: join(dir, 'prometheus'), trials: TRIALS, rules: RULES, loadSeries: LOAD, warmup: WARMUP, log });
+    prometheus = await runPrometheus({ dir: join(dir, 'prometheus'), trials: TRIALS, rules: RULES, loadSeries: LOAD, warmup: 1, segments: Number(values.segments), log });
   }
   if (ONLY.has('vigil')) {
     mkdirSync(join(dir, 'vigil'));
@@ -85,6 +87,7 @@ try {
   if (vigil) {
     const l = vigil.load;
     log(`vigil: ${RULES} rules, group interval ${values.interval}; trial batch ack p50 ${ms(vigil.trialAckP50)}; background load ${l ? `${Math.round(l.perSecond)} records/s, ack p50 ${ms(l.ackP50)} p99 ${ms(l.ackP99)}, refused ${l.refused}, errors ${l.errors}` : 'unknown'}`);
+    if (vigil.evaluations) log(`vigil: ${vigil.evaluations.count} rule evaluations during the run (interval and push), mean ${vigil.evaluations.meanMs.toFixed(1)} ms each`);
     log(`vigil latencies (ms): ${vigil.latency.all.map((v) => v.toFixed(0)).join(' ')}`);
   }
   if (prometheus) {

@@ -30,6 +30,8 @@ export interface PrometheusOptions {
   /** Extra series scraped every second, as the ingest load (samples/s). */
   loadSeries: number;
   warmup: number;
+  /** Fresh Prometheus + Alertmanager setups the trials are spread over. */
+  segments: number;
   log: (line: string) => void;
 }
 
@@ -62,14 +64,51 @@ function version(text: string): string {
   return /version (\S+)/.exec(text)?.[1] ?? 'unknown';
 }
 
-/** Runs the Prometheus + Alertmanager trials. */
+/**
+ * Runs the Prometheus + Alertmanager trials in `segments` segments, each with fresh processes, ports
+ * and paths: Prometheus places a target's scrapes and a group's evaluations at offsets hashed from
+ * the target's address and the group's file and name, so the gap between a scrape and the next
+ * evaluation is fixed for one setup (anywhere from 0 to 1 s) — one setup alone would measure one
+ * arbitrary gap, several sample it.
+ */
 export async function runPrometheus(opts: PrometheusOptions): Promise<PrometheusResult> {
-  const { dir, log } = opts;
-  mkdirSync(join(dir, 'prom-data'), { recursive: true });
-  mkdirSync(join(dir, 'am-data'), { recursive: true });
-
   const receiver = new WebhookReceiver((labels) => (labels.trial !== undefined && labels.alertname === 'BenchValueHigh' ? `${labels.svc}/${labels.trial}` : undefined));
   await receiver.start();
+  const trials: TrialTiming[] = [];
+  const groupEval: number[] = [];
+  let missed = 0;
+  let next = 0;
+  try {
+    for (let seg = 0; seg < opts.segments; seg++) {
+      const count = Math.floor(opts.trials / opts.segments) + (seg < opts.trials % opts.segments ? 1 : 0);
+      const result = await runSegment(opts, join(opts.dir, `segment-${seg}`), receiver, next, count);
+      next += count + opts.warmup;
+      trials.push(...result.trials);
+      missed += result.missed;
+      if (result.groupEvalMs !== null) groupEval.push(result.groupEvalMs);
+      const seg50 = summarise(result.trials, result.missed);
+      log(opts, `  prometheus: setup ${seg + 1} of ${opts.segments}: ${result.trials.length} trials, min ${seg50.min.toFixed(0)} ms, p50 ${seg50.p50.toFixed(0)} ms, max ${seg50.max.toFixed(0)} ms`);
+    }
+  } finally {
+    await receiver.stop();
+  }
+  const promVersion = version(execFileSync('prometheus', ['--version'], { encoding: 'utf8' }));
+  const amVersion = version(execFileSync('prometheus-alertmanager', ['--version'], { encoding: 'utf8' }));
+  return {
+    latency: summarise(trials, missed),
+    groupEvalMs: groupEval.length ? groupEval.reduce((a, b) => a + b, 0) / groupEval.length : null,
+    samplesPerSecond: opts.rules + opts.loadSeries,
+    version: `prometheus ${promVersion}, alertmanager ${amVersion}`,
+  };
+}
+
+function log(opts: PrometheusOptions, line: string): void {
+  opts.log(line);
+}
+/** One setup: exporters, Prometheus and Alertmanager started fresh, `count` trials (after the warm-up ones). */
+async function runSegment(opts: PrometheusOptions, dir: string, receiver: WebhookReceiver, first: number, count: number): Promise<{ trials: TrialTiming[]; missed: number; groupEvalMs: number | null }> {
+  mkdirSync(join(dir, 'prom-data'), { recursive: true });
+  mkdirSync(join(dir, 'am-data'), { recursive: true });
   const trialExporter = new Exporter();
   // Every rule has its own series that exists and stays below the threshold, as in a real setup.
   for (let k = 0; k < opts.rules; k++) trialExporter.values.set(`{svc="svc-${k}",trial="none"}`, 0);
@@ -126,11 +165,9 @@ receivers:
   );
 
   const children: Child[] = [];
-  const latencies: TrialTiming[] = [];
+  const trials: TrialTiming[] = [];
   let missed = 0;
   let groupEvalMs: number | null = null;
-  const promVersion = version(execFileSync('prometheus', ['--version'], { encoding: 'utf8' }));
-  const amVersion = version(execFileSync('prometheus-alertmanager', ['--version'], { encoding: 'utf8' }));
   try {
     // Clustering off: a lone Alertmanager would otherwise wait for its gossip to settle before sending.
     children.push(
@@ -148,9 +185,9 @@ receivers:
       const group = loaded.data.groups[0];
       return up.data.result[0]?.value[1] === '2' && group?.rules.length === opts.rules && !group.lastEvaluation.startsWith('0001');
     });
-    log(`… prometheus ${promVersion} + alertmanager ${amVersion} ready: ${opts.rules} rules, ${opts.loadSeries} load series scraped every 1 s`);
 
-    for (let i = 0; i < opts.warmup + opts.trials; i++) {
+    for (let j = 0; j < opts.warmup + count; j++) {
+      const i = first + j;
       await sleep(trialGap());
       const k = i % opts.rules;
       const series = `{svc="svc-${k}",trial="${i}"}`;
@@ -160,26 +197,24 @@ receivers:
       const t0Wall = Date.now();
       try {
         const arrival = await waiting;
-        if (i >= opts.warmup) latencies.push(trialTiming(t0, t0Wall, arrival));
+        if (j >= opts.warmup) trials.push(trialTiming(t0, t0Wall, arrival));
       } catch (error) {
-        if (i >= opts.warmup) missed++;
-        log(`  trial ${i}: ${(error as Error).message}`);
+        if (j >= opts.warmup) missed++;
+        log(opts, `  trial ${i}: ${(error as Error).message}`);
       }
       // Gone from the next scrape on: Prometheus marks it stale and the alert resolves.
       trialExporter.values.delete(series);
-      if ((i + 1) % 10 === 0) log(`  prometheus: ${i + 1} of ${opts.warmup + opts.trials} trials`);
     }
 
-    // Prometheus's own measure of one evaluation of the rule group, averaged over the run.
+    // Prometheus's own measure of one evaluation of the rule group, averaged over the segment.
     const metrics = await (await fetch(`${prom}/metrics`)).text();
-    const sum = Number(/prometheus_rule_group_duration_seconds_sum (\S+)/.exec(metrics)?.[1]);
-    const count = Number(/prometheus_rule_group_duration_seconds_count (\S+)/.exec(metrics)?.[1]);
-    if (count > 0) groupEvalMs = (sum / count) * 1000;
+    const sum = Number(/^prometheus_rule_group_duration_seconds_sum (\S+)/m.exec(metrics)?.[1]);
+    const n = Number(/^prometheus_rule_group_duration_seconds_count (\S+)/m.exec(metrics)?.[1]);
+    if (n > 0) groupEvalMs = (sum / n) * 1000;
   } finally {
     for (const c of children.reverse()) await c.stop();
-    await receiver.stop();
     await trialExporter.stop();
     await loadExporter.stop();
   }
-  return { latency: summarise(latencies, missed), groupEvalMs, samplesPerSecond: opts.rules + opts.loadSeries, version: `prometheus ${promVersion}, alertmanager ${amVersion}` };
+  return { trials, missed, groupEvalMs };
 }

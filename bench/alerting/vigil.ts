@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { parsePromDuration } from '../../src/alerting/duration.ts';
 import { runVigil, spawnVigil } from '../../test/helpers/vigil.ts';
 import { adoptChild, sleep, summarise, trialGap, trialTiming, waitUntil, WebhookReceiver, type LatencySummary, type TrialTiming } from './harness.ts';
 
@@ -25,6 +26,8 @@ export interface VigilResult {
   load: { perSecond: number; ackP50: number; ackP99: number; refused: number; errors: number } | null;
   /** Acknowledgement time of the trial batches themselves (ms, p50). */
   trialAckP50: number;
+  /** Rule evaluations during the whole run and their mean duration (ms), from Vigil's /metrics. */
+  evaluations: { count: number; meanMs: number } | null;
 }
 
 /** Options of the Vigil side. */
@@ -114,6 +117,8 @@ export async function runVigilSide(opts: VigilOptions): Promise<VigilResult> {
   const latencies: TrialTiming[] = [];
   const trialAcks: number[] = [];
   let missed = 0;
+  let evaluations: VigilResult['evaluations'] = null;
+  const longInterval = parsePromDuration(opts.interval) > 60_000;
   try {
     const headers = { authorization: `Bearer ${adminToken}` };
     await waitUntil(
@@ -121,8 +126,9 @@ export async function runVigilSide(opts: VigilOptions): Promise<VigilResult> {
       async () => {
         const res = (await (await fetch(`${vigil.urls.api}/api/v1/rules`, { headers })).json()) as { data: { groups: { rules: { lastEvaluation: string }[] }[] } };
         const rules = res.data.groups.flatMap((g) => g.rules);
-        // Prometheus's zero time (0001-01-01…) until a rule's first evaluation.
-        return rules.length === opts.rules && rules.every((r) => !r.lastEvaluation.startsWith('0001'));
+        // Prometheus's zero time (0001-01-01…) until a rule's first evaluation; a long interval (an
+        // experiment without interval evaluations) is not waited for.
+        return rules.length === opts.rules && (longInterval || rules.every((r) => !r.lastEvaluation.startsWith('0001')));
       },
       120_000,
     );
@@ -156,6 +162,10 @@ export async function runVigilSide(opts: VigilOptions): Promise<VigilResult> {
       }
       if ((i + 1) % 10 === 0) log(`  vigil: ${i + 1} of ${opts.warmup + opts.trials} trials`);
     }
+    const metrics = await (await fetch(`${vigil.urls.api}/metrics`, { headers })).text();
+    const sum = Number(/^vigil_alerting_rule_evaluation_seconds_sum(?:\{[^}]*\})? (\S+)/m.exec(metrics)?.[1]);
+    const count = Number(/^vigil_alerting_rule_evaluation_seconds_count(?:\{[^}]*\})? (\S+)/m.exec(metrics)?.[1]);
+    if (count > 0) evaluations = { count, meanMs: (sum / count) * 1000 };
   } finally {
     if (loadChild) {
       loadChild.proc.kill('SIGTERM');
@@ -167,5 +177,5 @@ export async function runVigilSide(opts: VigilOptions): Promise<VigilResult> {
   const loadLine = loadOut.trim().split('\n').pop();
   const load = loadLine ? (JSON.parse(loadLine) as VigilResult['load']) : null;
   const acks = trialAcks.sort((a, b) => a - b);
-  return { latency: summarise(latencies, missed), load, trialAckP50: acks[Math.floor(acks.length / 2)] ?? Number.NaN };
+  return { latency: summarise(latencies, missed), load, trialAckP50: acks[Math.floor(acks.length / 2)] ?? Number.NaN, evaluations };
 }
