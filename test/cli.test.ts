@@ -10,9 +10,9 @@ const { dir, cleanup } = tempDir();
 afterAll(cleanup);
 
 describe('vigil CLI', () => {
-  const COMMANDS = [[], ['start'], ['agent'], ['token'], ['token', 'create'], ['token', 'list'], ['token', 'revoke'], ['user'], ['user', 'create'], ['user', 'list'], ['user', 'delete'], ['user', 'reset-password'], ['search'], ['demo'], ['demo', 'fault'], ['demo', 'fault', 'list'], ['demo', 'remediate'], ['demo', 'status']];
+  const COMMANDS = [[], ['start'], ['agent'], ['token'], ['token', 'create'], ['token', 'list'], ['token', 'revoke'], ['user'], ['user', 'create'], ['user', 'list'], ['user', 'delete'], ['user', 'reset-password'], ['search'], ['demo'], ['demo', 'fault'], ['demo', 'fault', 'list'], ['demo', 'remediate'], ['demo', 'status'], ['alerts'], ['silence'], ['silence', 'add'], ['silence', 'list'], ['silence', 'expire'], ['rules'], ['rules', 'check']];
   // Required options are checked before unknown ones: give them, so the unknown option is what is refused.
-  const REQUIRED: Record<string, string[]> = { 'token create': ['--name', 'x', '--scope', 'read'] };
+  const REQUIRED: Record<string, string[]> = { 'token create': ['--name', 'x', '--scope', 'read'], 'silence add': ['--comment', 'x'] };
 
   it.each(COMMANDS.map((c) => [c]))('%j: --help works, and an unknown option is refused with status 2 naming it', async (args) => {
     const [help, unknown] = await Promise.all([runVigil([...args, '--help']), runVigil([...args, ...(REQUIRED[args.join(' ')] ?? []), '--no-such-option'])]);

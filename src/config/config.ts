@@ -159,13 +159,15 @@ const schema = z
         defaultRules: bool.default(true),
         // How long a resolved alert is kept (and its resolved notification retried) before it is forgotten.
         resolvedRetention: duration.default('15m'),
+        // The address people reach Vigil at (behind a proxy), for links in notifications; empty: the API's own address.
+        externalUrl: z.union([z.literal(''), z.string().url('expected a URL such as https://vigil.example.com')]).default(''),
         // Existing Alertmanagers (base URLs) that also receive every alert on /api/v2/alerts.
         forwardTo: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v), z.array(z.string().url('expected a URL such as http://alertmanager:9093'))).default([]),
         // Rules evaluated at once; more wait their turn.
         maxConcurrent: positiveInt.default(4),
       })
       .strict()
-      .default({ enabled: true, rulesDir: '', notificationsFile: '', defaultRules: true, resolvedRetention: '15m', forwardTo: [], maxConcurrent: 4 }),
+      .default({ enabled: true, rulesDir: '', notificationsFile: '', defaultRules: true, resolvedRetention: '15m', externalUrl: '', forwardTo: [], maxConcurrent: 4 }),
     agent: z
       .object({ selfMonitor: bool.default(true), interval: duration.default('10s') })
       .strict()

@@ -192,7 +192,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   registerMonitorTestRoutes(api, { policy: config.outbound, audit, monitors: monitoring.store });
   // Links in notifications point at the API server's own URL, known once it listens.
   let apiUrl = '';
-  const alerting = createAlerting({ config, state, queries, monitoring, secrets, metrics, log: api.log, externalUrl: () => apiUrl });
+  const alerting = createAlerting({ config, state, queries, monitoring, secrets, metrics, log: api.log, externalUrl: () => config.alerting.externalUrl.replace(/\/+$/, '') || apiUrl });
   wakeRules = (batches) => alerting.onCommit(batches);
   registerAlertingRoutes(api, { ...alerting.routes, audit });
   registerAlertmanagerApi(api, { ...alerting.alertmanagerApi, audit });
