@@ -2,7 +2,7 @@
  * HTTP(S) checks through the outbound guard: status codes, keyword present/absent, JSON assertions,
  * a response-time budget (over it: degraded) and certificate expiry (within the warning: degraded).
  */
-import { guardedFetch, type OutboundPolicy } from '../net/outbound.ts';
+import { guardedFetch, readBounded, type OutboundPolicy } from '../net/outbound.ts';
 import { parseDuration } from '../config/config.ts';
 import { getPath } from './json-path.ts';
 import { recordPhases, type PhaseRecorder } from './phases.ts';
@@ -81,23 +81,6 @@ export async function httpExchange(
   }
 }
 
-async function readBounded(stream: ReadableStream<Uint8Array> | null, max: number): Promise<string> {
-  if (!stream) return '';
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
-}
 
 function phasesOf(r: PhaseRecorder, started: number): Phases {
   const ms = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? round(Math.max(0, b - a)) : null);

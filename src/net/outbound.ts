@@ -239,3 +239,22 @@ export async function guardedFetch(input: string | URL, init: RequestInit, opts:
     throw err;
   }
 }
+
+/** Reads at most `max` bytes of a response body as text and stops the rest (a huge answer costs nothing). */
+export async function readBounded(stream: ReadableStream<Uint8Array> | null, max: number): Promise<string> {
+  if (!stream) return '';
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+}

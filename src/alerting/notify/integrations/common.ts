@@ -4,7 +4,8 @@
  * users write most in titles and texts, and one JSON POST through the outbound guard that turns the
  * answer into an attempt result without ever putting the URL (a secret) into an error.
  */
-import { guardedFetch, type OutboundPolicy } from '../../../net/outbound.ts';
+import type { HttpConfig } from '../config.ts';
+import { guardedFetch, readBounded, type OutboundPolicy } from '../../../net/outbound.ts';
 import type { Labels, NotifyAlert } from '../../types.ts';
 import { isRecoverableStatus, type AttemptResult } from '../retry.ts';
 
@@ -246,13 +247,10 @@ function evalField(expr: string, d: TemplateData): string | undefined {
 }
 
 /** Authentication of an HTTP integration (Alertmanager's `http_config`). */
-export interface HttpAuth {
-  authorization?: { type?: string; credentials?: string };
-  bearerToken?: string;
-  basicAuth?: { username: string; password?: string };
+export type HttpAuth = Omit<HttpConfig, 'followRedirects'> & {
   /** `follow_redirects` (default true); each hop is re-checked by the outbound guard. */
   followRedirects?: boolean;
-}
+};
 
 /** Redirects an integration follows under its `http_config`. */
 export function redirectsAllowed(auth: HttpAuth | undefined): number {
@@ -294,7 +292,7 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   try {
     const { response, agent } = await guardedFetch(target, { method: 'POST', headers: all, body: JSON.stringify(body), signal }, { policy: ctx.policy, timeoutMs: ctx.timeoutMs, maxRedirects });
     try {
-      const text = await readStart(response.body);
+      const text = (await readBounded(response.body, MAX_ANSWER_BYTES)).slice(0, 300).trim();
       if (response.status >= 200 && response.status < 300) return { ok: true, recoverable: false, status: response.status, error: null };
       return { ok: false, recoverable: isRecoverableStatus(response.status), status: response.status, error: `status ${response.status}${text ? `: ${text}` : ''}` };
     } finally {
@@ -314,20 +312,3 @@ export function networkError(err: unknown, ...secrets: string[]): string {
   return msg;
 }
 
-async function readStart(stream: ReadableStream<Uint8Array> | null): Promise<string> {
-  if (!stream) return '';
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < MAX_ANSWER_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).subarray(0, 300).toString('utf8').trim();
-}

@@ -4,6 +4,7 @@
  * follow Alertmanager's defaults: `[FIRING:2] <group labels> (<common labels>)`, a plain-text body
  * and an HTML one listing each alert's labels, annotations and source.
  */
+import type { EmailConfig } from '../config.ts';
 import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import { resolveAllowed } from '../../../net/outbound.ts';
@@ -11,25 +12,7 @@ import { alertsUrl, namedTemplate, networkError, renderTemplate, subject, templa
 import type { AttemptResult } from '../retry.ts';
 
 /** An email_config with the global smtp_* defaults applied. */
-export interface EmailOptions {
-  to: string;
-  from: string;
-  /** `host:port`. */
-  smarthost: string;
-  sendResolved: boolean;
-  /** The name sent in EHLO. */
-  hello?: string;
-  authUsername?: string;
-  authPassword?: string;
-  /** STARTTLS required (Alertmanager's default); false: plain SMTP. Port 465 is always implicit TLS. */
-  requireTls: boolean;
-  /** Extra headers (templates); Subject/To/From here override the defaults. */
-  headers?: Record<string, string>;
-  html?: string;
-  text?: string;
-  /** Accept a certificate that does not verify (a test relay). */
-  insecureSkipVerify?: boolean;
-}
+export type EmailOptions = Omit<EmailConfig, 'hello'> & { hello?: string };
 
 /** The message an email notification sends; pure. */
 export interface EmailMessage {

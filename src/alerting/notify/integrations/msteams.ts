@@ -2,18 +2,12 @@
  * Microsoft Teams integration: the MessageCard Alertmanager's msteams integration posts to an
  * incoming webhook (title, summary, markdown text, a theme color by status).
  */
+import type { MsTeamsConfig } from '../config.ts';
 import { namedTemplate, postJson, renderTemplate, templateData, type DeliveryContext, type HttpAuth, type Integration, type Notification, authHeader, redirectsAllowed } from './common.ts';
 import type { AttemptResult } from '../retry.ts';
 
 /** An msteams_config as the integration needs it. */
-export interface MsTeamsOptions {
-  webhookUrl: string;
-  sendResolved: boolean;
-  title?: string;
-  summary?: string;
-  text?: string;
-  auth?: HttpAuth;
-}
+export type MsTeamsOptions = Omit<MsTeamsConfig, 'httpConfig'> & { auth?: HttpAuth };
 
 /** The MessageCard body. */
 export interface TeamsMessage {

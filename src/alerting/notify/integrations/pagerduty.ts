@@ -3,6 +3,7 @@
  * `resolve` once all are resolved, with `dedup_key` the SHA-256 of the group key so PagerDuty folds
  * repeats (and retries) of the group into one incident.
  */
+import type { PagerDutyConfig } from '../config.ts';
 import { createHash } from 'node:crypto';
 import { namedTemplate, postJson, renderTemplate, templateData, textAlertList, type DeliveryContext, type HttpAuth, type Integration, type Notification, authHeader, redirectsAllowed } from './common.ts';
 import type { AttemptResult } from '../retry.ts';
@@ -11,23 +12,7 @@ import type { AttemptResult } from '../retry.ts';
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
 /** A pagerduty_config as the integration needs it: `routingKey` (Events API v2) or `serviceKey` (v1). */
-export interface PagerDutyOptions {
-  routingKey?: string;
-  serviceKey?: string;
-  url: string;
-  sendResolved: boolean;
-  severity?: string;
-  description?: string;
-  client?: string;
-  clientUrl?: string;
-  source?: string;
-  class?: string;
-  component?: string;
-  group?: string;
-  /** Extra custom details (templates); Alertmanager's firing/resolved/num_* defaults otherwise. */
-  details?: Record<string, string>;
-  auth?: HttpAuth;
-}
+export type PagerDutyOptions = Omit<PagerDutyConfig, 'httpConfig' | 'severity'> & { severity?: string; auth?: HttpAuth };
 
 /** The Events API v2 event. */
 export interface PagerDutyEvent {

@@ -2,26 +2,12 @@
  * Slack integration: an incoming-webhook message with one attachment, its texts defaulting to
  * Alertmanager's `slack.default.*` templates and its color to danger (firing) or good (resolved).
  */
+import type { SlackConfig } from '../config.ts';
 import { namedTemplate, postJson, renderTemplate, templateData, type DeliveryContext, type HttpAuth, type Integration, type Notification, authHeader, redirectsAllowed } from './common.ts';
 import type { AttemptResult } from '../retry.ts';
 
 /** A slack_config as the integration needs it (unset texts take Alertmanager's defaults). */
-export interface SlackOptions {
-  apiUrl: string;
-  sendResolved: boolean;
-  channel?: string;
-  username?: string;
-  iconEmoji?: string;
-  iconUrl?: string;
-  title?: string;
-  titleLink?: string;
-  pretext?: string;
-  text?: string;
-  fallback?: string;
-  color?: string;
-  footer?: string;
-  auth?: HttpAuth;
-}
+export type SlackOptions = Omit<SlackConfig, 'httpConfig'> & { auth?: HttpAuth };
 
 /** One Slack attachment as Alertmanager sends it (empty fields omitted). */
 export interface SlackAttachment {

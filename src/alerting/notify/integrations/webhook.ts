@@ -3,17 +3,12 @@
  * truncation, the `http_config` authentication, and an `Idempotency-Key` header that stays the same
  * across retries of one notification.
  */
+import type { WebhookConfig } from '../config.ts';
 import { authHeader, postJson, redirectsAllowed, templateData, type DeliveryContext, type HttpAuth, type Integration, type Notification, type TemplateData } from './common.ts';
 import type { AttemptResult } from '../retry.ts';
 
 /** A webhook_config as the integration needs it. */
-export interface WebhookOptions {
-  url: string;
-  sendResolved: boolean;
-  /** 0: all alerts. */
-  maxAlerts: number;
-  auth?: HttpAuth;
-}
+export type WebhookOptions = Omit<WebhookConfig, 'httpConfig'> & { auth?: HttpAuth };
 
 /** Alertmanager's webhook message (template data, then version, group key and truncated count). */
 export interface WebhookMessage extends TemplateData {
