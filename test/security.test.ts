@@ -61,6 +61,7 @@ describe('route matrix', () => {
     write: { anonymous: false, viewer: false, responder: true, admin: true },
     admin: { anonymous: false, viewer: false, responder: false, admin: true },
     ingest: { anonymous: false, viewer: false, responder: false, admin: false },
+    announce: { anonymous: false, viewer: false, responder: true, admin: true },
   };
   const INJECTION = `x' OR '1'='1'; DROP TABLE users; --`;
 

@@ -778,3 +778,67 @@ export interface AlertHistoryResponse {
   to: string;
   transitions: AlertHistoryEntry[];
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Changes (`/api/v1/changes`): deploys, configuration changes, feature flags and infrastructure changes,
+// posted by pipelines, people and `vigil change`, or detected from telemetry.
+
+/** What kind of change. */
+export type ChangeKind = 'deploy' | 'config' | 'feature_flag' | 'infrastructure' | 'rollback' | 'restart' | 'other';
+
+/** How a change reached Vigil: posted to the API, by `vigil change`, or detected from telemetry. */
+export type ChangeSource = 'api' | 'cli' | 'detected';
+
+/** Attribute values of a change: flat, JSON scalars. */
+export type ChangeAttributes = Record<string, string | number | boolean>;
+
+/**
+ * `POST /api/v1/changes`. `timestamp` (ISO-8601 or Unix ms, default now) is when the change took effect;
+ * `source` names the sender (`cli` for `vigil change`; any other name, e.g. `github-actions`, is kept as
+ * the attribute `reporter`). Unknown fields are refused.
+ */
+export interface ChangeInput {
+  service: string;
+  kind: ChangeKind;
+  namespace?: string;
+  version?: string;
+  previousVersion?: string;
+  description?: string;
+  timestamp?: string | number;
+  source?: string;
+  author?: string;
+  commit?: string;
+  attributes?: ChangeAttributes;
+}
+
+/** `POST /api/v1/changes` → 201. */
+export interface ChangeCreated {
+  id: number;
+}
+
+/** One recorded change. */
+export interface ChangeEntry {
+  id: number;
+  /** When it took effect (ISO-8601). */
+  at: string;
+  service: string;
+  namespace: string;
+  kind: ChangeKind;
+  version: string | null;
+  previousVersion: string | null;
+  description: string;
+  author: string | null;
+  commit: string | null;
+  source: ChangeSource;
+  attributes: ChangeAttributes;
+  createdAt: string;
+}
+
+/** `GET /api/v1/changes?since | from&to, service, kind, limit`: newest first. */
+export interface ChangesResponse {
+  from: string;
+  to: string;
+  changes: ChangeEntry[];
+  /** More changes matched than `limit`. */
+  truncated: boolean;
+}

@@ -12,11 +12,15 @@
  *   write     | write, admin            | responder, admin
  *   admin     | admin                   | admin
  *   ingest    | ingest, admin           | —
+ *   announce  | ingest, write, admin    | responder, admin
+ *
+ * `announce` is for reports about the watched systems that both pipelines (holding ingest tokens) and
+ * people send, such as a deploy posted to `/api/v1/changes`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** The access rule of a route. */
-export type Access = 'public' | 'read' | 'write' | 'admin' | 'ingest';
+export type Access = 'public' | 'read' | 'write' | 'admin' | 'ingest' | 'announce';
 
 /** Who is making a request, once authenticated. */
 export interface Principal {
@@ -37,6 +41,7 @@ const PASSES: Record<Exclude<Access, 'public'>, { token: readonly string[]; user
   write: { token: ['write', 'admin'], user: ['responder', 'admin'] },
   admin: { token: ['admin'], user: ['admin'] },
   ingest: { token: ['ingest', 'admin'], user: [] },
+  announce: { token: ['ingest', 'write', 'admin'], user: ['responder', 'admin'] },
 };
 
 /** Whether a principal passes a rule. */
@@ -62,7 +67,7 @@ declare module 'fastify' {
   }
 }
 
-const RULES = new Set<Access>(['public', 'read', 'write', 'admin', 'ingest']);
+const RULES = new Set<Access>(['public', 'read', 'write', 'admin', 'ingest', 'announce']);
 
 /** A registered route with its rule, as the route-matrix test walks them. */
 export interface RouteRule {
@@ -81,7 +86,7 @@ export function installAccessControl(app: FastifyInstance, authenticate: Authent
     const access = (route.config as { access?: Access } | undefined)?.access;
     // Fastify's own HEAD twins of GET routes inherit the GET route's config.
     if (!access || !RULES.has(access)) {
-      throw new Error(`route ${String(route.method)} ${route.url} has no access rule: add { config: { access: 'public' | 'read' | 'write' | 'admin' | 'ingest' } }`);
+      throw new Error(`route ${String(route.method)} ${route.url} has no access rule: add { config: { access: 'public' | 'read' | 'write' | 'admin' | 'ingest' | 'announce' } }`);
     }
     for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url, access });
   });

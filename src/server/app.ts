@@ -46,6 +46,9 @@ import { PipelineMetricExporter } from '../agent/pipeline-exporter.ts';
 import { createAlerting, type Alerting } from '../alerting/runtime.ts';
 import { registerAlertingRoutes } from './routes/alerting.ts';
 import { registerAlertmanagerApi } from './routes/alertmanager-api.ts';
+import { ChangeService } from '../changes/service.ts';
+import { ChangeRepo } from '../store/state/changes.ts';
+import { registerChangeRoutes } from './routes/changes.ts';
 
 /** A running Vigil. */
 export interface VigilServer {
@@ -63,6 +66,8 @@ export interface VigilServer {
   monitoring: Monitoring;
   /** Alert rules, alert state, silences and notifications (alerting/). */
   alerting: Alerting;
+  /** Deploys, configuration and infrastructure changes, posted and detected (changes/). */
+  changes: ChangeService;
   /** Encrypts secrets kept in the state store. */
   secrets: SecretBox;
   /** Every API route with its access rule. */
@@ -130,6 +135,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   const tokens = new TokenStore(state);
   // Alerting is built once the query service exists; commits before that have no rules to wake.
   let wakeRules: ((batches: readonly TelemetryBatch[]) => void) | undefined;
+  // Change detection looks at the resources of every commit (it ignores commits until started).
+  const changes = new ChangeService({ repo: new ChangeRepo(state), log: { error: (obj, msg) => api.log.error(obj, msg) } });
   const redactor = config.redaction.enabled ? buildRedactor(config.redaction, (rule, n) => metrics.redactions.inc({ rule }, n)) : undefined;
   const pipeline = new IngestPipeline(store, {
     // Redaction first, so that the promoted copies of attributes are redacted too.
@@ -138,7 +145,10 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     maxRowsPerCommit: config.ingest.maxRowsPerCommit,
     metrics,
     // Push, not poll: the rules that read what was just committed are evaluated at once.
-    onCommit: (batches) => wakeRules?.(batches),
+    onCommit: (batches) => {
+      wakeRules?.(batches);
+      changes.onCommit(batches);
+    },
   });
   const policy: RetentionPolicy = {
     logs: parseDuration(config.retention.logs),
@@ -196,6 +206,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   wakeRules = (batches) => alerting.onCommit(batches);
   registerAlertingRoutes(api, { ...alerting.routes, audit });
   registerAlertmanagerApi(api, { ...alerting.alertmanagerApi, audit });
+  registerChangeRoutes(api, { changes });
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   api.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });
@@ -249,6 +260,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   apiUrl = urls.api;
   await monitoring.start();
   await alerting.start();
+  await changes.start();
   // Vigil watches its own host as an agent would, straight into the pipeline (no token, no network hop).
   const selfAgent: HostAgent | undefined = config.agent.selfMonitor
     ? startHostAgent({ exporter: new PipelineMetricExporter((b) => pipeline.submit(b)), intervalMs: parseDuration(config.agent.interval) })
@@ -269,6 +281,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     routes,
     monitoring,
     alerting,
+    changes,
     runRetention,
     async stop() {
       if (stopping) return;
@@ -281,6 +294,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
       // Before the pipeline drains: its last commits have no evaluation to wake any more.
       await alerting.stop();
       await pipeline.close();
+      await changes.stop();
       await api.close();
       await store.close();
       await state.destroy();

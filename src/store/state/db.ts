@@ -85,6 +85,21 @@ export interface StateTables {
     error: string | null;
     duration_ms: number;
   };
+  changes: {
+    id: Generated<number>;
+    at: number;
+    service: string;
+    namespace: string;
+    kind: string;
+    version: string | null;
+    previous_version: string | null;
+    description: string;
+    author: string | null;
+    commit_sha: string | null;
+    source: string;
+    attributes: string;
+    created_at: number;
+  };
   monitors: {
     id: string;
     name: string;

@@ -268,5 +268,27 @@ export function stateMigrations(dialect: StateDialect): Record<string, Migration
         await db.schema.createIndex('deliveries_at').on('deliveries').column('at').execute();
       },
     },
+    '0006_changes': {
+      // Changes (deploys, configuration, feature flags, infrastructure) posted by pipelines and people or
+      // detected from telemetry: chart markers and the "what changed?" of root-cause analysis.
+      async up(db: Kysely<unknown>) {
+        await id(db.schema.createTable('changes'))
+          .addColumn('at', epochMs, (c) => c.notNull())
+          .addColumn('service', text, (c) => c.notNull())
+          .addColumn('namespace', text, (c) => c.notNull())
+          .addColumn('kind', text, (c) => c.notNull())
+          .addColumn('version', text)
+          .addColumn('previous_version', text)
+          .addColumn('description', text, (c) => c.notNull())
+          .addColumn('author', text)
+          .addColumn('commit_sha', text)
+          .addColumn('source', text, (c) => c.notNull())
+          .addColumn('attributes', text, (c) => c.notNull())
+          .addColumn('created_at', epochMs, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('changes_at').on('changes').column('at').execute();
+        await db.schema.createIndex('changes_service_at').on('changes').columns(['service', 'at']).execute();
+      },
+    },
   };
 }
