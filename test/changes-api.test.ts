@@ -74,7 +74,7 @@ describe('POST /api/v1/changes', () => {
     const got = (await list('service=lms-api')).changes;
     expect(got).toEqual([
       {
-        id: r.body.id,
+        id: r.body.id as number,
         at: timestamp,
         service: 'lms-api',
         namespace: 'lms',
