@@ -5,7 +5,7 @@
  */
 import type { MetricAnswer } from '../../api/contract.ts';
 import type { QueryService } from '../service.ts';
-import { ParamError, type TimeRange } from '../time-range.ts';
+import { ParamError } from '../time-range.ts';
 import {
   COUNTER_AGGS,
   counterQuery,
@@ -27,15 +27,7 @@ import {
 export const DEFAULT_QUANTILES: readonly number[] = [0.5, 0.95, 0.99];
 
 /** What {@link metricAnswer} reads. */
-export interface MetricAnswerParams extends TimeRange {
-  name: string;
-  service?: string;
-  filters: AttributeFilter[];
-  /** Attribute key whose values split the series. */
-  groupBy?: string;
-  bucketNs: bigint;
-  /** Buckets start at originNs + k·bucketNs (default: multiples of bucketNs). */
-  originNs?: bigint;
+export interface MetricAnswerParams extends MetricOptions {
   /** gauge, sum or histogram, when a name comes as several types (default: the first with points). */
   type?: MetricType;
   /** Aggregation for gauges and sums (default rate for counters, avg otherwise); histograms answer quantiles. */

@@ -6,20 +6,7 @@ import type { DeliveryRecord } from '../../api/contract.ts';
 import type { StateDb } from './db.ts';
 
 /** A delivery as recorded (its id and time as epoch ms). */
-export interface DeliveryInput {
-  at: number;
-  receiver: string;
-  integration: string;
-  groupKey: string;
-  idempotencyKey: string;
-  status: 'ok' | 'failed';
-  attempts: number;
-  firing: number;
-  resolved: number;
-  httpStatus: number | null;
-  error: string | null;
-  durationMs: number;
-}
+export type DeliveryInput = Omit<DeliveryRecord, 'id' | 'at'> & { at: number };
 
 /** Filters of {@link DeliveryRepo.list}. */
 export interface DeliveryFilter {
