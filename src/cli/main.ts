@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { agentCommand } from '../agent/command.ts';
 import { alertsCommand } from './alerts.ts';
+import { changeCommand } from './change.ts';
 import { demoCommand } from './demo.ts';
 import { rulesCommand } from './rules.ts';
 import { searchCommand } from './search.ts';
@@ -53,6 +54,7 @@ const program = new Command()
   .addCommand(alertsCommand())
   .addCommand(rulesCommand())
   .addCommand(silenceCommand())
+  .addCommand(changeCommand())
   .addCommand(demoCommand());
 strict(program);
 
