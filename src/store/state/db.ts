@@ -100,6 +100,39 @@ export interface StateTables {
     attributes: string;
     created_at: number;
   };
+  incidents: {
+    id: Generated<number>;
+    title: string;
+    severity: string;
+    status: string;
+    commander: string | null;
+    assignees: string;
+    services: string;
+    systems: string;
+    description: string;
+    opened_at: number;
+    acknowledged_at: number | null;
+    resolved_at: number | null;
+    closed_at: number | null;
+    correlation_key: string | null;
+    source: string;
+    updated_at: number;
+  };
+  incident_events: {
+    id: Generated<number>;
+    incident_id: number;
+    at: number;
+    kind: string;
+    actor: string;
+    data: string;
+  };
+  incident_alerts: {
+    incident_id: number;
+    rule_id: string;
+    fingerprint: string;
+    labels: string;
+    linked_at: number;
+  };
   monitors: {
     id: string;
     name: string;

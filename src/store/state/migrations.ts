@@ -290,5 +290,50 @@ export function stateMigrations(dialect: StateDialect): Record<string, Migration
         await db.schema.createIndex('changes_service_at').on('changes').columns(['service', 'at']).execute();
       },
     },
+    '0007_incidents': {
+      // Incidents (issue 14): the timeline (`incident_events`) is the source of truth; `incidents` holds
+      // its folded view (src/incidents/reducer.ts) so lists filter and sort in SQL; `incident_alerts`
+      // links alert instances for correlation. Lists (assignees, services, systems) and labels are JSON.
+      async up(db: Kysely<unknown>) {
+        await id(db.schema.createTable('incidents'))
+          .addColumn('title', text, (c) => c.notNull())
+          .addColumn('severity', text, (c) => c.notNull())
+          .addColumn('status', text, (c) => c.notNull())
+          .addColumn('commander', text)
+          .addColumn('assignees', text, (c) => c.notNull())
+          .addColumn('services', text, (c) => c.notNull())
+          .addColumn('systems', text, (c) => c.notNull())
+          .addColumn('description', text, (c) => c.notNull())
+          .addColumn('opened_at', epochMs, (c) => c.notNull())
+          .addColumn('acknowledged_at', epochMs)
+          .addColumn('resolved_at', epochMs)
+          .addColumn('closed_at', epochMs)
+          .addColumn('correlation_key', text)
+          .addColumn('source', text, (c) => c.notNull())
+          .addColumn('updated_at', epochMs, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('incidents_status_opened').on('incidents').columns(['status', 'opened_at']).execute();
+        await db.schema.createIndex('incidents_opened').on('incidents').column('opened_at').execute();
+        await db.schema.createIndex('incidents_correlation').on('incidents').column('correlation_key').execute();
+        await id(db.schema.createTable('incident_events'))
+          .addColumn('incident_id', idRef, (c) => c.notNull().references('incidents.id').onDelete('cascade'))
+          .addColumn('at', epochMs, (c) => c.notNull())
+          .addColumn('kind', text, (c) => c.notNull())
+          .addColumn('actor', text, (c) => c.notNull())
+          .addColumn('data', text, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('incident_events_incident').on('incident_events').columns(['incident_id', 'id']).execute();
+        await db.schema
+          .createTable('incident_alerts')
+          .addColumn('incident_id', idRef, (c) => c.notNull().references('incidents.id').onDelete('cascade'))
+          .addColumn('rule_id', text, (c) => c.notNull())
+          .addColumn('fingerprint', text, (c) => c.notNull())
+          .addColumn('labels', text, (c) => c.notNull())
+          .addColumn('linked_at', epochMs, (c) => c.notNull())
+          .addPrimaryKeyConstraint('incident_alerts_pk', ['incident_id', 'rule_id', 'fingerprint'])
+          .execute();
+        await db.schema.createIndex('incident_alerts_alert').on('incident_alerts').columns(['rule_id', 'fingerprint']).execute();
+      },
+    },
   };
 }
