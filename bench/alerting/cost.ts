@@ -51,7 +51,7 @@ export interface CostOptions {
 /** Over how long the stored spans are spread (ending now). */
 const SPREAD_MS = 15 * 60_000;
 const RANGE_MS = 60_000;
-const RUNS = 3;
+const RUNS = 5;
 
 async function timed(runs: number, fn: () => Promise<void>): Promise<number[]> {
   const out: number[] = [];
