@@ -83,12 +83,20 @@ describe('observations', () => {
     const r1 = resourceFromAttributes({ 'service.name': 'cart', 'service.version': '1.0', 'service.instance.id': 'pod-1', 'host.name': 'node-1' });
     const r2 = resourceFromAttributes({ 'service.name': 'cart', 'service.version': '1.0', 'service.instance.id': 'pod-1', 'host.name': 'node-1' });
     const r3 = resourceFromAttributes({ 'service.name': 'pay', 'host.name': 'node-2' });
-    const span = (resource: typeof r1) => ({ resource }) as TelemetryBatch['spans'][number];
-    const log = (resource: typeof r1) => ({ resource }) as TelemetryBatch['logs'][number];
-    const batches: TelemetryBatch[] = [{ spans: [span(r1), span(r1), span(r2)], logs: [log(r3)], metrics: [] }];
+    const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+    const span = (resource: typeof r1, ms: number) => ({ resource, startTimeNs: ns(ms) }) as TelemetryBatch['spans'][number];
+    const log = (resource: typeof r1, ms: number) => ({ resource, timeNs: ns(ms), observedTimeNs: 0n }) as TelemetryBatch['logs'][number];
+    const batches: TelemetryBatch[] = [{ spans: [span(r1, T0 + 5), span(r1, T0 + 2), span(r2, T0 + 3)], logs: [log(r3, T0)], metrics: [] }];
     expect(observations(batches)).toEqual([
-      { service: 'cart', namespace: '', version: '1.0', instance: 'pod-1', host: 'node-1' },
-      { service: 'pay', namespace: '', version: '', instance: 'node-2', host: 'node-2' },
+      { service: 'cart', namespace: '', version: '1.0', instance: 'pod-1', host: 'node-1', at: T0 + 2 },
+      { service: 'pay', namespace: '', version: '', instance: 'node-2', host: 'node-2', at: T0 },
     ]);
+  });
+
+  it('a deploy is dated by its earliest record, never later than now', () => {
+    const d = new ChangeDetector(opts);
+    d.observe([o('cart', '1.0')], T0);
+    expect(d.observe([{ ...o('cart', '1.1'), at: T0 + 30_000 }], T0 + MIN)[0]!.at).toBe(T0 + 30_000);
+    expect(d.observe([{ ...o('cart', '1.2'), at: T0 + 5 * MIN }], T0 + 2 * MIN)[0]!.at).toBe(T0 + 2 * MIN);
   });
 });

@@ -28,6 +28,7 @@ import { AlertRules } from './pages/AlertRules.tsx';
 import { AlertRuleEditor } from './pages/AlertRuleEditor.tsx';
 import { Silences } from './pages/Silences.tsx';
 import { Notifications } from './pages/Notifications.tsx';
+import { Changes } from './pages/Changes.tsx';
 import './styles.css';
 
 applyTheme(initialTheme());
@@ -71,6 +72,7 @@ function App() {
             <Route path="alerts/rules/:id/edit" element={<AlertRuleEditor />} />
             <Route path="alerts/silences" element={<Silences />} />
             <Route path="alerts/notifications" element={<Notifications />} />
+            <Route path="changes" element={<Changes />} />
             <Route path="incidents" element={<Coming what="Incidents" />} />
             <Route path="monitors" element={<Monitors />} />
             <Route path="monitors/new" element={<MonitorForm />} />

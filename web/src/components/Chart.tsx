@@ -24,6 +24,8 @@ export interface Marker {
   label: string;
   /** Line colour (default the theme's marker colour). */
   color?: string;
+  /** Shown on hover over the line (e.g. a change's kind, version and author). */
+  title?: string;
 }
 
 /** A shaded time span in ms (e.g. an alert firing), edged by lines at its start and end; `to` null runs to the right edge. */
@@ -158,11 +160,32 @@ function build(el: HTMLElement, p: ChartProps, width: number): uPlot {
           }
           ctx.restore();
         },
+        (u) => placeMarkerTitles(u, p.markers),
       ],
     },
   };
   const data: uPlot.AlignedData = [p.x, ...p.series.map((s) => s.values)];
   return new uPlot(opts, data, el);
+}
+
+/**
+ * Hover targets for markers with a title: thin boxes over each line in uPlot's overlay, whose native
+ * `title` is the tooltip (the canvas itself cannot have one). Redone on every draw (zoom, resize).
+ */
+function placeMarkerTitles(u: uPlot, markers: Marker[] | undefined): void {
+  for (const el of Array.from(u.over.querySelectorAll('.chart-marker-hit'))) el.remove();
+  const width = u.bbox.width / devicePixelRatio;
+  for (const m of markers ?? []) {
+    if (!m.title) continue;
+    const x = u.valToPos(m.time / 1000, 'x');
+    if (x < 0 || x > width) continue;
+    const hit = document.createElement('div');
+    hit.className = 'chart-marker-hit';
+    hit.title = m.title;
+    hit.style.left = `${x - 4}px`;
+    if (m.color) hit.style.setProperty('--marker-color', m.color);
+    u.over.appendChild(hit);
+  }
 }
 
 /** Shades each band under the series and edges it at its start and end (clipped to the plot). */
@@ -213,7 +236,7 @@ export function Chart(p: ChartProps) {
   const plot = useRef<uPlot | null>(null);
   const props = useRef(p);
   props.current = p;
-  const shape = `${p.series.map((s) => s.label + (s.color ?? '')).join('|')}:${p.kind}:${p.unit}:${p.height}:${!!p.onZoom}:${p.markers?.length ?? 0}:${(p.bands ?? []).map((b) => `${b.from}-${b.to}`).join(',')}`;
+  const shape = `${p.series.map((s) => s.label + (s.color ?? '')).join('|')}:${p.kind}:${p.unit}:${p.height}:${!!p.onZoom}:${(p.markers ?? []).map((m) => m.time).join(',')}:${(p.bands ?? []).map((b) => `${b.from}-${b.to}`).join(',')}`;
 
   useEffect(() => {
     const el = ref.current!;

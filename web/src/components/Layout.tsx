@@ -17,6 +17,7 @@ const NAV: { to: string; label: string; icon: string; soon?: boolean; admin?: bo
   { to: '/explore/metrics', label: 'Metrics', icon: '∿' },
   { to: '/dashboards', label: 'Dashboards', icon: '▦' },
   { to: '/alerts', label: 'Alerts', icon: '!' },
+  { to: '/changes', label: 'Changes', icon: '⇄' },
   { to: '/incidents', label: 'Incidents', icon: '⚑', soon: true },
   { to: '/monitors', label: 'Monitors', icon: '♥' },
   { to: '/knowledge', label: 'Knowledge', icon: '❏', soon: true },

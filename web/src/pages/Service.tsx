@@ -2,10 +2,12 @@
  * One service: throughput, error rate and latency charts, Apdex, operations, database statements,
  * external calls, error groups, dependencies, host resources and change markers.
  */
+import { useMemo } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api, qs } from '../api.ts';
 import { humanizeDuration } from '../alert-format.ts';
 import { FIRING_COLOR, firingBands, firingPeriods, type FiringPeriod } from '../components/AlertMarkers.ts';
+import { ChangeLegend, changeMarkers } from '../components/ChangeMarkers.tsx';
 import { Chart, type Band, type Marker } from '../components/Chart.tsx';
 import { PageHead } from '../components/Layout.tsx';
 import { SortTable } from '../components/SortTable.tsx';
@@ -15,7 +17,7 @@ import { fmt, fmtAgo, fmtBucket, unitLabel, unitOf } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { metricSeries, type MetricAnswer } from '../series.ts';
 import { resolveRange, useLinkRange, useTimeRange, withRange, type TimeRange } from '../time.ts';
-import type { AlertHistoryResponse, DatabaseResponse, ErrorGroupsResponse, ExternalResponse, OperationsResponse, OverviewPoint, ServiceMapEdge, ServiceOverviewResponse } from '../../../src/api/contract.ts';
+import type { AlertHistoryResponse, ChangeEntry, ChangesResponse, DatabaseResponse, ErrorGroupsResponse, ExternalResponse, OperationsResponse, OverviewPoint, ServiceMapEdge, ServiceOverviewResponse } from '../../../src/api/contract.ts';
 
 const RESOURCE_METRICS: { name: string; title: string; agg: string }[] = [
   { name: 'system.cpu.utilization', title: 'Host CPU', agg: 'avg' },
@@ -25,11 +27,10 @@ const RESOURCE_METRICS: { name: string; title: string; agg: string }[] = [
   { name: 'system.filesystem.utilization', title: 'Disk used', agg: 'max' },
 ];
 
-/** Change events, when the server has them (`/api/v1/changes`); absent API → no markers. */
-async function loadChanges(service: string, params: Record<string, string>, signal: AbortSignal): Promise<Marker[]> {
+/** This service's changes in the range (`/api/v1/changes`); none when they cannot be read, the charts still show. */
+async function loadChanges(service: string, params: Record<string, string>, signal: AbortSignal): Promise<ChangeEntry[]> {
   try {
-    const body = await api<{ changes?: { timestamp?: string; time?: string; kind?: string; version?: string; description?: string }[] }>(`/api/v1/changes${qs({ ...params, service })}`, { signal });
-    return (body.changes ?? []).map((c) => ({ time: new Date(c.timestamp ?? c.time ?? 0).getTime(), label: [c.kind ?? 'change', c.version].filter(Boolean).join(' ') }));
+    return (await api<ChangesResponse>(`/api/v1/changes${qs({ ...params, service })}`, { signal })).changes;
   } catch {
     return [];
   }
@@ -78,8 +79,8 @@ export function ServicePage() {
   const p = { ...params, service: name };
   const dep = [name, params];
   const ov = useLoad((signal) => api<ServiceOverviewResponse>(`/api/v1/apm/overview${qs(p)}`, { signal }), dep, 30_000);
-  const changes = useLoad((signal) => loadChanges(name, params, signal), dep);
-  const markers = changes.data ?? [];
+  const changes = useLoad((signal) => loadChanges(name, params, signal), dep, 30_000);
+  const markers: Marker[] = useMemo(() => changeMarkers(changes.data ?? []), [changes.data]);
   const alertPeriods = useLoad((signal) => loadAlertPeriods(name, range, signal), dep, 30_000);
   const periods = alertPeriods.data ?? [];
   const bands: Band[] = firingBands(periods);
@@ -124,6 +125,7 @@ export function ServicePage() {
             <Empty title="No requests (server spans) in this range.">This service may only log, or be a worker. Its logs and metrics are still below and in the log explorer.</Empty>
           )}
           <AlertLegend periods={periods} toMs={resolveRange(range)[1]} />
+          <ChangeLegend changes={changes.data ?? []} service={name} />
           <div className="grid2">
             <Panel title={`Throughput (requests/s, ${per})`}>
               <Chart x={x} series={[{ label: 'requests/s', values: col('throughput_rps') }]} unit="rps" markers={markers} bands={bands} onZoom={zoom} label="throughput" />
