@@ -206,6 +206,31 @@ describe('RuleManager', () => {
     await m.stop();
   });
 
+  it('puts a rule pushed by new data ahead of interval evaluations already queued', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const order: string[] = [];
+    const evaluate: EvaluateFn = async (r, now) => {
+      order.push(r.name);
+      await new Promise((res) => setTimeout(res, 100));
+      return { instances: [], transitions: [], health: { health: 'ok', lastError: null, lastEvaluation: now, evaluationMs: 1 } };
+    };
+    const m = new RuleManager({ evaluate, store, notifier: { update: () => undefined }, maxConcurrent: 1, resolvedRetentionMs: 60_000, externalUrl: () => '', now: () => Date.now() });
+    const names = Array.from({ length: 20 }, (_, i) => `svc${i}`);
+    m.setGroups([group(names.map((n) => rule(n)), { intervalMs: 3_600_000 })]);
+    await m.start();
+    // Twenty interval evaluations queue behind one slot; then data arrives for the last of them.
+    const all = m.evaluateAll();
+    await advance(10);
+    m.onCommit([spans('svc19')]);
+    await advance(150);
+    // svc0 held the slot; the pushed svc19 goes next, before svc1…svc18.
+    expect(order.slice(0, 2)).toEqual(['svc0', 'svc19']);
+    await advance(5000);
+    await all;
+    expect(order.filter((n) => n === 'svc19')).toHaveLength(1);
+    await m.stop();
+  });
+
   it('evaluates each group on its interval', async () => {
     vi.useFakeTimers({ now: T0 });
     const calls: string[] = [];

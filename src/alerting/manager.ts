@@ -6,7 +6,7 @@
  *
  *   RuleFiles ─ setGroups ─▶ entries (instances kept by rule id across reloads)
  *   group timer (aligned offset) ─┐
- *   onCommit → relevance index ───┴▶ request(rule) ─▶ [semaphore: maxConcurrent] ─▶ evaluate(rule, now, previous)
+ *   onCommit → relevance index ───┴▶ request(rule) ─▶ [semaphore: maxConcurrent; pushed rules first] ─▶ evaluate(rule, now, previous)
  *        ─▶ store.write(instances, transitions, health) ─▶ notifier.update(firing + resolved)
  *
  * Scheduling rules:
@@ -171,6 +171,10 @@ interface RuleEntry {
   relevance: Relevance;
   running: Promise<void> | null;
   rerun: boolean;
+  /** Whether the next run was asked for by pushed data (jumps the queue). */
+  rerunUrgent: boolean;
+  /** The queue place of a run waiting for its turn. */
+  ticket?: Ticket;
   removed: boolean;
   lastPushAt: number;
   pushTimer?: NodeJS.Timeout;
@@ -188,21 +192,34 @@ interface Orphan {
 
 const UNKNOWN: RuleHealth = { health: 'unknown', lastError: null, lastEvaluation: null, evaluationMs: null };
 
-/** A small counting semaphore: at most `limit` holders. */
+/** A place in the evaluation queue; `urgent` may be raised while it waits. */
+interface Ticket {
+  urgent: boolean;
+  resolve?: () => void;
+}
+
+/**
+ * A counting semaphore (at most `limit` holders) with two lanes: urgent tickets — evaluations pushed by
+ * new data, whose alerts someone is waiting for — go before the interval evaluations already queued.
+ */
 class Semaphore {
   private held = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: Ticket[] = [];
   constructor(private readonly limit: number) {}
-  async acquire(): Promise<void> {
+  acquire(ticket: Ticket): Promise<void> {
     if (this.held < this.limit) {
       this.held++;
-      return;
+      return Promise.resolve();
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return new Promise<void>((resolve) => {
+      ticket.resolve = resolve;
+      this.waiting.push(ticket);
+    });
   }
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
+    const urgent = this.waiting.findIndex((t) => t.urgent);
+    const [next] = this.waiting.splice(urgent >= 0 ? urgent : 0, 1);
+    if (next) next.resolve!();
     else this.held--;
   }
 }
@@ -295,6 +312,7 @@ export class RuleManager {
           relevance: relevanceOf(rule),
           running: null,
           rerun: false,
+          rerunUrgent: false,
           removed: false,
           lastPushAt: 0,
           persistedSig: '',
@@ -419,7 +437,7 @@ export class RuleManager {
     const go = () => {
       entry.pushTimer = undefined;
       entry.lastPushAt = this.now();
-      this.request(entry);
+      this.request(entry, true);
     };
     if (wait <= 0) go();
     else {
@@ -470,17 +488,30 @@ export class RuleManager {
     group.timer = undefined;
   }
 
-  /** Evaluates a rule now, or once more right after the evaluation in progress. */
-  private request(entry: RuleEntry): Promise<void> {
+  /**
+   * Evaluates a rule now, or once more right after the evaluation in progress. `urgent` (pushed data)
+   * puts it ahead of queued interval evaluations, also when it is already waiting.
+   */
+  private request(entry: RuleEntry, urgent = false): Promise<void> {
     if (this.stopped || entry.removed) return Promise.resolve();
     if (entry.running) {
-      entry.rerun = true;
+      if (urgent && entry.ticket) entry.ticket.urgent = true;
+      else {
+        entry.rerun = true;
+        entry.rerunUrgent ||= urgent;
+      }
       return entry.running;
     }
     const run = async () => {
+      let first = true;
       do {
+        const ticket: Ticket = { urgent: first ? urgent : entry.rerunUrgent };
+        first = false;
         entry.rerun = false;
-        await this.semaphore.acquire();
+        entry.rerunUrgent = false;
+        entry.ticket = ticket;
+        await this.semaphore.acquire(ticket);
+        entry.ticket = undefined;
         try {
           await this.evaluate(entry);
         } catch (err) {
