@@ -1,7 +1,7 @@
 /**
- * Change events (deploys, config changes) announced to Vigil so root-cause analysis can ask "what changed?".
- * TODO(vigil change API): Vigil's `POST /api/v1/changes` does not exist yet; until it does, a 404 or an unreachable
- * Vigil is ignored. Adjust the payload here once the API's schema is settled.
+ * Change events (deploys, config changes) announced to Vigil's `POST /api/v1/changes` (docs/changes.md) so
+ * root-cause analysis can ask "what changed?". `source` names the demo (Vigil keeps it as the attribute
+ * `reporter`). A refusal or an unreachable Vigil is ignored: the demo never waits on its observer.
  */
 
 /** One change as the demo reports it. */

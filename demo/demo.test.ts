@@ -12,6 +12,7 @@ import { startDemo, type Demo } from './supervisor.ts';
 import { listFaults, remediate, setFault } from './client.ts';
 import { person } from './lms/people.ts';
 import { startTestVigil, type TestVigil } from '../test/helpers/vigil.ts';
+import type { ChangesResponse } from '../src/api/contract.ts';
 
 let vigil: TestVigil;
 let readToken: string;
@@ -397,6 +398,25 @@ describe('vigil demo through Vigil', () => {
     expect(await scalar(newVersionErrors, during)).toBeGreaterThan(0);
     expect((await search(versions, after)).map((r) => r['service.version'])).toEqual(['2.4.1']);
   }, 60_000);
+
+  it('bad-deploy: the deploy and its rollback are changes in Vigil, once each', async () => {
+    const changes = async () => {
+      const res = await fetch(`${vigil.server.urls.api}/api/v1/changes?service=lms-api&kind=deploy,rollback&since=1h`, { headers: { authorization: `Bearer ${readToken}` } });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as ChangesResponse).changes;
+    };
+    const summary = async () => (await changes()).map((c) => [c.kind, c.version, c.previousVersion, c.source]);
+    // Posted by the demo's supervisor (an ingest token); Vigil also saw the version move and did not record it again.
+    await until('the rollback among the changes', async () => (await summary()).length >= 2, 15_000);
+    await sleep(2000);
+    expect(await summary()).toEqual([
+      ['rollback', '2.4.1', '2.5.0', 'api'],
+      ['deploy', '2.5.0', '2.4.1', 'api'],
+    ]);
+    const [, deploy] = await changes();
+    expect(deploy!.attributes.reporter).toBe('vigil-demo');
+    expect(deploy!.description).toContain('2.4.1 → 2.5.0');
+  }, 30_000);
 
   it('service-down: auth-service vanishes from Vigil and logins fail with 503; off brings both back', async () => {
     const authSpans = 'from spans service.name=auth-service kind=server | stats count()';
