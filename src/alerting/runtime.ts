@@ -39,7 +39,7 @@ import { BaselineCache } from './baseline.ts';
 import { writeDefaultRulesOnce } from './defaults.ts';
 import { parsePromDuration } from './duration.ts';
 import { evaluateRule } from './evaluator.ts';
-import { RuleManager } from './manager.ts';
+import { RuleManager, type AlertPersistence } from './manager.ts';
 import { defaultNotificationConfig, parseNotificationConfig, writeDefaultNotificationsOnce, type NotificationConfig } from './notify/config.ts';
 import { Notifier, UnknownReceiverError } from './notify/notifier.ts';
 import { maskSecrets, mergeMaskedSecrets, NotificationSecretError, sealSecrets, unsealSecrets } from './notify/secrets.ts';
@@ -47,7 +47,7 @@ import { SilenceError, Silences, toGettableSilence } from './notify/silences.ts'
 import { parseRuleFile } from './rule.ts';
 import { RuleFileError, RuleFiles } from './rule-files.ts';
 import { createRuleSource, monitorStatesOf } from './sources.ts';
-import type { NotifyAlert, RuleGroupSpec, RuleSpec } from './types.ts';
+import type { AlertTransition, NotifyAlert, RuleGroupSpec, RuleSpec } from './types.ts';
 
 /** A minimal logger (pino's shape). */
 export interface AlertingLogger {
@@ -67,6 +67,11 @@ export interface AlertingDeps {
   log: AlertingLogger;
   /** Vigil's own URL, for links in notifications; read at start (the port may be chosen at listen). */
   externalUrl: () => string;
+  /**
+   * Told of the alert state changes of each evaluation once they are persisted (incidents correlate
+   * them): reported after the write, so a transition is seen once and a restart does not repeat it.
+   */
+  onTransitions?: (transitions: AlertTransition[]) => void;
   now?: () => number;
 }
 
@@ -137,9 +142,22 @@ export function createAlerting(deps: AlertingDeps): Alerting {
     monitors: monitorStatesOf(deps.monitoring.service, deps.monitoring.store),
     now,
   });
+  // The rule manager's writes, observed for incidents: the transitions of a write that succeeded.
+  const onTransitions = deps.onTransitions;
+  const persistence: AlertPersistence = onTransitions
+    ? {
+        instances: () => store.instances(),
+        health: () => store.health(),
+        forgetRule: (ruleId) => store.forgetRule(ruleId),
+        async write(w) {
+          await store.write(w);
+          if (w.transitions.length) onTransitions(w.transitions);
+        },
+      }
+    : store;
   const manager = new RuleManager({
     evaluate: (rule, at, previous) => evaluateRule(rule, at, previous, source, { cache, resolvedRetentionMs, externalURL: deps.externalUrl() }),
-    store,
+    store: persistence,
     notifier: { update: (alerts) => notifier?.update(alerts) },
     maxConcurrent: config.alerting.maxConcurrent,
     resolvedRetentionMs,

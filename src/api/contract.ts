@@ -842,3 +842,100 @@ export interface ChangesResponse {
   /** More changes matched than `limit`. */
   truncated: boolean;
 }
+
+// ---- Incidents (docs/incidents.md) ----
+
+/** An incident's state (src/incidents/state.ts has the machine). */
+export type IncidentStatus = 'triggered' | 'acknowledged' | 'investigating' | 'identified' | 'monitoring' | 'resolved' | 'closed' | 'reopened';
+
+/** An incident's severity, SEV1 the most severe. */
+export type IncidentSeverity = 'SEV1' | 'SEV2' | 'SEV3' | 'SEV4';
+
+/** `POST /api/v1/incidents`: a new incident reported by a person or a tool. */
+export interface IncidentCreateRequest {
+  title: string;
+  /** Default SEV3. */
+  severity?: IncidentSeverity;
+  services?: string[];
+  systems?: string[];
+  /** When the problem began (RFC 3339), if before now: the incident's opening time. */
+  startedAt?: string;
+  description?: string;
+}
+
+/** The answer to `POST /api/v1/incidents` (201). */
+export interface IncidentCreated {
+  id: number;
+}
+
+/** An incident in lists. Times are RFC 3339; durations in seconds. */
+export interface IncidentSummary {
+  id: number;
+  title: string;
+  severity: IncidentSeverity;
+  status: IncidentStatus;
+  commander: string | null;
+  assignees: string[];
+  services: string[];
+  systems: string[];
+  source: 'manual' | 'alert';
+  openedAt: string;
+  acknowledgedAt: string | null;
+  resolvedAt: string | null;
+  closedAt: string | null;
+  /** Time to acknowledge (acknowledgedAt − openedAt), null until acknowledged. */
+  mttaSeconds: number | null;
+  /** Time to resolve (resolvedAt − openedAt), null until resolved. */
+  mttrSeconds: number | null;
+}
+
+/** `GET /api/v1/incidents?status=open|resolved|closed|all|<state>&service&system&limit`: newest opened first. */
+export interface IncidentListResponse {
+  incidents: IncidentSummary[];
+}
+
+/** One timeline event; `data` holds the kind's fields (see docs/incidents.md). */
+export interface IncidentTimelineEvent {
+  id: number;
+  at: string;
+  kind: 'opened' | 'status_changed' | 'note' | 'alert_firing' | 'alert_resolved' | 'assigned' | 'severity_changed';
+  /** `user:<name>`, `token:<name>`, or `vigil`. */
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+/** An alert linked to an incident. */
+export interface IncidentLinkedAlert {
+  ruleId: string;
+  fingerprint: string;
+  labels: Record<string, string>;
+  state: 'firing' | 'resolved';
+  linkedAt: string;
+  resolvedAt: string | null;
+}
+
+/** `GET /api/v1/incidents/{id}`: the incident with its timeline, linked alerts and the status moves allowed now. */
+export interface IncidentDetail extends IncidentSummary {
+  description: string;
+  correlationKey: string | null;
+  timeline: IncidentTimelineEvent[];
+  alerts: IncidentLinkedAlert[];
+  allowedTransitions: IncidentStatus[];
+}
+
+/** `POST /api/v1/incidents/{id}/status`; a move the machine refuses answers 409 {error, allowed}. */
+export interface IncidentStatusRequest {
+  status: IncidentStatus;
+  note?: string;
+}
+
+/** `POST /api/v1/incidents/{id}/notes`. */
+export interface IncidentNoteRequest {
+  text: string;
+}
+
+/** `POST /api/v1/incidents/{id}/assign`: `commander: null` clears it; an omitted field stays as it is. */
+export interface IncidentAssignRequest {
+  commander?: string | null;
+  assignees?: string[];
+}

@@ -168,6 +168,15 @@ const schema = z
       })
       .strict()
       .default({ enabled: true, rulesDir: '', notificationsFile: '', defaultRules: true, resolvedRetention: '15m', externalUrl: '', forwardTo: [], maxConcurrent: 4 }),
+    incidents: z
+      .object({
+        // Open an incident when an alert starts firing and no open incident of its system/service takes it.
+        autoOpen: bool.default(true),
+        // How long after an incident's last alert event a new alert of the same system or service still joins it.
+        correlationWindow: duration.default('30m'),
+      })
+      .strict()
+      .default({ autoOpen: true, correlationWindow: '30m' }),
     agent: z
       .object({ selfMonitor: bool.default(true), interval: duration.default('10s') })
       .strict()

@@ -49,6 +49,10 @@ import { registerAlertmanagerApi } from './routes/alertmanager-api.ts';
 import { ChangeService } from '../changes/service.ts';
 import { ChangeRepo } from '../store/state/changes.ts';
 import { registerChangeRoutes } from './routes/changes.ts';
+import { IncidentService } from '../incidents/service.ts';
+import { IncidentRepo } from '../store/state/incidents.ts';
+import { registerIncidentRoutes } from './routes/incidents.ts';
+import { parsePromDuration } from '../alerting/duration.ts';
 
 /** A running Vigil. */
 export interface VigilServer {
@@ -68,6 +72,8 @@ export interface VigilServer {
   alerting: Alerting;
   /** Deploys, configuration and infrastructure changes, posted and detected (changes/). */
   changes: ChangeService;
+  /** Incidents: opened by hand or from firing alerts, their timelines (incidents/). */
+  incidents: IncidentService;
   /** Encrypts secrets kept in the state store. */
   secrets: SecretBox;
   /** Every API route with its access rule. */
@@ -202,11 +208,39 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   registerMonitorTestRoutes(api, { policy: config.outbound, audit, monitors: monitoring.store });
   // Links in notifications point at the API server's own URL, known once it listens.
   let apiUrl = '';
-  const alerting = createAlerting({ config, state, queries, monitoring, secrets, metrics, log: api.log, externalUrl: () => config.alerting.externalUrl.replace(/\/+$/, '') || apiUrl });
+  const externalUrl = () => config.alerting.externalUrl.replace(/\/+$/, '') || apiUrl;
+  // Incidents hear of alerts that fire and resolve (once persisted) and notify through alerting's
+  // notifier; alerting is built first, so the two meet through these closures.
+  let incidents: IncidentService | undefined;
+  const alerting = createAlerting({
+    config,
+    state,
+    queries,
+    monitoring,
+    secrets,
+    metrics,
+    log: api.log,
+    externalUrl,
+    onTransitions: (transitions) => {
+      const alertChanges = transitions.flatMap((t) =>
+        t.to === 'firing' || (t.from === 'firing' && t.to === 'resolved') ? [{ ruleId: t.ruleId, fingerprint: t.fingerprint, labels: t.labels, to: t.to, at: t.at }] : [],
+      );
+      void incidents?.onAlertChanges(alertChanges);
+    },
+  });
+  incidents = new IncidentService({
+    repo: new IncidentRepo(state),
+    notify: (alerts) => alerting.notifier()?.update(alerts),
+    externalUrl,
+    autoOpen: config.incidents.autoOpen,
+    correlationWindowMs: parsePromDuration(config.incidents.correlationWindow),
+    log: api.log,
+  });
   wakeRules = (batches) => alerting.onCommit(batches);
   registerAlertingRoutes(api, { ...alerting.routes, audit });
   registerAlertmanagerApi(api, { ...alerting.alertmanagerApi, audit });
   registerChangeRoutes(api, { changes });
+  registerIncidentRoutes(api, { incidents, audit });
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   api.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });
@@ -260,6 +294,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   apiUrl = urls.api;
   await monitoring.start();
   await alerting.start();
+  // After the notifier: open incidents' alerts are sent to it again (they live in its memory).
+  incidents.start();
   await changes.start();
   // Vigil watches its own host as an agent would, straight into the pipeline (no token, no network hop).
   const selfAgent: HostAgent | undefined = config.agent.selfMonitor
@@ -282,6 +318,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     monitoring,
     alerting,
     changes,
+    incidents,
     runRetention,
     async stop() {
       if (stopping) return;
@@ -293,6 +330,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
       await monitoring.stop();
       // Before the pipeline drains: its last commits have no evaluation to wake any more.
       await alerting.stop();
+      await incidents.stop();
       await pipeline.close();
       await changes.stop();
       await api.close();

@@ -1,0 +1,221 @@
+/**
+ * The incident service: what the API and alerting see of incidents. It turns requests and alert
+ * changes into timeline events (checked by the state machine), appends them through the repository,
+ * and hands each incident's notification alert to the notifier.
+ *
+ *   API ─open/status/note/assign─┐
+ *   rule manager ─alert changes──┼─▶ one write at a time ─▶ IncidentRepo.append ─▶ notify(incidentAlerts)
+ *   every minute ─ open incidents' alerts sent again (they stay firing while the incident is open)
+ *
+ * Writes run one at a time: a status change is checked against the state read just before, and two
+ * alerts of one service firing in the same evaluation must open one incident, not two.
+ */
+import type { NotifyAlert } from '../alerting/types.ts';
+import type { IncidentAlertLink, IncidentFilter, IncidentRecord, IncidentRepo, NewIncidentEvent } from '../store/state/incidents.ts';
+import { correlate, type AlertChange } from './correlate.ts';
+import { incidentAlerts } from './notify.ts';
+import { reduce, type IncidentView, type Severity, type TimelineEvent } from './reducer.ts';
+import { allowedTransitions, isOpen, transition, type IncidentStatus } from './state.ts';
+
+/** A minimal logger (pino's shape). */
+export interface IncidentLogger {
+  error(obj: object, msg: string): void;
+}
+
+/** What the service needs. */
+export interface IncidentServiceDeps {
+  repo: IncidentRepo;
+  /** Hands alerts to the notifier (Notifier.update); may drop them while alerting is off. */
+  notify: (alerts: NotifyAlert[]) => void;
+  /** Vigil's UI address, for links in notifications. */
+  externalUrl: () => string;
+  autoOpen: boolean;
+  correlationWindowMs: number;
+  log: IncidentLogger;
+  now?: () => number;
+  /** How often open incidents' alerts are sent again (default 60 s). */
+  refreshMs?: number;
+}
+
+/** A new incident as a person or a tool reports it. */
+export interface OpenIncidentInput {
+  title: string;
+  severity?: Severity;
+  services?: string[];
+  systems?: string[];
+  description?: string;
+  /** When the problem began (epoch ms), if before now. */
+  startedAt?: number;
+}
+
+/** One incident with its timeline and linked alerts. */
+export interface IncidentDetailView {
+  record: IncidentRecord;
+  view: IncidentView;
+  timeline: TimelineEvent[];
+  links: IncidentAlertLink[];
+  allowed: readonly IncidentStatus[];
+}
+
+/** A status change the state machine refuses. */
+export class TransitionRefusedError extends Error {
+  constructor(
+    message: string,
+    readonly allowed: readonly IncidentStatus[],
+  ) {
+    super(message);
+    this.name = 'TransitionRefusedError';
+  }
+}
+
+/** Opens, changes and correlates incidents; see the module comment. */
+export class IncidentService {
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: IncidentServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Runs writes one after another; a failed one does not stop the next. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private send(id: number, before: IncidentView | undefined, after: IncidentView | undefined): void {
+    if (!after) return;
+    const alerts = incidentAlerts(id, before, after, this.deps.externalUrl(), this.now());
+    if (alerts.length) this.deps.notify(alerts);
+  }
+
+  /** Opens an incident by hand or from a tool; resolves with its id. */
+  open(input: OpenIncidentInput, actor: string): Promise<number> {
+    return this.serial(async () => {
+      const at = this.now();
+      const id = await this.deps.repo.create({
+        at,
+        actor,
+        data: {
+          kind: 'opened',
+          title: input.title,
+          severity: input.severity ?? 'SEV3',
+          services: input.services ?? [],
+          systems: input.systems ?? [],
+          description: input.description ?? '',
+          source: 'manual',
+          correlationKey: null,
+          ...(input.startedAt !== undefined && input.startedAt < at ? { startedAt: input.startedAt } : {}),
+        },
+      });
+      this.send(id, undefined, await this.deps.repo.view(id));
+      return id;
+    });
+  }
+
+  /** Moves an incident to `to`; undefined for an unknown incident; throws {@link TransitionRefusedError}. */
+  setStatus(id: number, to: IncidentStatus, note: string | undefined, actor: string): Promise<IncidentView | undefined> {
+    return this.serial(async () => {
+      const before = await this.deps.repo.view(id);
+      if (!before) return undefined;
+      const at = this.now();
+      const r = transition(before, to, at);
+      if (!r.ok) throw new TransitionRefusedError(r.message, r.allowed);
+      const after = await this.deps.repo.append(id, [{ at, actor, data: { kind: 'status_changed', from: before.status, to, ...(note ? { note } : {}) } }]);
+      this.send(id, before, after);
+      return after;
+    });
+  }
+
+  /** Adds a note to the timeline; undefined for an unknown incident. */
+  addNote(id: number, text: string, actor: string): Promise<IncidentView | undefined> {
+    return this.serial(() => this.deps.repo.append(id, [{ at: this.now(), actor, data: { kind: 'note', text } }]));
+  }
+
+  /** Sets the commander and/or assignees; undefined for an unknown incident. */
+  assign(id: number, who: { commander?: string | null; assignees?: string[] }, actor: string): Promise<IncidentView | undefined> {
+    return this.serial(() => this.deps.repo.append(id, [{ at: this.now(), actor, data: { kind: 'assigned', ...who } }]));
+  }
+
+  /** Incidents for lists. */
+  list(filter: IncidentFilter): Promise<IncidentRecord[]> {
+    return this.deps.repo.list(filter);
+  }
+
+  /** One incident with its timeline, linked alerts and the moves its state allows. */
+  async detail(id: number): Promise<IncidentDetailView | undefined> {
+    const [record, timeline, links] = await Promise.all([this.deps.repo.get(id), this.deps.repo.timeline(id), this.deps.repo.alerts(id)]);
+    if (!record) return undefined;
+    const view = reduce(timeline);
+    if (!view) return undefined;
+    return { record, view, timeline, links, allowed: allowedTransitions(view.status) };
+  }
+
+  /**
+   * Alert state changes as the rule manager persisted them (firing and resolved only): linked to an
+   * open incident of their system/service, opening one, or put on the timelines that link them.
+   */
+  onAlertChanges(changes: readonly AlertChange[]): Promise<void> {
+    if (changes.length === 0) return Promise.resolve();
+    return this.serial(async () => {
+      for (const change of changes) {
+        try {
+          await this.correlateOne(change);
+        } catch (err) {
+          this.deps.log.error({ err }, `linking alert ${change.labels.alertname ?? change.ruleId} to an incident failed`);
+        }
+      }
+    });
+  }
+
+  private async correlateOne(change: AlertChange): Promise<void> {
+    const candidates = await this.deps.repo.correlationCandidates({ ruleId: change.ruleId, fingerprint: change.fingerprint });
+    const d = correlate(change, candidates, { windowMs: this.deps.correlationWindowMs, autoOpen: this.deps.autoOpen });
+    const alertEvent = (severity: Severity | null): NewIncidentEvent => ({
+      at: change.at,
+      actor: 'vigil',
+      data: { kind: 'alert_firing', ruleId: change.ruleId, fingerprint: change.fingerprint, labels: change.labels, severity },
+    });
+    if (d.kind === 'open') {
+      const id = await this.deps.repo.create({
+        at: change.at,
+        actor: 'vigil',
+        data: { kind: 'opened', title: d.title, severity: d.severity, services: d.services, systems: d.systems, description: d.description, source: 'alert', correlationKey: d.key },
+      });
+      const after = await this.deps.repo.append(id, [alertEvent(d.severity)]);
+      this.send(id, undefined, after);
+    } else if (d.kind === 'link') {
+      const before = candidates.find((c) => c.id === d.incidentId)?.view;
+      const after = await this.deps.repo.append(d.incidentId, [alertEvent(d.severity)]);
+      this.send(d.incidentId, before, after);
+    } else if (d.kind === 'resolve') {
+      for (const id of d.incidentIds) {
+        await this.deps.repo.append(id, [{ at: change.at, actor: 'vigil', data: { kind: 'alert_resolved', ruleId: change.ruleId, fingerprint: change.fingerprint, labels: change.labels } }]);
+      }
+    }
+  }
+
+  /** Sends the open incidents' alerts again, so they stay firing in the notifier while the incidents are open. */
+  async refresh(): Promise<void> {
+    const open = await this.deps.repo.correlationCandidates();
+    for (const c of open) if (isOpen(c.view.status)) this.send(c.id, c.view, c.view);
+  }
+
+  /** Starts the periodic re-send (call once the notifier runs). */
+  start(): void {
+    if (this.timer) return;
+    const tick = () => void this.refresh().catch((err: unknown) => this.deps.log.error({ err }, 'sending open incidents to the notifier failed'));
+    tick();
+    this.timer = setInterval(tick, this.deps.refreshMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  /** Stops the re-send and waits for writes in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.chain;
+  }
+}
