@@ -38,6 +38,8 @@ describe('ChangeDetector', () => {
     // Flapping back to 2.5.0 moments later is still the deploy already recorded.
     expect(d.observe([o('lms', '2.5.0', 'p4')], T0 + 3 * MIN)).toEqual([]);
     expect(d.currentVersion('lms')).toBe('2.5.0');
+    // The processes the deploys replaced (p1 ran the version rolled back to) leaving are no news.
+    expect(d.sweep(T0 + 20 * MIN)).toMatchObject([{ attributes: { 'service.instance.id': 'p4' } }]);
   });
 
   it('seeded versions: no re-announcement after a restart, and a deploy while Vigil was down is caught', () => {

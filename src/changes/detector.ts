@@ -13,8 +13,9 @@
  *     detected for this service within `redundantMs`.
  *   - A new instance is an infrastructure change once the service has reported for `settleMs` (before
  *     that, instances are still showing up, e.g. after Vigil restarts), unless it came with a deploy.
- *   - An instance silent for `goneMs` left: an infrastructure change, unless it ran a version the
- *     service has since been deployed away from (the deploy replaced it).
+ *   - An instance silent for `goneMs` left: an infrastructure change, unless the deploy replaced it —
+ *     it ran a version the service has since been deployed away from, or it fell silent before the
+ *     service's last deploy (a deploy and its rollback both restart the process).
  */
 import type { ResourceInfo, TelemetryBatch } from '../model/telemetry.ts';
 
@@ -66,6 +67,8 @@ interface ServiceState {
   /** The version the service was last deployed to ('' unknown). */
   current: string;
   currentSince: number;
+  /** When a deploy was last seen (0: never). */
+  lastDeployAt: number;
   instances: Map<string, Instance>;
   /** Versions detected as deployed, with when: a second sighting within redundantMs is the same deploy. */
   deployed: Map<string, number>;
@@ -145,7 +148,7 @@ export class ChangeDetector {
       let s = this.services.get(o.service);
       if (!s) {
         if (this.services.size >= this.opts.maxServices) continue;
-        s = { namespace: o.namespace, firstSeen: now, current: this.seeded.get(o.service) ?? '', currentSince: now, instances: new Map(), deployed: new Map() };
+        s = { namespace: o.namespace, firstSeen: now, current: this.seeded.get(o.service) ?? '', currentSince: now, lastDeployAt: 0, instances: new Map(), deployed: new Map() };
         this.services.set(o.service, s);
       }
       if (o.namespace) s.namespace = o.namespace;
@@ -176,6 +179,7 @@ export class ChangeDetector {
           s.deployed.set(o.version, now);
           s.current = o.version;
           s.currentSince = now;
+          s.lastDeployAt = now;
         }
       }
       if (inst) {
@@ -213,7 +217,7 @@ export class ChangeDetector {
         if (now - i.lastSeen < this.opts.goneMs) continue;
         s.instances.delete(id);
         // Replaced by a deploy: the old version's instances going away are that deploy, already recorded.
-        if (i.version && s.current && i.version !== s.current) continue;
+        if ((i.version && s.current && i.version !== s.current) || i.lastSeen < s.lastDeployAt) continue;
         out.push({
           at: i.lastSeen,
           service,
