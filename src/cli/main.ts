@@ -7,6 +7,7 @@ import { agentCommand } from '../agent/command.ts';
 import { alertsCommand } from './alerts.ts';
 import { changeCommand } from './change.ts';
 import { demoCommand } from './demo.ts';
+import { incidentCommand } from './incident.ts';
 import { rulesCommand } from './rules.ts';
 import { searchCommand } from './search.ts';
 import { silenceCommand } from './silence.ts';
@@ -54,6 +55,7 @@ const program = new Command()
   .addCommand(alertsCommand())
   .addCommand(rulesCommand())
   .addCommand(silenceCommand())
+  .addCommand(incidentCommand())
   .addCommand(changeCommand())
   .addCommand(demoCommand());
 strict(program);
