@@ -146,3 +146,29 @@ describe('service page', () => {
     await shot('service');
   }, 90_000);
 });
+
+/** Sideways scrolling, tables wider than their box, panels clipping their content (a string: no DOM types here). */
+const LAYOUT_PROBLEMS = `(() => {
+  const problems = [];
+  const vw = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > vw + 1) problems.push('page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + vw);
+  for (const t of document.querySelectorAll('main table')) if (t.offsetWidth > t.parentElement.clientWidth + 1) problems.push('table ' + t.getAttribute('aria-label') + ' is wider than its container');
+  for (const el of document.querySelectorAll('main .panel-body')) if (el.scrollWidth > el.clientWidth + 1) problems.push('a panel clips its content: ' + el.scrollWidth + ' > ' + el.clientWidth);
+  return problems;
+})()`;
+
+describe('layout', () => {
+  it('the change list fits 1024 px, with rows and empty', async () => {
+    await page.setViewportSize({ width: 1024, height: 900 });
+    const found: string[] = [];
+    for (const path of ['/changes?since=1h', '/changes?since=1h&service=nothing-here']) {
+      await page.goto(`${base}${path}`);
+      await expect.poll(() => page.locator('.state.loading').count(), { timeout: 15_000 }).toBe(0);
+      await page.waitForTimeout(300);
+      found.push(...((await page.evaluate(LAYOUT_PROBLEMS)) as string[]).map((p) => `${path}: ${p}`));
+    }
+    await page.screenshot({ path: `${OUTPUT}/ui-changes-1024.png`, fullPage: true });
+    expect(found).toEqual([]);
+    await page.setViewportSize({ width: 1400, height: 1000 });
+  }, 60_000);
+});
