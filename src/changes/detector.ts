@@ -90,29 +90,29 @@ export function observe(resource: ResourceInfo): Observation {
  * usually holds a handful: one map lookup and one comparison per record.
  */
 export function observations(batches: readonly TelemetryBatch[]): Observation[] {
-  const byResource = new Map<ResourceInfo, Observation>();
-  const byKey = new Map<string, Observation>();
+  // Earliest record time per observation, in ns: bigint comparisons only, converted once at the end.
+  const byResource = new Map<ResourceInfo, { o: Observation; minNs: bigint }>();
+  const byKey = new Map<string, { o: Observation; minNs: bigint }>();
   const add = (r: ResourceInfo, timeNs: bigint) => {
-    const ms = Number(timeNs / 1_000_000n);
-    let o = byResource.get(r);
-    if (!o) {
+    let e = byResource.get(r);
+    if (!e) {
       const fresh = observe(r);
       const key = `${fresh.service}\u0000${fresh.instance}\u0000${fresh.version}`;
-      o = byKey.get(key);
-      if (!o) {
-        o = fresh;
-        byKey.set(key, o);
+      e = byKey.get(key);
+      if (!e) {
+        e = { o: fresh, minNs: 0n };
+        byKey.set(key, e);
       }
-      byResource.set(r, o);
+      byResource.set(r, e);
     }
-    if (ms > 0 && (o.at === undefined || ms < o.at)) o.at = ms;
+    if (timeNs > 0n && (e.minNs === 0n || timeNs < e.minNs)) e.minNs = timeNs;
   };
   for (const b of batches) {
     for (const x of b.spans) add(x.resource, x.startTimeNs);
     for (const x of b.logs) add(x.resource, x.timeNs || x.observedTimeNs);
     for (const x of b.metrics) add(x.resource, x.timeNs);
   }
-  return [...byKey.values()];
+  return [...byKey.values()].map(({ o, minNs }) => (minNs > 0n ? { ...o, at: Number(minNs / 1_000_000n) } : o));
 }
 
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
