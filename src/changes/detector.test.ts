@@ -5,7 +5,7 @@ import { ChangeDetector, observations, type Observation } from './detector.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
-const o = (service: string, version: string, instance = 'i-1', host = 'h-1'): Observation => ({ service, namespace: 'shop', version, instance, host });
+const o = (service: string, version: string, instance = 'i-1', host = 'h-1'): Observation => ({ service, namespace: 'shop', version, instance, host, periodic: true });
 const opts = { settleMs: 5 * MIN, goneMs: 5 * MIN, redundantMs: 10 * MIN };
 
 describe('ChangeDetector', () => {
@@ -71,6 +71,18 @@ describe('ChangeDetector', () => {
     expect(d.sweep(T0 + 12 * MIN)).toEqual([]);
   });
 
+  it('an instance seen only in spans and logs is idle when silent, not gone, and forgotten after a day', () => {
+    const d = new ChangeDetector({ ...opts, forgetMs: 24 * 60 * MIN });
+    d.observe([{ ...o('syslog', ''), periodic: false }], T0);
+    expect(d.observe([{ ...o('syslog', '', 'host-2', 'host-2'), periodic: false }], T0 + 10 * MIN).map((c) => c.attributes.change)).toEqual(['instance_added']);
+    expect(d.sweep(T0 + 60 * MIN)).toEqual([]);
+    // Still remembered: logging again after an hour is no new instance.
+    expect(d.observe([{ ...o('syslog', '', 'host-2', 'host-2'), periodic: false }], T0 + 70 * MIN)).toEqual([]);
+    expect(d.sweep(T0 + 26 * 60 * MIN)).toEqual([]);
+    // Forgotten silently after a day: back, it is new.
+    expect(d.observe([{ ...o('syslog', '', 'host-2', 'host-2'), periodic: false }], T0 + 27 * 60 * MIN).map((c) => c.attributes.change)).toEqual(['instance_added']);
+  });
+
   it('a new instance that brings a new version is the deploy, not an infrastructure change', () => {
     const d = new ChangeDetector(opts);
     d.observe([o('cart', '1.0', 'a')], T0);
@@ -88,9 +100,10 @@ describe('observations', () => {
     const ns = (ms: number) => BigInt(ms) * 1_000_000n;
     const span = (resource: typeof r1, ms: number) => ({ resource, startTimeNs: ns(ms) }) as TelemetryBatch['spans'][number];
     const log = (resource: typeof r1, ms: number) => ({ resource, timeNs: ns(ms), observedTimeNs: 0n }) as TelemetryBatch['logs'][number];
-    const batches: TelemetryBatch[] = [{ spans: [span(r1, T0 + 5), span(r1, T0 + 2), span(r2, T0 + 3)], logs: [log(r3, T0)], metrics: [] }];
+    const metric = (resource: typeof r1, ms: number) => ({ resource, timeNs: ns(ms) }) as TelemetryBatch['metrics'][number];
+    const batches: TelemetryBatch[] = [{ spans: [span(r1, T0 + 5), span(r1, T0 + 2), span(r2, T0 + 3)], logs: [log(r3, T0)], metrics: [metric(r2, T0 + 9)] }];
     expect(observations(batches)).toEqual([
-      { service: 'cart', namespace: '', version: '1.0', instance: 'pod-1', host: 'node-1', at: T0 + 2 },
+      { service: 'cart', namespace: '', version: '1.0', instance: 'pod-1', host: 'node-1', at: T0 + 2, periodic: true },
       { service: 'pay', namespace: '', version: '', instance: 'node-2', host: 'node-2', at: T0 },
     ]);
   });

@@ -13,9 +13,12 @@
  *     detected for this service within `redundantMs`.
  *   - A new instance is an infrastructure change once the service has reported for `settleMs` (before
  *     that, instances are still showing up, e.g. after Vigil restarts), unless it came with a deploy.
- *   - An instance silent for `goneMs` left: an infrastructure change, unless the deploy replaced it —
+ *   - An instance that reports metrics (exporters send them periodically, so their silence means
+ *     something; an idle service sends no spans and a quiet host no logs) and is silent for `goneMs`
+ *     left: an infrastructure change, unless the deploy replaced it —
  *     it ran a version the service has since been deployed away from, or it fell silent before the
- *     service's last deploy (a deploy and its rollback both restart the process).
+ *     service's last deploy (a deploy and its rollback both restart the process). Instances seen only
+ *     in spans and logs are forgotten, silently, after `forgetMs`.
  */
 import type { ResourceInfo, TelemetryBatch } from '../model/telemetry.ts';
 
@@ -29,6 +32,8 @@ export interface Observation {
   host: string;
   /** When the records under this resource begin (epoch ms); a deploy is dated by it, not by arrival. */
   at?: number;
+  /** Metrics came from this resource (reported periodically: silence is news). */
+  periodic?: boolean;
 }
 
 /** A change the detector found. */
@@ -48,17 +53,20 @@ export interface DetectorOptions {
   settleMs: number;
   goneMs: number;
   redundantMs: number;
+  /** How long an instance seen only in spans and logs is remembered. */
+  forgetMs: number;
   maxServices: number;
   maxInstancesPerService: number;
 }
 
 /** Defaults: metric exporters report every minute, so five minutes of silence is gone, not a late export. */
-export const DETECTOR_DEFAULTS: DetectorOptions = { settleMs: 5 * 60_000, goneMs: 5 * 60_000, redundantMs: 10 * 60_000, maxServices: 10_000, maxInstancesPerService: 500 };
+export const DETECTOR_DEFAULTS: DetectorOptions = { settleMs: 5 * 60_000, goneMs: 5 * 60_000, redundantMs: 10 * 60_000, forgetMs: 24 * 3_600_000, maxServices: 10_000, maxInstancesPerService: 500 };
 
 interface Instance {
   version: string;
   host: string;
   lastSeen: number;
+  periodic: boolean;
 }
 
 interface ServiceState {
@@ -91,28 +99,30 @@ export function observe(resource: ResourceInfo): Observation {
  */
 export function observations(batches: readonly TelemetryBatch[]): Observation[] {
   // Earliest record time per observation, in ns: bigint comparisons only, converted once at the end.
-  const byResource = new Map<ResourceInfo, { o: Observation; minNs: bigint }>();
-  const byKey = new Map<string, { o: Observation; minNs: bigint }>();
-  const add = (r: ResourceInfo, timeNs: bigint) => {
+  type Entry = { o: Observation; minNs: bigint; periodic: boolean };
+  const byResource = new Map<ResourceInfo, Entry>();
+  const byKey = new Map<string, Entry>();
+  const add = (r: ResourceInfo, timeNs: bigint): Entry => {
     let e = byResource.get(r);
     if (!e) {
       const fresh = observe(r);
       const key = `${fresh.service}\u0000${fresh.instance}\u0000${fresh.version}`;
       e = byKey.get(key);
       if (!e) {
-        e = { o: fresh, minNs: 0n };
+        e = { o: fresh, minNs: 0n, periodic: false };
         byKey.set(key, e);
       }
       byResource.set(r, e);
     }
     if (timeNs > 0n && (e.minNs === 0n || timeNs < e.minNs)) e.minNs = timeNs;
+    return e;
   };
   for (const b of batches) {
     for (const x of b.spans) add(x.resource, x.startTimeNs);
     for (const x of b.logs) add(x.resource, x.timeNs || x.observedTimeNs);
-    for (const x of b.metrics) add(x.resource, x.timeNs);
+    for (const x of b.metrics) add(x.resource, x.timeNs).periodic = true;
   }
-  return [...byKey.values()].map(({ o, minNs }) => (minNs > 0n ? { ...o, at: Number(minNs / 1_000_000n) } : o));
+  return [...byKey.values()].map(({ o, minNs, periodic }) => ({ ...o, ...(minNs > 0n ? { at: Number(minNs / 1_000_000n) } : {}), ...(periodic ? { periodic } : {}) }));
 }
 
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
@@ -185,10 +195,11 @@ export class ChangeDetector {
       if (inst) {
         inst.lastSeen = now;
         if (o.version) inst.version = o.version;
+        if (o.periodic) inst.periodic = true;
         continue;
       }
       if (s.instances.size >= this.opts.maxInstancesPerService) continue;
-      s.instances.set(o.instance, { version: o.version, host: o.host, lastSeen: now });
+      s.instances.set(o.instance, { version: o.version, host: o.host, lastSeen: now, periodic: o.periodic === true });
       const settled = now - s.firstSeen >= this.opts.settleMs;
       // A new instance of a version deployed moments ago is the deploy rolling out, not a change of its own.
       const deployAt = o.version ? s.deployed.get(o.version) : undefined;
@@ -214,6 +225,10 @@ export class ChangeDetector {
     const out: DetectedChange[] = [];
     for (const [service, s] of this.services) {
       for (const [id, i] of s.instances) {
+        if (!i.periodic) {
+          if (now - i.lastSeen >= this.opts.forgetMs) s.instances.delete(id);
+          continue;
+        }
         if (now - i.lastSeen < this.opts.goneMs) continue;
         s.instances.delete(id);
         // Replaced by a deploy: the old version's instances going away are that deploy, already recorded.
