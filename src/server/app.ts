@@ -151,9 +151,10 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     maxRowsPerCommit: config.ingest.maxRowsPerCommit,
     metrics,
     // Push, not poll: the rules that read what was just committed are evaluated at once.
+    // Both listeners see every commit; change detection never throws, so it goes first.
     onCommit: (batches) => {
-      wakeRules?.(batches);
       changes.onCommit(batches);
+      wakeRules?.(batches);
     },
   });
   const policy: RetentionPolicy = {
