@@ -268,7 +268,7 @@ describe('pages with real data', () => {
   });
 
   it('shows the coming sections with an empty state', async () => {
-    for (const p of ['incidents', 'knowledge', 'reports']) {
+    for (const p of ['knowledge', 'reports']) {
       await page.goto(`${base}/${p}`);
       await expect.poll(() => page.locator('.state.empty').textContent()).toMatch(/coming/);
     }

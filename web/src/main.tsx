@@ -29,6 +29,7 @@ import { AlertRuleEditor } from './pages/AlertRuleEditor.tsx';
 import { Silences } from './pages/Silences.tsx';
 import { Notifications } from './pages/Notifications.tsx';
 import { Changes } from './pages/Changes.tsx';
+import { IncidentPage, Incidents } from './pages/Incidents.tsx';
 import './styles.css';
 
 applyTheme(initialTheme());
@@ -73,7 +74,8 @@ function App() {
             <Route path="alerts/silences" element={<Silences />} />
             <Route path="alerts/notifications" element={<Notifications />} />
             <Route path="changes" element={<Changes />} />
-            <Route path="incidents" element={<Coming what="Incidents" />} />
+            <Route path="incidents" element={<Incidents />} />
+            <Route path="incidents/:id" element={<IncidentPage />} />
             <Route path="monitors" element={<Monitors />} />
             <Route path="monitors/new" element={<MonitorForm />} />
             <Route path="monitors/:id" element={<MonitorDetail />} />

@@ -18,7 +18,7 @@ const NAV: { to: string; label: string; icon: string; soon?: boolean; admin?: bo
   { to: '/dashboards', label: 'Dashboards', icon: '▦' },
   { to: '/alerts', label: 'Alerts', icon: '!' },
   { to: '/changes', label: 'Changes', icon: '⇄' },
-  { to: '/incidents', label: 'Incidents', icon: '⚑', soon: true },
+  { to: '/incidents', label: 'Incidents', icon: '⚑' },
   { to: '/monitors', label: 'Monitors', icon: '♥' },
   { to: '/knowledge', label: 'Knowledge', icon: '❏', soon: true },
   { to: '/reports', label: 'Reports', icon: '▣', soon: true },
