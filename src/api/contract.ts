@@ -834,7 +834,7 @@ export interface ChangeEntry {
   createdAt: string;
 }
 
-/** `GET /api/v1/changes?since | from&to, service, kind, limit`: newest first. */
+/** `GET /api/v1/changes?since | from&to, service, kind, source, limit`: newest first. */
 export interface ChangesResponse {
   from: string;
   to: string;
