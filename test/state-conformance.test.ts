@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stateMigrations } from '../src/store/state/migrations.ts';
 import { openStateDb, type StateDb } from '../src/store/state/db.ts';
 import { TokenStore, TokenError } from '../src/store/state/tokens.ts';
 import { UserStore, UserError } from '../src/store/state/users.ts';
@@ -281,8 +282,11 @@ describe.each([sqliteBackend, postgresBackend])('state store on $name', (backend
 });
 
 describe('SQLite state store upgrades', () => {
-  // The schema the shipped migrations (0001-0004) made; databases in the field look like this.
-  const shipped = JSON.parse(readFileSync(new URL('./fixtures/state-schema-sqlite.json', import.meta.url), 'utf8')) as { type: string; name: string; sql: string | null }[];
+  // The schema all migrations make (regenerate it when adding a migration, never when changing a shipped
+  // one), and the one the first release's migrations (0001-0004) made: databases in the field look like it.
+  type Schema = { type: string; name: string; sql: string | null }[];
+  const shipped = JSON.parse(readFileSync(new URL('./fixtures/state-schema-sqlite.json', import.meta.url), 'utf8')) as Schema;
+  const release1 = JSON.parse(readFileSync(new URL('./fixtures/state-schema-sqlite-0004.json', import.meta.url), 'utf8')) as Schema;
   const schemaOf = (file: string) => new Database(file, { readonly: true }).prepare("select type, name, sql from sqlite_master where name not like 'kysely%' order by name").all();
 
   it('makes exactly the shipped schema on a new database', async () => {
@@ -293,11 +297,11 @@ describe('SQLite state store upgrades', () => {
     cleanup();
   });
 
-  it('opens a database made by the shipped migrations with its data', async () => {
+  it('upgrades a database made by the first release with its data to the schema of all migrations', async () => {
     const { dir, cleanup } = tempDir('vigil-state-');
     const file = join(dir, 'state.sqlite');
     const old = new Database(file);
-    for (const o of shipped) if (o.sql && o.name !== 'sqlite_sequence') old.exec(o.sql);
+    for (const o of release1) if (o.sql && o.name !== 'sqlite_sequence') old.exec(o.sql);
     old.exec('create table kysely_migration (name varchar(255) not null primary key, timestamp varchar(255) not null)');
     for (const name of ['0001_api_tokens', '0002_monitors', '0003_users_sessions_audit', '0004_dashboards']) old.prepare('insert into kysely_migration values (?, ?)').run(name, '2026-11-27T00:00:00.000Z');
     old.prepare('insert into users (username, role, password_hash, created_at, password_changed_at) values (?, ?, ?, ?, ?)').run('old-admin', 'admin', 'x', '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z');
@@ -338,7 +342,7 @@ describe('PostgreSQL state store schema', () => {
     try {
       const dbs = await Promise.all(Array.from({ length: 4 }, () => openStateDb(schema.url)));
       const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(dbs[0]!);
-      expect(rows.map((r) => r.name)).toEqual(['0001_api_tokens', '0002_monitors', '0003_users_sessions_audit', '0004_dashboards']);
+      expect(rows.map((r) => r.name)).toEqual(Object.keys(stateMigrations('postgres')).sort());
       await Promise.all(dbs.map((d) => d.destroy()));
     } finally {
       await schema.drop();
