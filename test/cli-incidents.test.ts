@@ -19,6 +19,7 @@ afterAll(async () => {
   await v?.stop();
 });
 
+// Each CLI run starts a Node process: seconds apiece on a loaded machine, hence the long time-outs.
 describe('vigil incident', () => {
   it('every subcommand has --help', async () => {
     const results = await Promise.all([[], ['list'], ['open'], ['show'], ['status'], ['note']].map((sub) => runVigil(['incident', ...sub, '--help'])));
@@ -27,7 +28,7 @@ describe('vigil incident', () => {
       expect(r.stdout).toMatch(/^Usage: vigil incident/);
     }
     expect(results[0]!.stdout).toMatch(/list[\s\S]*open[\s\S]*show[\s\S]*status/);
-  });
+  }, 120_000);
 
   it('opens, lists, moves and shows an incident', async () => {
     const empty = await runVigil(['incident', 'list'], readEnv);
@@ -64,7 +65,7 @@ describe('vigil incident', () => {
 
     const json = JSON.parse((await runVigil(['incident', 'list', '--status', 'resolved', '--json'], readEnv)).stdout.trim().split('\n')[0]!) as { id: number; status: string };
     expect(json).toMatchObject({ id: Number(id), status: 'resolved' });
-  });
+  }, 180_000);
 
   it('usage errors exit 2; a read token cannot open; an unknown id exits 1', async () => {
     expect((await runVigil(['incident', 'status', '1', 'done'], env)).code).toBe(2);
@@ -76,5 +77,5 @@ describe('vigil incident', () => {
     const missing = await runVigil(['incident', 'show', '999999'], readEnv);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('404: no incident "999999"');
-  });
+  }, 120_000);
 });
