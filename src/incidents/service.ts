@@ -115,8 +115,11 @@ export class IncidentService {
     });
   }
 
-  /** Moves an incident to `to`; undefined for an unknown incident; throws {@link TransitionRefusedError}. */
-  setStatus(id: number, to: IncidentStatus, note: string | undefined, actor: string): Promise<IncidentView | undefined> {
+  /**
+   * Moves an incident to `to`; resolves with the state it left and the incident after, undefined for an
+   * unknown incident; throws {@link TransitionRefusedError}.
+   */
+  setStatus(id: number, to: IncidentStatus, note: string | undefined, actor: string): Promise<{ from: IncidentStatus; view: IncidentView } | undefined> {
     return this.serial(async () => {
       const before = await this.deps.repo.view(id);
       if (!before) return undefined;
@@ -125,7 +128,7 @@ export class IncidentService {
       if (!r.ok) throw new TransitionRefusedError(r.message, r.allowed);
       const after = await this.deps.repo.append(id, [{ at, actor, data: { kind: 'status_changed', from: before.status, to, ...(note ? { note } : {}) } }]);
       this.send(id, before, after);
-      return after;
+      return after ? { from: before.status, view: after } : undefined;
     });
   }
 

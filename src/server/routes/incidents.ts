@@ -206,10 +206,9 @@ export function registerIncidentRoutes(app: FastifyInstance, ctx: IncidentRouteC
       if (!isIncidentStatus(to)) throw new FieldError('status', `expected one of ${INCIDENT_STATUSES.join(', ')}`);
       const note = text(b, 'note');
       try {
-        const before = await incidents.detail(id);
-        const after = await incidents.setStatus(id, to, note || undefined, actorOf(req));
-        if (!after) return notFound(reply, req);
-        await auditChange(ctx.audit, req, 'incident.status_changed', `incident:${id}`, { from: before?.view.status, to, ...(note ? { note } : {}) });
+        const moved = await incidents.setStatus(id, to, note || undefined, actorOf(req));
+        if (!moved) return notFound(reply, req);
+        await auditChange(ctx.audit, req, 'incident.status_changed', `incident:${id}`, { from: moved.from, to, ...(note ? { note } : {}) });
       } catch (err) {
         if (err instanceof TransitionRefusedError) return reply.code(409).send({ error: err.message, allowed: err.allowed });
         throw err;
