@@ -107,6 +107,9 @@ function rowsOf(prom: PromAlert[], am: AmGettableAlert[] | undefined, units: Map
   // Alerts the notifier holds that no rule here produced: posted by other tools through the API.
   for (const a of am ?? []) {
     if (used.has(a) || Date.parse(a.endsAt) <= now) continue;
+    // Open incidents are held by the notifier as VigilIncident alerts (so receivers hear of them); they
+    // are listed on the Incidents page, not here among the alerts that point at them.
+    if (a.labels.alertname === 'VigilIncident') continue;
     used.add(a);
     rows.push({
       key: a.fingerprint,
