@@ -188,6 +188,18 @@ describe('incidents opened by hand', () => {
     expect((await api('POST', '/api/v1/incidents/999999/notes', { text: 'x' })).status).toBe(404);
   });
 
+  it('severity is set by hand, on the timeline and audited; a bad one is refused', async () => {
+    expect((await api('POST', `/api/v1/incidents/${id}/severity`, { severity: 'P0' })).body).toMatchObject({ field: 'severity' });
+    const up = await api<IncidentDetail>('POST', `/api/v1/incidents/${id}/severity`, { severity: 'SEV1' });
+    expect(up.body.severity).toBe('SEV1');
+    expect(up.body.timeline.at(-1)).toMatchObject({ kind: 'severity_changed', actor: 'token:writer', data: { from: 'SEV2', to: 'SEV1' } });
+    const back = await api<IncidentDetail>('POST', `/api/v1/incidents/${id}/severity`, { severity: 'SEV2' });
+    expect(back.body.severity).toBe('SEV2');
+    // Setting the severity it already has adds nothing.
+    const same = await api<IncidentDetail>('POST', `/api/v1/incidents/${id}/severity`, { severity: 'SEV2' });
+    expect(same.body.timeline).toHaveLength(back.body.timeline.length);
+  });
+
   it('lists filter by status, service and system', async () => {
     const other = (await api<IncidentCreated>('POST', '/api/v1/incidents', { title: 'Search is slow', services: ['search'] })).body.id;
     const ids = async (q: string) => (await api<IncidentListResponse>('GET', `/api/v1/incidents${q}`, undefined, readToken)).body.incidents.map((i) => i.id);
@@ -206,7 +218,7 @@ describe('incidents opened by hand', () => {
   it('changes are audited with what changed', async () => {
     const audit = await api<{ entries: { action: string; target: string; actor: string; details: Record<string, unknown> | null }[] }>('GET', '/api/v1/audit?limit=200', undefined, v.adminToken);
     const mine = audit.body.entries.filter((e) => e.target === `incident:${id}`);
-    expect(mine.map((e) => e.action).sort()).toEqual(['incident.assigned', 'incident.note_added', 'incident.opened', 'incident.status_changed', 'incident.status_changed']);
+    expect(mine.map((e) => e.action).sort()).toEqual(['incident.assigned', 'incident.note_added', 'incident.opened', 'incident.severity_changed', 'incident.severity_changed', 'incident.status_changed', 'incident.status_changed']);
     expect(mine.find((e) => e.action === 'incident.status_changed' && e.details?.to === 'resolved')).toMatchObject({ actor: 'token:writer', details: { from: 'acknowledged', to: 'resolved' } });
   });
 });

@@ -121,6 +121,12 @@ describe('an incident opened by hand', () => {
     await page.getByRole('button', { name: 'Add note' }).click();
     await expect.poll(() => timeline().last().textContent(), { timeout: 15_000 }).toMatch(/user:rita\s*The role mapping changed at 09:12/);
 
+    await page.getByLabel('change severity').selectOption('SEV1');
+    await expect.poll(() => timeline().last().textContent(), { timeout: 15_000 }).toMatch(/user:rita\s*Severity SEV2 → SEV1/);
+    expect(await page.locator('.incident-sub .badge').first().textContent()).toBe('SEV1');
+    await page.getByLabel('change severity').selectOption('SEV2');
+    await expect.poll(() => timeline().last().textContent(), { timeout: 15_000 }).toMatch(/Severity SEV1 → SEV2/);
+
     await page.getByLabel('commander').fill('rita');
     await page.getByLabel('assignees').fill('bo, cy');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -178,6 +184,7 @@ describe('access and navigation', () => {
       expect(await viewer.getByRole('group', { name: 'status actions' }).count()).toBe(0);
       expect(await viewer.getByRole('form', { name: 'add a note' }).count()).toBe(0);
       expect(await viewer.getByRole('button', { name: 'Open incident' }).count()).toBe(0);
+    expect(await viewer.getByLabel('change severity').count()).toBe(0);
     } finally {
       await viewer.close();
     }

@@ -934,6 +934,11 @@ export interface IncidentNoteRequest {
   text: string;
 }
 
+/** `POST /api/v1/incidents/{id}/severity`: set by hand (alerts that link later only ever raise it). */
+export interface IncidentSeverityRequest {
+  severity: IncidentSeverity;
+}
+
 /** `POST /api/v1/incidents/{id}/assign`: `commander: null` clears it; an omitted field stays as it is. */
 export interface IncidentAssignRequest {
   commander?: string | null;

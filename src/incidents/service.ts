@@ -137,6 +137,18 @@ export class IncidentService {
     return this.serial(() => this.deps.repo.append(id, [{ at: this.now(), actor, data: { kind: 'note', text } }]));
   }
 
+  /** Sets the severity by hand (notifying under the new one); resolves with the one it replaced, undefined for an unknown incident. */
+  setSeverity(id: number, severity: Severity, actor: string): Promise<{ from: Severity; view: IncidentView } | undefined> {
+    return this.serial(async () => {
+      const before = await this.deps.repo.view(id);
+      if (!before) return undefined;
+      if (before.severity === severity) return { from: severity, view: before };
+      const after = await this.deps.repo.append(id, [{ at: this.now(), actor, data: { kind: 'severity_changed', from: before.severity, to: severity } }]);
+      this.send(id, before, after);
+      return after ? { from: before.severity, view: after } : undefined;
+    });
+  }
+
   /** Sets the commander and/or assignees; undefined for an unknown incident. */
   assign(id: number, who: { commander?: string | null; assignees?: string[] }, actor: string): Promise<IncidentView | undefined> {
     return this.serial(() => this.deps.repo.append(id, [{ at: this.now(), actor, data: { kind: 'assigned', ...who } }]));

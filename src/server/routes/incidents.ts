@@ -7,9 +7,10 @@
  *   POST /api/v1/incidents/:id/status     write  IncidentStatusRequest → IncidentDetail; 409 {error, allowed} for a refused move
  *   POST /api/v1/incidents/:id/notes      write  IncidentNoteRequest → 201 IncidentDetail
  *   POST /api/v1/incidents/:id/assign     write  IncidentAssignRequest → IncidentDetail
+ *   POST /api/v1/incidents/:id/severity   write  IncidentSeverityRequest → IncidentDetail
  *
  * A refused body answers 400 {error, field}. Every change is audited (`incident.opened`,
- * `incident.status_changed`, `incident.note_added`, `incident.assigned`) with what changed, and is on
+ * `incident.status_changed`, `incident.note_added`, `incident.assigned`, `incident.severity_changed`) with what changed, and is on
  * the incident's timeline with who made it.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -30,7 +31,7 @@ import { auditChange } from './alerting.ts';
 
 /** What the incident routes need. */
 export interface IncidentRouteContext {
-  incidents: Pick<IncidentService, 'open' | 'list' | 'detail' | 'setStatus' | 'addNote' | 'assign'>;
+  incidents: Pick<IncidentService, 'open' | 'list' | 'detail' | 'setStatus' | 'addNote' | 'assign' | 'setSeverity'>;
   audit?: Pick<AuditLog, 'record'>;
 }
 
@@ -227,6 +228,21 @@ export function registerIncidentRoutes(app: FastifyInstance, ctx: IncidentRouteC
       if (!(await incidents.addNote(id, note, actorOf(req)))) return notFound(reply, req);
       await auditChange(ctx.audit, req, 'incident.note_added', `incident:${id}`, { length: note.length });
       return answer(req, reply, id, 201);
+    }),
+  );
+
+  app.post(
+    '/api/v1/incidents/:id/severity',
+    write,
+    guarded(async (req, reply) => {
+      const id = idParam(req);
+      if (id === undefined) return notFound(reply, req);
+      const severity = body(req).severity;
+      if (!isSeverity(severity)) throw new FieldError('severity', 'expected SEV1, SEV2, SEV3 or SEV4');
+      const changed = await incidents.setSeverity(id, severity, actorOf(req));
+      if (!changed) return notFound(reply, req);
+      if (changed.from !== severity) await auditChange(ctx.audit, req, 'incident.severity_changed', `incident:${id}`, { from: changed.from, to: severity });
+      return answer(req, reply, id);
     }),
   );
 

@@ -2,7 +2,7 @@
  * Incidents: `/incidents` lists them (open, resolved, closed or all, filtered by service; severity,
  * status, how long each lasted, what it affects) with a form to open one by hand; `/incidents/:id`
  * shows one incident — its status actions (only the moves the state machine allows, as the server
- * says), details, people, linked alerts, and the timeline with a notes form.
+ * says), details (severity editable), people, linked alerts, and the timeline with a notes form.
  */
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
@@ -393,6 +393,25 @@ export function IncidentPage() {
           <Panel title="Details">
             <table className="kv" aria-label="incident details">
               <tbody>
+                <tr>
+                  <th>severity</th>
+                  <td>
+                    {canWrite ? (
+                      <select
+                        value={d.severity}
+                        disabled={busy}
+                        aria-label="change severity"
+                        onChange={(e) => void act(() => api(`/api/v1/incidents/${d.id}/severity`, { method: 'POST', body: { severity: e.target.value } }))}
+                      >
+                        {SEVERITIES.map((s) => (
+                          <option key={s}>{s}</option>
+                        ))}
+                      </select>
+                    ) : (
+                      d.severity
+                    )}
+                  </td>
+                </tr>
                 <tr>
                   <th>services</th>
                   <td>
