@@ -10,7 +10,7 @@ const { dir, cleanup } = tempDir();
 afterAll(cleanup);
 
 describe('vigil CLI', () => {
-  const COMMANDS = [[], ['start'], ['agent'], ['token'], ['token', 'create'], ['token', 'list'], ['token', 'revoke'], ['user'], ['user', 'create'], ['user', 'list'], ['user', 'delete'], ['user', 'reset-password'], ['search'], ['demo'], ['demo', 'fault'], ['demo', 'fault', 'list'], ['demo', 'remediate'], ['demo', 'status'], ['alerts'], ['silence'], ['silence', 'add'], ['silence', 'list'], ['silence', 'expire'], ['rules'], ['rules', 'check']];
+  const COMMANDS = [[], ['start'], ['agent'], ['token'], ['token', 'create'], ['token', 'list'], ['token', 'revoke'], ['user'], ['user', 'create'], ['user', 'list'], ['user', 'delete'], ['user', 'reset-password'], ['search'], ['demo'], ['demo', 'fault'], ['demo', 'fault', 'list'], ['demo', 'remediate'], ['demo', 'status'], ['alerts'], ['silence'], ['silence', 'add'], ['silence', 'list'], ['silence', 'expire'], ['rules'], ['rules', 'check'], ['incident'], ['incident', 'list'], ['incident', 'open'], ['incident', 'show'], ['incident', 'status'], ['incident', 'note'], ['change'], ['change', 'list']];
   // Required options are checked before unknown ones: give them, so the unknown option is what is refused.
   const REQUIRED: Record<string, string[]> = { 'token create': ['--name', 'x', '--scope', 'read'], 'silence add': ['--comment', 'x'] };
 
