@@ -3,38 +3,11 @@
  * filter reads newest first, deletion of redundant detected deploys, and the versions change detection
  * is seeded with after a restart.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChangeService } from '../src/changes/service.ts';
 import { ChangeRepo, type NewChange } from '../src/store/state/changes.ts';
-import { openStateDb, type StateDb } from '../src/store/state/db.ts';
-import { freshPostgresSchema } from './helpers/postgres.ts';
-
-interface Backend {
-  name: string;
-  open(): Promise<{ db: StateDb; close(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'sqlite',
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'vigil-changes-'));
-      const db = await openStateDb(join(dir, 'state.sqlite'));
-      return { db, close: async () => (await db.destroy(), rmSync(dir, { recursive: true, force: true })) };
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const schema = await freshPostgresSchema();
-      const db = await openStateDb(schema.url);
-      return { db, close: async () => (await db.destroy(), await schema.drop()) };
-    },
-  },
-];
+import type { StateDb } from '../src/store/state/db.ts';
+import { STATE_BACKENDS as backends } from './helpers/state-backends.ts';
 
 // Epoch milliseconds in 2026: beyond 32 bits.
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);

@@ -2,44 +2,11 @@
  * The notification log and the delivery log on both state-store dialects (SQLite and PostgreSQL):
  * upserts, expiry, newest-first listing with filters, and retention by age and row count.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStateDb, type StateDb } from '../src/store/state/db.ts';
+import type { StateDb } from '../src/store/state/db.ts';
 import { NotificationLogRepo } from '../src/store/state/notification-log.ts';
 import { DeliveryRepo, type DeliveryInput } from '../src/store/state/deliveries.ts';
-import { freshPostgresSchema } from './helpers/postgres.ts';
-
-// A temporary directory without the server harness (this file needs no server).
-function tempDir(prefix: string): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-interface Backend {
-  name: string;
-  open(): Promise<{ db: StateDb; close(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'sqlite',
-    async open() {
-      const { dir, cleanup } = tempDir('vigil-notify-store-');
-      const db = await openStateDb(join(dir, 'state.sqlite'));
-      return { db, close: async () => (await db.destroy(), cleanup()) };
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const schema = await freshPostgresSchema();
-      const db = await openStateDb(schema.url);
-      return { db, close: async () => (await db.destroy(), await schema.drop()) };
-    },
-  },
-];
+import { STATE_BACKENDS as backends } from './helpers/state-backends.ts';
 
 // Epoch milliseconds beyond 32 bits.
 const T = Date.UTC(2026, 11, 3, 12, 0, 0);

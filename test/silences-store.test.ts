@@ -2,40 +2,12 @@
  * Silences on every state-store dialect (SQLite and PostgreSQL): Alertmanager's update rules, states,
  * matching, garbage collection, and a fresh instance (a restart) seeing exactly what was written.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AmPostableSilence } from '../src/api/contract.ts';
 import { SILENCE_RETENTION_MS, SilenceError, Silences } from '../src/alerting/notify/silences.ts';
-import { openStateDb, type StateDb } from '../src/store/state/db.ts';
+import type { StateDb } from '../src/store/state/db.ts';
 import { SilenceRepo } from '../src/store/state/silences.ts';
-import { freshPostgresSchema } from './helpers/postgres.ts';
-
-interface Backend {
-  name: string;
-  open(): Promise<{ db: StateDb; close(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: 'sqlite',
-    async open() {
-      // Not helpers/vigil.ts's tempDir: that module loads the whole server, which this test does not need.
-      const dir = mkdtempSync(join(tmpdir(), 'vigil-silences-'));
-      const db = await openStateDb(join(dir, 'state.sqlite'));
-      return { db, close: async () => (await db.destroy(), rmSync(dir, { recursive: true, force: true })) };
-    },
-  },
-  {
-    name: 'postgres',
-    async open() {
-      const schema = await freshPostgresSchema();
-      const db = await openStateDb(schema.url);
-      return { db, close: async () => (await db.destroy(), await schema.drop()) };
-    },
-  },
-];
+import { STATE_BACKENDS as backends } from './helpers/state-backends.ts';
 
 // Epoch milliseconds in 2026: beyond 32 bits.
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
