@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertHistoryResponse, AmGettableAlert, AmGettableSilence, DeliveriesResponse, NotificationConfigResponse, PromAlertsResponse, PromRulesResponse, RuleDetail } from '../src/api/contract.ts';
 import { startReceiver, type TestReceiver } from './helpers/notify-receiver.ts';
 import { runVigil, startTestVigil, tempDir, type TestVigil } from './helpers/vigil.ts';
+import { sendErrorSpans } from './helpers/otlp-send.ts';
 
 const dirs = tempDir('vigil-alerting-api-');
 const rulesDir = join(dirs.dir, 'rules');
@@ -99,30 +100,6 @@ async function api<T = Record<string, unknown>>(method: string, path: string, to
   return { status: res.status, body: parsed as T, text, type: res.headers.get('content-type') ?? '' };
 }
 
-let spanId = 1;
-const hex = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, '0');
-
-/** Sends `n` error spans of a service, stamped just now, through the OTLP/HTTP JSON receiver; resolves at its ack. */
-async function sendErrorSpans(service: string, n: number): Promise<number> {
-  const now = Date.now();
-  const spans = Array.from({ length: n }, (_, i) => ({
-    traceId: hex(spanId, 16),
-    spanId: hex(spanId++, 8),
-    name: 'POST /pay',
-    kind: 2,
-    startTimeUnixNano: String(BigInt(now - 1000 + i) * 1_000_000n),
-    endTimeUnixNano: String(BigInt(now - 990 + i) * 1_000_000n),
-    status: { code: 2, message: 'boom' },
-  }));
-  const res = await fetch(`${v.server.urls.otlp}/v1/traces`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${v.ingestToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeSpans: [{ scope: { name: 't' }, spans }] }] }),
-  });
-  expect(res.status).toBe(200);
-  return Date.now();
-}
-
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -153,7 +130,7 @@ describe('alerting API', () => {
   });
 
   it('fires on real spans within seconds of the ingest ack (pushed, not polled) and the webhook gets Alertmanager JSON', async () => {
-    const ackAt = await sendErrorSpans('checkout', 8);
+    const ackAt = await sendErrorSpans(v.server.urls.otlp, v.ingestToken, 'checkout', 8);
     const [req] = await until('the webhook', async () => hook.requests.find((r) => (r.body as WebhookBody).alerts?.some((a) => a.labels.alertname === 'CheckoutErrors')) && hook.requests.filter((r) => (r.body as WebhookBody).alerts?.some((a) => a.labels.alertname === 'CheckoutErrors')));
     // The group interval is 1m: only evaluation on commit gets here this fast.
     expect(req!.at - ackAt).toBeLessThan(5000);
@@ -200,7 +177,7 @@ describe('alerting API', () => {
     const one = await api<AmGettableSilence>('GET', `/api/v2/silence/${id}`, readToken);
     expect(one.body).toMatchObject({ id, status: { state: 'active' }, createdBy: 'test', comment: 'maintenance' });
 
-    await sendErrorSpans('billing', 8);
+    await sendErrorSpans(v.server.urls.otlp, v.ingestToken, 'billing', 8);
     const suppressed = await until('the suppressed alert', async () => {
       const r = await api<AmGettableAlert[]>('GET', '/api/v2/alerts?filter=alertname%3DBillingErrors', readToken);
       return r.body.find((a) => a.status.state === 'suppressed');

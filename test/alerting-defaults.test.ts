@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { otlpTypes } from '../src/ingest/otlp/proto.ts';
 import type { PromAlertsResponse } from '../src/api/contract.ts';
 import { startTestVigil, type TestVigil } from './helpers/vigil.ts';
+import { postOtlp as postOtlpTo } from './helpers/otlp-send.ts';
 
 const MIN = 60_000;
 let v: TestVigil;
@@ -23,15 +23,7 @@ const ns = (ms: number) => (BigInt(Math.round(ms)) * 1_000_000n).toString();
 let idCounter = 1;
 const newId = (bytes: number) => Buffer.from((idCounter++).toString(16).padStart(bytes * 2, '0'), 'hex');
 
-async function postOtlp(type: 'traces' | 'metrics', message: Record<string, unknown>): Promise<void> {
-  const Msg = otlpTypes()[type].request;
-  const res = await fetch(`${v.server.urls.otlp}/v1/${type}`, {
-    method: 'POST',
-    body: Msg.encode(Msg.fromObject(message)).finish(),
-    headers: { authorization: `Bearer ${v.ingestToken}`, 'content-type': 'application/x-protobuf' },
-  });
-  expect(res.status).toBe(200);
-}
+const postOtlp = (type: 'traces' | 'metrics', message: Record<string, unknown>) => postOtlpTo(v.server.urls.otlp, v.ingestToken, type, message);
 
 async function alerts(): Promise<PromAlertsResponse['data']['alerts']> {
   const res = await fetch(`${v.server.urls.api}/api/v1/alerts`, { headers: { authorization: `Bearer ${readToken}` } });

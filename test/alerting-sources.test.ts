@@ -6,7 +6,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { otlpTypes } from '../src/ingest/otlp/proto.ts';
 import { QueryGate } from '../src/query/executor.ts';
 import { QueryService } from '../src/query/service.ts';
 import { duckdbDialect } from '../src/query/dialect/duckdb.ts';
@@ -15,6 +14,7 @@ import { evaluateRule } from '../src/alerting/evaluator.ts';
 import { createRuleSource, monitorStatesOf } from '../src/alerting/sources.ts';
 import type { MetricSourceSpec, MonitorSourceSpec, RuleSource, RuleSpec } from '../src/alerting/types.ts';
 import { startTestVigil, type TestVigil } from './helpers/vigil.ts';
+import { postOtlp as postOtlpTo } from './helpers/otlp-send.ts';
 
 const MIN = 60_000;
 // Data sits in the ten minutes before T; T is a whole minute a little in the past.
@@ -33,15 +33,7 @@ const ns = (ms: number) => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
 let idCounter = 1;
 const newId = (bytes: number) => Buffer.from((idCounter++).toString(16).padStart(bytes * 2, '0'), 'hex');
 
-async function postOtlp(type: 'traces' | 'metrics', message: Record<string, unknown>): Promise<void> {
-  const Msg = otlpTypes()[type].request;
-  const res = await fetch(`${v.server.urls.otlp}/v1/${type}`, {
-    method: 'POST',
-    body: Msg.encode(Msg.fromObject(message)).finish(),
-    headers: { authorization: `Bearer ${v.ingestToken}`, 'content-type': 'application/x-protobuf' },
-  });
-  expect(res.status).toBe(200);
-}
+const postOtlp = (type: 'traces' | 'metrics', message: Record<string, unknown>) => postOtlpTo(v.server.urls.otlp, v.ingestToken, type, message);
 
 /** rms-api: /pay fails 10 of 40 requests, /list none of 20, inside [T-4m, T-1m). */
 async function sendSpans(): Promise<void> {

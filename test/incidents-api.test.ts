@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentCreated, IncidentDetail, IncidentListResponse } from '../src/api/contract.ts';
 import { startReceiver, type TestReceiver } from './helpers/notify-receiver.ts';
 import { startTestVigil, tempDir, type TestVigil } from './helpers/vigil.ts';
+import { sendErrorSpans } from './helpers/otlp-send.ts';
 
 const dirs = tempDir('vigil-incidents-api-');
 const rulesDir = join(dirs.dir, 'rules');
@@ -90,28 +91,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((res) => setTimeout(res, 50));
   }
-}
-
-let spanId = 1;
-const hex = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, '0');
-
-async function sendErrorSpans(service: string, n: number): Promise<void> {
-  const now = Date.now();
-  const spans = Array.from({ length: n }, (_, i) => ({
-    traceId: hex(spanId, 16),
-    spanId: hex(spanId++, 8),
-    name: 'POST /pay',
-    kind: 2,
-    startTimeUnixNano: String(BigInt(now - 1000 + i) * 1_000_000n),
-    endTimeUnixNano: String(BigInt(now - 990 + i) * 1_000_000n),
-    status: { code: 2, message: 'boom' },
-  }));
-  const res = await fetch(`${v.server.urls.otlp}/v1/traces`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${v.ingestToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeSpans: [{ scope: { name: 't' }, spans }] }] }),
-  });
-  expect(res.status).toBe(200);
 }
 
 type WebhookAlert = { status: string; labels: Record<string, string>; annotations: Record<string, string>; generatorURL: string };
@@ -227,7 +206,7 @@ describe('incidents opened by alerts', () => {
   const byService = async (service: string) => (await api<IncidentListResponse>('GET', `/api/v1/incidents?status=all&service=${service}`)).body.incidents;
 
   it('two rules of one service firing make one incident, with both alerts and the highest severity', async () => {
-    await sendErrorSpans('checkout', 10);
+    await sendErrorSpans(v.server.urls.otlp, v.ingestToken, 'checkout', 10);
     const [inc] = await until('the checkout incident', async () => {
       const list = await byService('checkout');
       if (list.length !== 1) return false;
@@ -244,13 +223,13 @@ describe('incidents opened by alerts', () => {
     await until('the alert-opened incident notification', async () => incidentAlerts(inc!.id).some((a) => a.status === 'firing' && a.labels.severity === 'SEV2'));
 
     // More errors of the same service (the alerts still fire): no new incident.
-    await sendErrorSpans('checkout', 3);
+    await sendErrorSpans(v.server.urls.otlp, v.ingestToken, 'checkout', 3);
     await new Promise((r) => setTimeout(r, 500));
     expect(await byService('checkout')).toHaveLength(1);
   });
 
   it('another service gets its own incident', async () => {
-    await sendErrorSpans('billing', 2);
+    await sendErrorSpans(v.server.urls.otlp, v.ingestToken, 'billing', 2);
     const list = await until('the billing incident', async () => {
       const l = await byService('billing');
       return l.length ? l : false;
@@ -261,7 +240,7 @@ describe('incidents opened by alerts', () => {
   });
 
   it('an alert that resolves goes on the incident timeline', async () => {
-    await sendErrorSpans('cart', 1);
+    await sendErrorSpans(v.server.urls.otlp, v.ingestToken, 'cart', 1);
     const inc = await until('the cart incident', async () => (await byService('cart'))[0]);
     const d = await until(
       'the resolved alert on the timeline',

@@ -12,6 +12,7 @@ import type { AmGettableAlert, IncidentCreated, IncidentDetail, IncidentListResp
 import { loadConfig } from '../src/config/config.ts';
 import { startVigil, type VigilServer } from '../src/server/app.ts';
 import { tempDir } from './helpers/vigil.ts';
+import { sendErrorSpans } from './helpers/otlp-send.ts';
 
 const dirs = tempDir('vigil-incidents-restart-');
 const rulesDir = join(dirs.dir, 'rules');
@@ -45,25 +46,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
   }
 }
 
-async function sendErrorSpans(service: string, n: number, ingest: string): Promise<void> {
-  const now = Date.now();
-  const spans = Array.from({ length: n }, (_, i) => ({
-    traceId: (i + 1).toString(16).padStart(32, '0'),
-    spanId: (i + 1).toString(16).padStart(16, '0'),
-    name: 'POST /pay',
-    kind: 2,
-    startTimeUnixNano: String(BigInt(now - 1000 + i) * 1_000_000n),
-    endTimeUnixNano: String(BigInt(now - 990 + i) * 1_000_000n),
-    status: { code: 2, message: 'boom' },
-  }));
-  const res = await fetch(`${server!.urls.otlp}/v1/traces`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeSpans: [{ scope: { name: 't' }, spans }] }] }),
-  });
-  expect(res.status).toBe(200);
-}
-
 const incidentAlerts = async () => (await api<AmGettableAlert[]>('GET', '/api/v2/alerts')).filter((a) => a.labels.alertname === 'VigilIncident');
 
 describe('incidents across a restart', () => {
@@ -82,7 +64,7 @@ describe('incidents across a restart', () => {
     await api('POST', `/api/v1/incidents/${acked}/status`, { status: 'acknowledged' });
     resolved = (await api<IncidentCreated>('POST', '/api/v1/incidents', { title: 'Search slow' })).id;
     await api('POST', `/api/v1/incidents/${resolved}/status`, { status: 'resolved' });
-    await sendErrorSpans('checkout', 3, ingest);
+    await sendErrorSpans(server!.urls.otlp, ingest, 'checkout', 3);
     fromAlert = await until('the alert-opened incident', async () => (await api<IncidentListResponse>('GET', '/api/v1/incidents?service=checkout')).incidents[0]?.id);
     before = await api<IncidentListResponse>('GET', '/api/v1/incidents?status=all');
     expect(before.incidents.map((i) => i.id).sort()).toEqual([acked, resolved, fromAlert].sort());

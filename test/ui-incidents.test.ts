@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentListResponse } from '../src/api/contract.ts';
 import { ensureWebBuilt, launchBrowser, OUTPUT, signIn } from './helpers/ui.ts';
 import { startTestVigil, tempDir, type TestVigil } from './helpers/vigil.ts';
+import { sendErrorSpans } from './helpers/otlp-send.ts';
 
 const PASSWORD = 'correct-horse-battery';
 const XSS = '<img src=x onerror="window.__xss=1">';
@@ -32,25 +33,6 @@ const RULES = `groups:
         range: 10m
         labels: { severity: critical }
 `;
-
-async function sendErrorSpans(service: string, n: number): Promise<void> {
-  const now = Date.now();
-  const spans = Array.from({ length: n }, (_, i) => ({
-    traceId: (i + 1).toString(16).padStart(32, '0'),
-    spanId: (i + 1).toString(16).padStart(16, '0'),
-    name: 'POST /pay',
-    kind: 2,
-    startTimeUnixNano: String(BigInt(now - 1000 + i) * 1_000_000n),
-    endTimeUnixNano: String(BigInt(now - 990 + i) * 1_000_000n),
-    status: { code: 2, message: 'boom' },
-  }));
-  const res = await fetch(`${v.server.urls.otlp}/v1/traces`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${v.ingestToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeSpans: [{ scope: { name: 't' }, spans }] }] }),
-  });
-  if (res.status !== 200) throw new Error(`OTLP answered ${res.status}`);
-}
 
 beforeAll(async () => {
   ensureWebBuilt();
@@ -155,7 +137,7 @@ describe('an incident opened by hand', () => {
 
 describe('an incident opened by an alert', () => {
   it('is listed as open, with its firing alert linked and on the timeline', async () => {
-    await sendErrorSpans('checkout', 3);
+    await sendErrorSpans(v.server.urls.otlp, v.ingestToken, 'checkout', 3);
     await expect
       .poll(async () => ((await (await fetch(`${base}/api/v1/incidents`, { headers: { authorization: `Bearer ${v.adminToken}` } })).json()) as IncidentListResponse).incidents.length, { timeout: 20_000 })
       .toBe(1);
