@@ -2,25 +2,12 @@
  * Changes on the state store: one row per deploy, configuration change, feature flag, infrastructure
  * change… (`0006_changes`), whether posted or detected. Times are epoch ms; attributes are JSON.
  */
-import type { ChangeAttributes, ChangeKind, ChangeSource } from '../../api/contract.ts';
-import type { StateDb } from './db.ts';
+import type { ChangeAttributes, ChangeEntry, ChangeKind, ChangeSource } from '../../api/contract.ts';
+import type { Selectable } from 'kysely';
+import type { StateDb, StateTables } from './db.ts';
 
-/** A change as stored. */
-export interface ChangeRecord {
-  id: number;
-  at: number;
-  service: string;
-  namespace: string;
-  kind: ChangeKind;
-  version: string | null;
-  previousVersion: string | null;
-  description: string;
-  author: string | null;
-  commit: string | null;
-  source: ChangeSource;
-  attributes: ChangeAttributes;
-  createdAt: number;
-}
+/** A change as stored: the API's entry with its times as epoch ms. */
+export type ChangeRecord = Omit<ChangeEntry, 'at' | 'createdAt'> & { at: number; createdAt: number };
 
 /** A change to record (the store assigns the id). */
 export type NewChange = Omit<ChangeRecord, 'id'>;
@@ -36,21 +23,7 @@ export interface ChangeFilter {
   limit?: number;
 }
 
-type Row = {
-  id: number;
-  at: number;
-  service: string;
-  namespace: string;
-  kind: string;
-  version: string | null;
-  previous_version: string | null;
-  description: string;
-  author: string | null;
-  commit_sha: string | null;
-  source: string;
-  attributes: string;
-  created_at: number;
-};
+type Row = Selectable<StateTables['changes']>;
 
 function parseAttributes(text: string): ChangeAttributes {
   try {
