@@ -297,7 +297,7 @@ describe('Notifier', () => {
 
   it('testReceiver sends one synthetic alert through each integration and reports each', async () => {
     rx.script.push(200, 503);
-    const { notifier } = await make(config({ receivers: [receiver('team', [`${rx.url}/a`, `${rx.url}/b`])] }));
+    const { notifier, deliveries } = await make(config({ receivers: [receiver('team', [`${rx.url}/a`, `${rx.url}/b`])] }));
     const r = await notifier.testReceiver('team');
     expect(r.receiver).toBe('team');
     expect(r.results.map((x) => [x.integration, x.ok, x.status])).toEqual([
@@ -305,6 +305,12 @@ describe('Notifier', () => {
       ['webhook[1]', false, 503],
     ]);
     expect(rx.requests[0]!.body).toMatchObject({ alerts: [{ labels: { alertname: 'TestAlert' } }] });
+    // Both attempts are in the delivery log, under the test group.
+    const logged = (await deliveries.list(10)).filter((d) => d.receiver === 'team');
+    expect(logged.map((d) => [d.groupKey, d.status, d.httpStatus]).sort()).toEqual([
+      ['{}/test:{alertname="TestAlert"}', 'failed', 503],
+      ['{}/test:{alertname="TestAlert"}', 'ok', 200],
+    ]);
     await expect(notifier.testReceiver('nobody')).rejects.toBeInstanceOf(UnknownReceiverError);
   });
 

@@ -285,7 +285,12 @@ export class Notifier {
         } catch (err) {
           r = { ok: false, status: null, error: (err as Error).message };
         }
-        return { integration: `${i.type}[${i.index}]`, ok: r.ok, status: r.status, error: r.error, ms: Math.round(performance.now() - started) };
+        const ms = Math.round(performance.now() - started);
+        // Recorded like any delivery, so the log shows that the receiver was tried and what it said.
+        await this.deps.deliveries
+          .record({ at: now, receiver: name, integration: i.type, groupKey: n.groupKey, idempotencyKey: `test-${now}`, status: r.ok ? 'ok' : 'failed', attempts: 1, firing: 1, resolved: 0, httpStatus: r.status, error: r.error, durationMs: ms })
+          .catch((err: unknown) => this.deps.log.error({ err }, 'recording a test delivery failed'));
+        return { integration: `${i.type}[${i.index}]`, ok: r.ok, status: r.status, error: r.error, ms };
       }),
     );
     return { receiver: name, results };
