@@ -113,4 +113,28 @@ describe('IngestPipeline', () => {
     expect(await bad).toBeInstanceOf(RecordsRejectedError);
     expect(store.commits).toEqual([1, 2, 3]);
   });
+
+  it('tells its commit listener only about committed batches, and a listener that throws fails no request', async () => {
+    const store = new GatedStore();
+    const seen: number[] = [];
+    const p = new IngestPipeline(store, {
+      maxQueuedRows: 1000,
+      maxRowsPerCommit: 1000,
+      onCommit: (batches) => {
+        seen.push(...batches.map((b) => b.logs.length));
+        throw new Error('listener bug');
+      },
+    });
+    const good = p.submit(batch(2));
+    const bad = p.submit({ logs: [{ body: 'unstorable' } as LogRow], spans: [], metrics: [] }).catch((err: unknown) => err);
+    const alsoGood = p.submit(batch(3));
+    for (let i = 0; i < 10; i++) {
+      await tick();
+      store.release();
+    }
+    await good;
+    await alsoGood;
+    expect(await bad).toBeInstanceOf(RecordsRejectedError);
+    expect(seen.sort()).toEqual([2, 3]);
+  });
 });
