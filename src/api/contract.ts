@@ -898,7 +898,18 @@ export interface IncidentListResponse {
 export interface IncidentTimelineEvent {
   id: number;
   at: string;
-  kind: 'opened' | 'status_changed' | 'note' | 'alert_firing' | 'alert_resolved' | 'assigned' | 'severity_changed';
+  kind:
+    | 'opened'
+    | 'status_changed'
+    | 'note'
+    | 'alert_firing'
+    | 'alert_resolved'
+    | 'assigned'
+    | 'severity_changed'
+    | 'diagnosis'
+    | 'action_run'
+    | 'verification_started'
+    | 'verification_finished';
   /** `user:<name>`, `token:<name>`, or `vigil`. */
   actor: string;
   data: Record<string, unknown>;
@@ -921,6 +932,12 @@ export interface IncidentDetail extends IncidentSummary {
   timeline: IncidentTimelineEvent[];
   alerts: IncidentLinkedAlert[];
   allowedTransitions: IncidentStatus[];
+  /** The earlier incident this one recurs (same signature within `incidents.recurrenceWindow`). */
+  relatedIncidentId: number | null;
+  /** Changes to the incident's services from 30 minutes before it began until it resolved (or now), newest first. */
+  changes: ChangeEntry[];
+  /** The latest verification, null until first resolved. */
+  verification: IncidentVerification | null;
 }
 
 /** `POST /api/v1/incidents/{id}/status`; a move the machine refuses answers 409 {error, allowed}. */
@@ -943,4 +960,189 @@ export interface IncidentSeverityRequest {
 export interface IncidentAssignRequest {
   commander?: string | null;
   assignees?: string[];
+}
+
+// ---- Diagnosis (docs/diagnosis.md) ----
+
+/** A root-cause category. */
+export type DiagnosisCategory = 'change' | 'configuration' | 'database' | 'dependency' | 'resource' | 'code' | 'capacity' | 'availability';
+
+/** A link from evidence to its data: a UI path with its time range. */
+export interface DiagnosisLink {
+  kind: 'logs' | 'traces' | 'trace' | 'query' | 'chart' | 'change' | 'service' | 'incident';
+  label: string;
+  href: string;
+}
+
+/** One finding of one detector. Times are RFC 3339. */
+export interface DiagnosisEvidence {
+  detector: string;
+  category: DiagnosisCategory;
+  component: string;
+  services: string[];
+  role: 'cause' | 'symptom';
+  score: number;
+  summary: string;
+  onsetAt: string | null;
+  figures: Record<string, number | string | null>;
+  links: DiagnosisLink[];
+  nextStep: string | null;
+}
+
+/** A ranked hypothesis (field names as the issue spells them). */
+export interface DiagnosisHypothesis {
+  rank: number;
+  category: DiagnosisCategory;
+  component: string;
+  services: string[];
+  confidence: number;
+  summary: string;
+  evidence: DiagnosisEvidence[];
+  next_step: string;
+}
+
+/** `GET /api/v1/incidents/{id}/diagnosis` (404 until one ran); `POST` runs a new one (202 with the running report). */
+export interface DiagnosisResponse {
+  id: number;
+  incidentId: number;
+  state: 'running' | 'ready' | 'failed';
+  trigger: 'opened' | 'manual';
+  startedAt: string;
+  finishedAt: string | null;
+  /** What was compared: the incident window against the baseline window, around the onset. */
+  scope: { services: string[]; systems: string[]; onsetAt: string; window: { from: string; to: string }; baseline: { from: string; to: string } };
+  hypotheses: DiagnosisHypothesis[];
+  detectors: { name: string; state: 'ok' | 'failed' | 'timeout'; ms: number; evidence: number; error?: string }[];
+  error?: string;
+}
+
+// ---- Remediation: runbooks and actions (docs/remediation.md) ----
+
+/** What a runbook is for: a service, an alert rule (by `alertname`), or any incident. */
+export interface RunbookScope {
+  kind: 'service' | 'rule' | 'general';
+  /** The service name or alertname; empty for `general`. */
+  value: string;
+}
+
+/** A runbook: Markdown for responders, with the actions it offers. */
+export interface Runbook {
+  id: number;
+  title: string;
+  scope: RunbookScope;
+  /** Markdown. */
+  body: string;
+  /** Names of actions (`RemediationAction.name`) the runbook offers. */
+  actions: string[];
+  updatedAt: string;
+  updatedBy: string;
+}
+
+/** `POST /api/v1/runbooks`, `PUT /api/v1/runbooks/{id}`. */
+export interface RunbookInput {
+  title: string;
+  scope: RunbookScope;
+  body: string;
+  actions?: string[];
+}
+
+/** `GET /api/v1/runbooks?service=&rule=`. */
+export interface RunbookListResponse {
+  runbooks: Runbook[];
+}
+
+/**
+ * A remediation action: one HTTP call, with Go-template placeholders (`{{ .Incident.ID }}`,
+ * `{{ .Input.service }}`) in its URL, headers and body, sent through the outbound guard after a
+ * responder confirms it. Header values marked secret are sealed at rest and masked in answers.
+ */
+export interface RemediationAction {
+  id: number;
+  /** Unique, kebab-case: `recreate-index`. */
+  name: string;
+  description: string;
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  /** Inputs the responder fills in before running (name → description). */
+  inputs: Record<string, string>;
+  /** Services it applies to (empty: any). */
+  services: string[];
+  timeoutSeconds: number;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+/** `POST /api/v1/actions`, `PUT /api/v1/actions/{id}`. */
+export interface RemediationActionInput {
+  name: string;
+  description?: string;
+  method?: RemediationAction['method'];
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  inputs?: Record<string, string>;
+  services?: string[];
+  timeoutSeconds?: number;
+}
+
+/** `GET /api/v1/actions`. */
+export interface RemediationActionListResponse {
+  actions: RemediationAction[];
+}
+
+/** `GET /api/v1/incidents/{id}/remediation`: the runbooks and actions that apply to the incident. */
+export interface IncidentRemediationResponse {
+  runbooks: Runbook[];
+  actions: RemediationAction[];
+}
+
+/**
+ * `POST /api/v1/incidents/{id}/actions/{name}/run` with `{confirm: true, input}`: runs it and records it
+ * on the timeline; without `confirm: true` answers 400 with the rendered request to confirm (`preview`).
+ */
+export interface ActionRunRequest {
+  confirm?: boolean;
+  input?: Record<string, string>;
+}
+
+/** The rendered request (secrets masked), as shown for confirmation. */
+export interface ActionPreview {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The answer of a run. */
+export interface ActionRunResponse {
+  ok: boolean;
+  /** HTTP status of the call, null when it did not answer. */
+  status: number | null;
+  /** The answer's body (cut to 4 KiB) or the error. */
+  result: string;
+  ms: number;
+  request: ActionPreview;
+}
+
+// ---- Post-resolution verification (docs/incidents.md#verification) ----
+
+/** One verification check. */
+export interface IncidentVerificationCheck {
+  name: string;
+  kind: 'alert' | 'error_rate' | 'latency' | 'monitor';
+  state: 'pending' | 'passing' | 'failed';
+  detail: string;
+  href?: string;
+}
+
+/** Verification of a resolved incident: running until `endsAt`, then verified (closed) or failed (reopened). */
+export interface IncidentVerification {
+  state: 'running' | 'verified' | 'failed' | 'cancelled';
+  startedAt: string;
+  endsAt: string;
+  finishedAt: string | null;
+  reason: string | null;
+  checks: IncidentVerificationCheck[];
 }

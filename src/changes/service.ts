@@ -95,6 +95,16 @@ export class ChangeService {
     return this.opts.repo.list(filter);
   }
 
+  /** Changes to any of `services` (every service when empty) in `[fromMs, toMs)`, newest first: what an incident lists and diagnosis reads. */
+  async forServices(q: { fromMs: number; toMs: number; services?: readonly string[] }, limit = 200): Promise<ChangeRecord[]> {
+    const services = q.services?.length ? [...new Set(q.services)] : [undefined];
+    const lists = await Promise.all(services.map((service) => this.opts.repo.list({ from: q.fromMs, to: q.toMs, service, limit })));
+    return lists
+      .flat()
+      .sort((a, b) => b.at - a.at || b.id - a.id)
+      .slice(0, limit);
+  }
+
   /** One change. */
   get(id: number): Promise<ChangeRecord | undefined> {
     return this.opts.repo.get(id);

@@ -50,6 +50,20 @@ export function timelineLine(e: IncidentTimelineEvent): string {
     case 'severity_changed':
       what = `severity ${s('from')} → ${s('to')}`;
       break;
+    case 'diagnosis': {
+      const top = d.top as { category?: string; component?: string } | null;
+      what = d.state === 'failed' ? `diagnosis failed: ${s('error')}` : top ? `diagnosis: ${top.category ?? ''} — ${top.component ?? ''}` : 'diagnosis: no likely cause found';
+      break;
+    }
+    case 'action_run':
+      what = `action ${s('action')}: ${d.ok ? 'ok' : 'failed'}${d.status !== null && d.status !== undefined ? ` (HTTP ${String(d.status)})` : ''}`;
+      break;
+    case 'verification_started':
+      what = `verification started (until ${new Date(Number(d.endsAt)).toISOString()})`;
+      break;
+    case 'verification_finished':
+      what = `verification ${s('outcome')}: ${s('reason')}`;
+      break;
   }
   return `${e.at}  ${e.actor.padEnd(14)}  ${what}`;
 }

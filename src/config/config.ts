@@ -174,9 +174,17 @@ const schema = z
         autoOpen: bool.default(true),
         // How long after an incident's last alert event a new alert of the same system or service still joins it.
         correlationWindow: duration.default('30m'),
+        // After an incident is resolved: how long its alerts, error rate and p95 must stay normal and its monitors pass before it closes.
+        verificationWindow: duration.default('10m'),
+        // The same signature firing again within this long after an incident resolved opens a new incident linked to it.
+        recurrenceWindow: duration.default('14d'),
+        // Run a diagnosis when an incident opens.
+        diagnose: bool.default(true),
+        // Time budget of one diagnosis (every detector runs in parallel within it).
+        diagnosisBudget: duration.default('20s'),
       })
       .strict()
-      .default({ autoOpen: true, correlationWindow: '30m' }),
+      .default({ autoOpen: true, correlationWindow: '30m', verificationWindow: '10m', recurrenceWindow: '14d', diagnose: true, diagnosisBudget: '20s' }),
     agent: z
       .object({ selfMonitor: bool.default(true), interval: duration.default('10s') })
       .strict()

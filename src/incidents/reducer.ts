@@ -5,6 +5,7 @@
  * lists can filter and sort in SQL; it is recomputed from the events on every append.
  *
  *   opened ─▶ status_changed* · note* · alert_firing* · alert_resolved* · assigned* · severity_changed*
+ *             · diagnosis* · action_run* · verification_started* · verification_finished*
  */
 import { transition, type IncidentClock, type IncidentStatus } from './state.ts';
 
@@ -40,13 +41,45 @@ export type IncidentEventData =
       correlationKey: string | null;
       /** When the problem began, if it began before the incident was opened (epoch ms). */
       startedAt?: number;
+      /** An earlier incident with the same signature (it recurred within the recurrence window). */
+      relatedIncidentId?: number;
     }
   | { kind: 'status_changed'; from: IncidentStatus; to: IncidentStatus; note?: string }
   | { kind: 'note'; text: string }
   | { kind: 'alert_firing'; ruleId: string; fingerprint: string; labels: Record<string, string>; severity: Severity | null }
   | { kind: 'alert_resolved'; ruleId: string; fingerprint: string; labels: Record<string, string> }
   | { kind: 'assigned'; commander?: string | null; assignees?: string[] }
-  | { kind: 'severity_changed'; from: Severity; to: Severity };
+  | { kind: 'severity_changed'; from: Severity; to: Severity }
+  /** A diagnosis report finished (src/diagnosis): its id and the top hypothesis, if any. */
+  | { kind: 'diagnosis'; reportId: number; state: 'ready' | 'failed'; top: { category: string; component: string; confidence: number; summary: string } | null; error?: string }
+  /** A remediation action was run by a responder: what, with which input, and what came back. */
+  | { kind: 'action_run'; action: string; actionId: number; input: Record<string, string>; ok: boolean; status: number | null; result: string; ms: number }
+  /** Resolving started verification: the checks and until when they must hold. */
+  | { kind: 'verification_started'; windowMs: number; endsAt: number; checks: VerificationCheck[] }
+  /** Verification ended: verified (the incident closes) or failed (it reopens), with the evidence. */
+  | { kind: 'verification_finished'; outcome: 'verified' | 'failed' | 'cancelled'; reason: string; checks: VerificationCheck[] };
+
+/** One check of post-resolution verification and how it stands. */
+export interface VerificationCheck {
+  /** `alert:<alertname>`, `error_rate:<service>`, `p95:<service>`, `monitor:<name>`. */
+  name: string;
+  kind: 'alert' | 'error_rate' | 'latency' | 'monitor';
+  state: 'pending' | 'passing' | 'failed';
+  /** The figures: what it must stay under and what it saw. */
+  detail: string;
+  /** A UI path to the data. */
+  href?: string;
+}
+
+/** Verification as the timeline leaves it. */
+export interface VerificationView {
+  state: 'running' | 'verified' | 'failed' | 'cancelled';
+  startedAt: number;
+  endsAt: number;
+  finishedAt: number | null;
+  reason: string | null;
+  checks: VerificationCheck[];
+}
 
 /** The kinds of timeline events. */
 export type IncidentEventKind = IncidentEventData['kind'];
@@ -87,6 +120,12 @@ export interface IncidentView extends IncidentClock {
   alerts: LinkedAlert[];
   /** The latest alert event, or the opening (correlation keeps linking while this is recent). */
   lastAlertActivityAt: number;
+  /** The earlier incident this one recurs, if any. */
+  relatedIncidentId: number | null;
+  /** The latest diagnosis report's id, if any ran. */
+  diagnosisId: number | null;
+  /** The latest verification, null until the incident was first resolved. */
+  verification: VerificationView | null;
 }
 
 const addAll = (list: string[], more: readonly (string | undefined)[]): string[] => {
@@ -118,6 +157,9 @@ export function apply(view: IncidentView | undefined, e: TimelineEvent): Inciden
       correlationKey: d.correlationKey,
       alerts: [],
       lastAlertActivityAt: e.at,
+      relatedIncidentId: d.relatedIncidentId ?? null,
+      diagnosisId: null,
+      verification: null,
     };
   }
   if (!view) return undefined;
@@ -156,6 +198,15 @@ export function apply(view: IncidentView | undefined, e: TimelineEvent): Inciden
       };
     case 'severity_changed':
       return { ...view, severity: d.to };
+    case 'diagnosis':
+      return { ...view, diagnosisId: d.reportId };
+    case 'action_run':
+      return view;
+    case 'verification_started':
+      return { ...view, verification: { state: 'running', startedAt: e.at, endsAt: d.endsAt, finishedAt: null, reason: null, checks: d.checks } };
+    case 'verification_finished':
+      if (!view.verification) return view;
+      return { ...view, verification: { ...view.verification, state: d.outcome, finishedAt: e.at, reason: d.reason, checks: d.checks } };
   }
 }
 

@@ -11,6 +11,7 @@
  * alerts of one service firing in the same evaluation must open one incident, not two.
  */
 import type { NotifyAlert } from '../alerting/types.ts';
+import type { ChangeRecord } from '../store/state/changes.ts';
 import type { IncidentAlertLink, IncidentFilter, IncidentRecord, IncidentRepo, NewIncidentEvent } from '../store/state/incidents.ts';
 import { correlate, type AlertChange } from './correlate.ts';
 import { incidentAlerts } from './notify.ts';
@@ -35,7 +36,16 @@ export interface IncidentServiceDeps {
   now?: () => number;
   /** How often open incidents' alerts are sent again (default 60 s). */
   refreshMs?: number;
+  /** Changes to services in a range, newest first (the change service's `forServices`). */
+  changes?: (q: { fromMs: number; toMs: number; services?: readonly string[] }) => Promise<ChangeRecord[]>;
+  /** Called after an incident was opened (by a person, a tool or an alert): diagnosis starts here. */
+  onOpened?: (id: number) => void;
+  /** Called after a status change was appended (verification starts and stops here). */
+  onStatusChanged?: (id: number, from: IncidentStatus, to: IncidentStatus) => void;
 }
+
+/** How far before an incident's start its changes are listed. */
+export const CHANGES_LEAD_MS = 30 * 60_000;
 
 /** A new incident as a person or a tool reports it. */
 export interface OpenIncidentInput {
@@ -55,6 +65,8 @@ export interface IncidentDetailView {
   timeline: TimelineEvent[];
   links: IncidentAlertLink[];
   allowed: readonly IncidentStatus[];
+  /** Changes to its services from {@link CHANGES_LEAD_MS} before it began until it resolved (or now). */
+  changes: ChangeRecord[];
 }
 
 /** A status change the state machine refuses. */
@@ -111,6 +123,7 @@ export class IncidentService {
         },
       });
       this.send(id, undefined, await this.deps.repo.view(id));
+      this.deps.onOpened?.(id);
       return id;
     });
   }
@@ -128,6 +141,7 @@ export class IncidentService {
       if (!r.ok) throw new TransitionRefusedError(r.message, r.allowed);
       const after = await this.deps.repo.append(id, [{ at, actor, data: { kind: 'status_changed', from: before.status, to, ...(note ? { note } : {}) } }]);
       this.send(id, before, after);
+      if (after) this.deps.onStatusChanged?.(id, before.status, to);
       return after ? { from: before.status, view: after } : undefined;
     });
   }
@@ -165,7 +179,10 @@ export class IncidentService {
     if (!record) return undefined;
     const view = reduce(timeline);
     if (!view) return undefined;
-    return { record, view, timeline, links, allowed: allowedTransitions(view.status) };
+    const changes = this.deps.changes
+      ? await this.deps.changes({ fromMs: view.openedAt - CHANGES_LEAD_MS, toMs: (view.resolvedAt ?? this.now()) + 1, services: view.services })
+      : [];
+    return { record, view, timeline, links, allowed: allowedTransitions(view.status), changes };
   }
 
   /**
@@ -201,6 +218,7 @@ export class IncidentService {
       });
       const after = await this.deps.repo.append(id, [alertEvent(d.severity)]);
       this.send(id, undefined, after);
+      this.deps.onOpened?.(id);
     } else if (d.kind === 'link') {
       const before = candidates.find((c) => c.id === d.incidentId)?.view;
       const after = await this.deps.repo.append(d.incidentId, [alertEvent(d.severity)]);

@@ -236,6 +236,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     autoOpen: config.incidents.autoOpen,
     correlationWindowMs: parsePromDuration(config.incidents.correlationWindow),
     log: api.log,
+    changes: (q) => changes.forServices(q),
   });
   wakeRules = (batches) => alerting.onCommit(batches);
   registerAlertingRoutes(api, { ...alerting.routes, audit });

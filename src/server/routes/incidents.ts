@@ -28,6 +28,7 @@ import { INCIDENT_STATUSES, isIncidentStatus, mtta, mttr, type IncidentClock } f
 import type { AuditLog } from '../../store/state/audit.ts';
 import type { IncidentFilter, IncidentRecord } from '../../store/state/incidents.ts';
 import { auditChange } from './alerting.ts';
+import { changeEntry } from './changes.ts';
 
 /** What the incident routes need. */
 export interface IncidentRouteContext {
@@ -123,7 +124,20 @@ export function incidentDetail(d: IncidentDetailView): IncidentDetail {
     linkedAt: new Date(a.linkedAt).toISOString(),
     resolvedAt: iso(a.resolvedAt),
   }));
-  return { ...incidentSummary(d.record), description: d.record.description, correlationKey: d.record.correlationKey, timeline, alerts, allowedTransitions: [...d.allowed] };
+  const v = d.view.verification;
+  return {
+    ...incidentSummary(d.record),
+    description: d.record.description,
+    correlationKey: d.record.correlationKey,
+    timeline,
+    alerts,
+    allowedTransitions: [...d.allowed],
+    relatedIncidentId: d.view.relatedIncidentId,
+    changes: d.changes.map(changeEntry),
+    verification: v
+      ? { state: v.state, startedAt: new Date(v.startedAt).toISOString(), endsAt: new Date(v.endsAt).toISOString(), finishedAt: iso(v.finishedAt), reason: v.reason, checks: v.checks }
+      : null,
+  };
 }
 
 function idParam(req: FastifyRequest): number | undefined {

@@ -133,6 +133,39 @@ export interface StateTables {
     labels: string;
     linked_at: number;
   };
+  diagnosis_reports: {
+    id: Generated<number>;
+    incident_id: number;
+    state: string;
+    trigger: string;
+    started_at: number;
+    finished_at: number | null;
+    report: string;
+  };
+  runbooks: {
+    id: Generated<number>;
+    title: string;
+    scope_kind: string;
+    scope_value: string;
+    body: string;
+    actions: string;
+    updated_at: number;
+    updated_by: string;
+  };
+  remediation_actions: {
+    id: Generated<number>;
+    name: string;
+    description: string;
+    method: string;
+    url: string;
+    headers: string;
+    body: string;
+    inputs: string;
+    services: string;
+    timeout_ms: number;
+    updated_at: number;
+    updated_by: string;
+  };
   monitors: {
     id: string;
     name: string;

@@ -335,5 +335,44 @@ export function stateMigrations(dialect: StateDialect): Record<string, Migration
         await db.schema.createIndex('incident_alerts_alert').on('incident_alerts').columns(['rule_id', 'fingerprint']).execute();
       },
     },
+    '0008_diagnosis_remediation': {
+      // Diagnosis reports (src/diagnosis): one row per run, the report as JSON; the latest per incident is shown.
+      // Runbooks (Markdown per service, alert rule or general) and remediation actions (templated HTTP calls;
+      // `headers` JSON with secret values sealed). Runs of actions go on the incident timeline and the audit log.
+      async up(db: Kysely<unknown>) {
+        await id(db.schema.createTable('diagnosis_reports'))
+          .addColumn('incident_id', idRef, (c) => c.notNull().references('incidents.id').onDelete('cascade'))
+          .addColumn('state', text, (c) => c.notNull())
+          .addColumn('trigger', text, (c) => c.notNull())
+          .addColumn('started_at', epochMs, (c) => c.notNull())
+          .addColumn('finished_at', epochMs)
+          .addColumn('report', text, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('diagnosis_reports_incident').on('diagnosis_reports').columns(['incident_id', 'id']).execute();
+        await id(db.schema.createTable('runbooks'))
+          .addColumn('title', text, (c) => c.notNull())
+          .addColumn('scope_kind', text, (c) => c.notNull())
+          .addColumn('scope_value', text, (c) => c.notNull())
+          .addColumn('body', text, (c) => c.notNull())
+          .addColumn('actions', text, (c) => c.notNull())
+          .addColumn('updated_at', epochMs, (c) => c.notNull())
+          .addColumn('updated_by', text, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('runbooks_scope').on('runbooks').columns(['scope_kind', 'scope_value']).execute();
+        await id(db.schema.createTable('remediation_actions'))
+          .addColumn('name', text, (c) => c.notNull().unique())
+          .addColumn('description', text, (c) => c.notNull())
+          .addColumn('method', text, (c) => c.notNull())
+          .addColumn('url', text, (c) => c.notNull())
+          .addColumn('headers', text, (c) => c.notNull())
+          .addColumn('body', text, (c) => c.notNull())
+          .addColumn('inputs', text, (c) => c.notNull())
+          .addColumn('services', text, (c) => c.notNull())
+          .addColumn('timeout_ms', epochMs, (c) => c.notNull())
+          .addColumn('updated_at', epochMs, (c) => c.notNull())
+          .addColumn('updated_by', text, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

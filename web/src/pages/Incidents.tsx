@@ -14,6 +14,9 @@ import { Empty, ErrorState, Loading, Panel } from '../components/States.tsx';
 import { fmtAgo, fmtTime } from '../format.ts';
 import { useLoad } from '../hooks.ts';
 import { LabelChips } from './Alerts.tsx';
+import { IncidentDiagnosis } from '../components/IncidentDiagnosis.tsx';
+import { IncidentRemediation } from '../components/IncidentRemediation.tsx';
+import { IncidentVerification } from '../components/IncidentVerification.tsx';
 import type { IncidentCreated, IncidentDetail, IncidentListResponse, IncidentSeverity, IncidentStatus, IncidentSummary, IncidentTimelineEvent } from '../../../src/api/contract.ts';
 
 const FILTERS = ['open', 'resolved', 'closed', 'all'] as const;
@@ -246,6 +249,17 @@ export function eventText(e: IncidentTimelineEvent): string {
     }
     case 'severity_changed':
       return `Severity ${s('from')} → ${s('to')}`;
+    case 'diagnosis': {
+      const top = d.top as { category?: string; component?: string } | null;
+      if (d.state === 'failed') return `Diagnosis failed: ${s('error')}`;
+      return top ? `Diagnosis: likely ${top.category ?? ''} — ${top.component ?? ''}` : 'Diagnosis: no likely cause found';
+    }
+    case 'action_run':
+      return `Action ${s('action')} ${d.ok ? 'succeeded' : 'failed'}${typeof d.status === 'number' ? ` (HTTP ${d.status})` : ''}: ${s('result').slice(0, 200)}`;
+    case 'verification_started':
+      return `Verification started: must hold until ${fmtTime(new Date(Number(d.endsAt)).toISOString(), true).slice(5, 19)}`;
+    case 'verification_finished':
+      return `Verification ${s('outcome')}: ${s('reason')}`;
   }
 }
 
@@ -335,6 +349,7 @@ export function IncidentPage() {
       )}
       <div className="incident-grid">
         <div>
+          <IncidentDiagnosis incident={d} reload={inc.reload} />
           <Panel title="Timeline">
             <ol className="incident-timeline" aria-label="timeline">
               {d.timeline.map((e) => (
@@ -390,6 +405,8 @@ export function IncidentPage() {
           </Panel>
         </div>
         <div>
+          <IncidentVerification incident={d} reload={inc.reload} />
+          <IncidentRemediation incident={d} reload={inc.reload} />
           <Panel title="Details">
             <table className="kv" aria-label="incident details">
               <tbody>
@@ -452,6 +469,24 @@ export function IncidentPage() {
               </tbody>
             </table>
             {d.description && <p className="incident-description">{d.description}</p>}
+          </Panel>
+          <Panel title={`Changes (${d.changes.length})`}>
+            {d.changes.length === 0 ? (
+              <p className="muted small">No deploys or configuration changes to these services from 30 minutes before the incident began.</p>
+            ) : (
+              <ul className="incident-changes" aria-label="changes">
+                {d.changes.map((c) => (
+                  <li key={c.id}>
+                    <time dateTime={c.at}>{fmtTime(c.at, true).slice(5, 19)}</time> <span className="badge">{c.kind}</span> {c.service}
+                    {c.version ? ` ${c.previousVersion ? `${c.previousVersion} → ` : ''}${c.version}` : ''}
+                    {c.description ? <span className="muted"> — {c.description}</span> : null}
+                  </li>
+                ))}
+              </ul>
+            )}
+            <Link to={`/changes?from=${Date.parse(d.openedAt) - 30 * 60_000}&to=${d.resolvedAt ? Date.parse(d.resolvedAt) : Date.now()}`} className="small">
+              All changes in this period
+            </Link>
           </Panel>
           <Panel title="People">
             {canWrite ? (
