@@ -76,6 +76,8 @@ export interface VigilServer {
   incidents: IncidentService;
   /** Encrypts secrets kept in the state store. */
   secrets: SecretBox;
+  /** The one read seam over telemetry (query language and views). */
+  queries: QueryService;
   /** Every API route with its access rule. */
   routes: RouteRule[];
   /** Runs retention now (also runs on its interval). */
@@ -321,6 +323,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     alerting,
     changes,
     incidents,
+    queries,
     runRetention,
     async stop() {
       if (stopping) return;
