@@ -15,7 +15,7 @@ import type { ChangeRecord } from '../store/state/changes.ts';
 import type { IncidentAlertLink, IncidentFilter, IncidentRecord, IncidentRepo, NewIncidentEvent } from '../store/state/incidents.ts';
 import { correlate, type AlertChange } from './correlate.ts';
 import { incidentAlerts } from './notify.ts';
-import { reduce, type IncidentView, type Severity, type TimelineEvent } from './reducer.ts';
+import { reduce, type IncidentEventData, type IncidentView, type Severity, type TimelineEvent } from './reducer.ts';
 import { allowedTransitions, isOpen, transition, type IncidentStatus } from './state.ts';
 
 /** A minimal logger (pino's shape). */
@@ -144,6 +144,19 @@ export class IncidentService {
       if (after) this.deps.onStatusChanged?.(id, before.status, to);
       return after ? { from: before.status, view: after } : undefined;
     });
+  }
+
+  /**
+   * Appends an event Vigil's own jobs produce (diagnosis finished, an action's run, verification) to the
+   * timeline; undefined for an unknown incident. Status changes go through {@link setStatus}.
+   */
+  record(id: number, data: Exclude<IncidentEventData, { kind: 'opened' | 'status_changed' }>, actor: string): Promise<IncidentView | undefined> {
+    return this.serial(() => this.deps.repo.append(id, [{ at: this.now(), actor, data }]));
+  }
+
+  /** The incident as its timeline makes it, undefined for an unknown one. */
+  view(id: number): Promise<IncidentView | undefined> {
+    return this.deps.repo.view(id);
   }
 
   /** Adds a note to the timeline; undefined for an unknown incident. */
