@@ -49,6 +49,10 @@ import { registerAlertmanagerApi } from './routes/alertmanager-api.ts';
 import { ChangeService } from '../changes/service.ts';
 import { ChangeRepo } from '../store/state/changes.ts';
 import { registerChangeRoutes } from './routes/changes.ts';
+import { DiagnosisService } from '../diagnosis/service.ts';
+import { DETECTORS } from '../diagnosis/detectors/index.ts';
+import { DiagnosisRepo } from '../store/state/diagnosis.ts';
+import { registerDiagnosisRoutes } from './routes/diagnosis.ts';
 import { IncidentService } from '../incidents/service.ts';
 import { IncidentRepo } from '../store/state/incidents.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
@@ -76,6 +80,8 @@ export interface VigilServer {
   incidents: IncidentService;
   /** Encrypts secrets kept in the state store. */
   secrets: SecretBox;
+  /** Root-cause analysis of incidents (diagnosis/). */
+  diagnosis: DiagnosisService;
   /** The one read seam over telemetry (query language and views). */
   queries: QueryService;
   /** Every API route with its access rule. */
@@ -239,12 +245,27 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     correlationWindowMs: parsePromDuration(config.incidents.correlationWindow),
     log: api.log,
     changes: (q) => changes.forServices(q),
+    // Every incident is diagnosed as it opens (the report is ready within the budget).
+    onOpened: (id) => {
+      if (config.incidents.diagnose) void diagnosis?.start(id, 'opened').catch((err: unknown) => api.log.error({ err }, `starting the diagnosis of incident ${id} failed`));
+    },
   });
+  const diagnosis: DiagnosisService = new DiagnosisService({
+    repo: new DiagnosisRepo(state),
+    incidents,
+    queries,
+    changes: (q) => changes.forServices(q),
+    detectors: DETECTORS,
+    budgetMs: parsePromDuration(config.incidents.diagnosisBudget),
+    log: api.log,
+  });
+  await diagnosis.init();
   wakeRules = (batches) => alerting.onCommit(batches);
   registerAlertingRoutes(api, { ...alerting.routes, audit });
   registerAlertmanagerApi(api, { ...alerting.alertmanagerApi, audit });
   registerChangeRoutes(api, { changes });
   registerIncidentRoutes(api, { incidents, audit });
+  registerDiagnosisRoutes(api, { diagnosis, audit });
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   api.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'stopping' });
@@ -323,6 +344,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     alerting,
     changes,
     incidents,
+    diagnosis,
     queries,
     runRetention,
     async stop() {
@@ -335,6 +357,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
       await monitoring.stop();
       // Before the pipeline drains: its last commits have no evaluation to wake any more.
       await alerting.stop();
+      // A diagnosis in progress finishes (within its budget) and records its outcome first.
+      await diagnosis.idle();
       await incidents.stop();
       await pipeline.close();
       await changes.stop();

@@ -140,13 +140,15 @@ export function incidentDetail(d: IncidentDetailView): IncidentDetail {
   };
 }
 
-function idParam(req: FastifyRequest): number | undefined {
+/** The `{id}` route parameter as an incident id, undefined when it is not one. */
+export function idParam(req: FastifyRequest): number | undefined {
   const t = (req.params as { id: string }).id;
   const id = /^\d{1,15}$/.test(t) ? Number(t) : NaN;
   return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
-const notFound = (reply: FastifyReply, req: FastifyRequest) => reply.code(404).send({ error: `no incident "${String((req.params as { id: string }).id).slice(0, 40)}"` });
+/** 404 for an unknown incident. */
+export const notFound = (reply: FastifyReply, req: FastifyRequest) => reply.code(404).send({ error: `no incident "${String((req.params as { id: string }).id).slice(0, 40)}"` });
 
 /** Registers the incident routes. */
 export function registerIncidentRoutes(app: FastifyInstance, ctx: IncidentRouteContext): void {
