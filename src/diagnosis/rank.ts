@@ -1,8 +1,20 @@
 /**
- * PLACEHOLDER ranker (owner: H-accuracy): evidence → ranked hypotheses. First version: evidence about one
- * (category, component) is merged; confidence = 1 − Π(1 − score); causes before symptoms.
+ * The ranker (issue 14 §4, docs/diagnosis.md "Ranking"): evidence of every detector → hypotheses, most likely
+ * first. Pure: no I/O, the same input gives the same ranking.
+ *
+ * 1. Merge: evidence about one culprit (same category + component) is one hypothesis; evidence about a whole
+ *    host (`host X`) joins that host's resource hypothesis (`host X cpu|memory|disk …`); a deploy
+ *    (`change`, `<service> <version>`) absorbs evidence that names the same version of the same service.
+ * 2. Confidence: noisy-or of the strongest score each detector gave (several detectors agreeing raise it;
+ *    one detector repeating itself does not), capped below 1; symptom-only hypotheses weigh less.
+ * 3. Explanation: a hypothesis that explains another ranks above it, and the explained one's confidence
+ *    drops below the explainer's. A cause explains what happens at the same place with a less basic
+ *    category (a deploy just before the onset explains its service's slow statement, errors and latency) and
+ *    what happens upstream of it in the call graph (a failing dependency explains its callers' time-outs;
+ *    the symptom seen only at callers is not the cause).
  */
-import type { DiagnosisScope, Evidence, Hypothesis, ServiceEdge } from './types.ts';
+import { downstreamOf } from './topology.ts';
+import type { Category, DiagnosisScope, Evidence, Hypothesis, ServiceEdge } from './types.ts';
 
 /** What the ranker knows besides the evidence. */
 export interface RankContext {
@@ -10,30 +22,211 @@ export interface RankContext {
   edges: readonly ServiceEdge[];
 }
 
+/** At most this many hypotheses are kept. */
+export const MAX_HYPOTHESES = 10;
+/** Hypotheses less likely than this are dropped. */
+export const MIN_CONFIDENCE = 0.15;
+/** No confidence reaches certainty. */
+const MAX_CONFIDENCE = 0.99;
+/** A symptom-only hypothesis weighs this much of its merged score (causes outrank symptoms at equal strength). */
+const SYMPTOM_WEIGHT = 0.75;
+/** A hypothesis weaker than this explains nothing (noise must not push a clear finding down). */
+const MIN_EXPLAINER = 0.3;
+/** …nor one that is much weaker than what it would explain. */
+const EXPLAINER_RATIO = 0.4;
+/** A cause that began this long after a finding's onset cannot explain it. */
+const ONSET_SLACK_MS = 2 * 60_000;
+/** A change this long before the onset is no longer "just before" it. */
+const CHANGE_LOOKBACK_MS = 60 * 60_000;
+
+/**
+ * How basic a category is at one place: a change there explains a saturated resource or a slow statement
+ * there, which explain the place answering its callers badly, which explains an operation's defect.
+ */
+const TIER: Record<Category, number> = { change: 0, configuration: 0, resource: 1, database: 1, availability: 1, capacity: 1, dependency: 2, code: 3 };
+const SYMPTOM_TIER = 4;
+
+/** Per-category next steps, when no evidence says better. */
+const NEXT_STEP: Record<Category, string> = {
+  change: 'Roll the deploy back (or forward with a fix) and watch the error rate and p95 return to the baseline.',
+  configuration: 'Revert the configuration key to its previous value and confirm the errors stop.',
+  database: "Look at the statement's plan (EXPLAIN ANALYZE) and the indexes of its table; compare with the baseline's duration.",
+  dependency: "Check the dependency's health and its own recent changes; consider a circuit breaker or a shorter time-out at the callers.",
+  resource: 'Free or scale the resource (stop the runaway process, clean the disk, add capacity) and watch it fall below saturation.',
+  code: "Open the failing operation's traces and logs and fix or roll back the code path.",
+  capacity: 'Scale the service out or shed load (rate-limit the heaviest callers) until the request rate fits its capacity.',
+  availability: "Bring the service back (restart it, check its process, its host and its readiness probe) and confirm it reports again.",
+};
+
+interface Group {
+  category: Category;
+  component: string;
+  evidence: Evidence[];
+  /** Merged score before explanation. */
+  base: number;
+  /** Score after explanation: what ranks, and the confidence reported. */
+  key: number;
+  cause: boolean;
+  /** Where the culprit lives: the services whose trouble it is. */
+  places: string[];
+  /** Earliest onset a detector reported. */
+  onsetMs?: number;
+}
+
+const clamp = (x: number): number => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
+const keyOf = (category: string, component: string): string => `${category}\u0000${component}`;
+
 /** Turns evidence into hypotheses, most likely first (rank 1). */
-export function rank(evidence: readonly Evidence[], _ctx: RankContext): Hypothesis[] {
-  const groups = new Map<string, Evidence[]>();
+export function rank(evidence: readonly Evidence[], ctx: RankContext): Hypothesis[] {
+  const groups = mergeGroups(evidence);
+  for (const g of groups) score(g);
+  explain(groups, ctx);
+  return groups
+    .filter((g) => g.key >= MIN_CONFIDENCE)
+    .sort((a, b) => b.key - a.key || Number(b.cause) - Number(a.cause) || b.evidence.length - a.evidence.length || a.component.localeCompare(b.component))
+    .slice(0, MAX_HYPOTHESES)
+    .map((g, i) => toHypothesis(g, i + 1));
+}
+
+/** Step 1: one group per culprit, with the host and version merges. */
+function mergeGroups(evidence: readonly Evidence[]): Group[] {
+  const byKey = new Map<string, Group>();
   for (const e of evidence) {
-    const key = `${e.category}\u0000${e.component}`;
-    groups.set(key, [...(groups.get(key) ?? []), e]);
+    if (!e || !e.component) continue;
+    const k = keyOf(e.category, e.component);
+    let g = byKey.get(k);
+    if (!g) byKey.set(k, (g = { category: e.category, component: e.component, evidence: [], base: 0, key: 0, cause: false, places: [] }));
+    g.evidence.push({ ...e, score: clamp(e.score) });
   }
-  const hyps = [...groups.values()].map((list) => {
-    const sorted = [...list].sort((a, b) => b.score - a.score);
-    const top = sorted[0] as Evidence;
-    const confidence = 1 - sorted.reduce((p, e) => p * (1 - Math.min(0.99, Math.max(0, e.score))), 1);
-    const cause = sorted.some((e) => e.role === 'cause');
-    return {
-      rank: 0,
-      category: top.category,
-      component: top.component,
-      services: [...new Set(sorted.flatMap((e) => e.services))],
-      confidence: Math.round(confidence * 100) / 100,
-      summary: top.summary,
-      evidence: sorted,
-      next_step: sorted.find((e) => e.nextStep)?.nextStep ?? 'Open the evidence links and compare with the baseline.',
-      cause,
-    };
-  });
-  hyps.sort((a, b) => Number(b.cause) - Number(a.cause) || b.confidence - a.confidence);
-  return hyps.map(({ cause: _c, ...h }, i) => ({ ...h, rank: i + 1 }));
+  const groups = [...byKey.values()];
+  const strongest = (list: Group[]): Group | undefined => list.sort((a, b) => maxScore(b) - maxScore(a))[0];
+
+  // Evidence about a whole host joins the strongest resource hypothesis of that host (cpu, memory, disk …).
+  for (const g of [...groups]) {
+    if (g.category !== 'resource' || !/^host \S+$/.test(g.component)) continue;
+    const into = strongest(groups.filter((o) => o !== g && o.category === 'resource' && o.component.startsWith(`${g.component} `)));
+    if (into) absorb(groups, into, g);
+  }
+  // A deploy absorbs evidence naming its version (e.g. slow spans over-represented at service.version=3.1.0).
+  for (const change of groups.filter((g) => g.category === 'change')) {
+    const deploy = parseDeploy(change);
+    if (!deploy) continue;
+    for (const g of [...groups]) {
+      if (g === change || !groups.includes(g)) continue;
+      const named = g.evidence.filter((e) => namesVersion(e, deploy.service, deploy.version));
+      if (named.length === 0) continue;
+      change.evidence.push(...named);
+      g.evidence = g.evidence.filter((e) => !named.includes(e));
+      if (g.evidence.length === 0) groups.splice(groups.indexOf(g), 1);
+    }
+  }
+  return groups;
+}
+
+function absorb(groups: Group[], into: Group, from: Group): void {
+  into.evidence.push(...from.evidence);
+  groups.splice(groups.indexOf(from), 1);
+}
+
+const maxScore = (g: Group): number => Math.max(0, ...g.evidence.map((e) => e.score));
+
+/** `<service> <version>` of a deploy hypothesis (the service is the evidence's first service when it has one). */
+function parseDeploy(g: Group): { service: string; version: string } | null {
+  const service = g.evidence.find((e) => e.services[0] && g.component.startsWith(`${e.services[0]} `))?.services[0];
+  if (service) return { service, version: g.component.slice(service.length + 1).trim() };
+  const at = g.component.lastIndexOf(' ');
+  return at > 0 ? { service: g.component.slice(0, at), version: g.component.slice(at + 1) } : null;
+}
+
+/** Whether evidence points at `version` of `service`: its figures or component name the version attribute. */
+function namesVersion(e: Evidence, service: string, version: string): boolean {
+  if (!version || (e.services.length > 0 && !e.services.includes(service))) return false;
+  const f = e.figures ?? {};
+  if (String(f.attribute ?? f.key ?? '') === 'service.version' && String(f.value ?? '') === version) return true;
+  if (Object.entries(f).some(([k, v]) => /(^|[._])version$/.test(k) && k !== 'previous_version' && String(v) === version)) return true;
+  return new RegExp(`service\\.version\\s*[=:]\\s*"?${escapeRegExp(version)}"?(\\s|$|,)`).test(e.component);
+}
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Step 2: the merged score (noisy-or over detectors, each at its strongest), the role and the place. */
+function score(g: Group): void {
+  g.evidence.sort((a, b) => Number(b.role === 'cause') - Number(a.role === 'cause') || b.score - a.score);
+  const perDetector = new Map<string, number>();
+  for (const e of g.evidence) perDetector.set(e.detector, Math.max(perDetector.get(e.detector) ?? 0, e.score));
+  const merged = 1 - [...perDetector.values()].reduce((p, s) => p * (1 - Math.min(MAX_CONFIDENCE, s)), 1);
+  g.cause = g.evidence.some((e) => e.role === 'cause');
+  g.base = Math.min(MAX_CONFIDENCE, merged * (g.cause ? 1 : SYMPTOM_WEIGHT));
+  g.key = g.base;
+  const onsets = g.evidence.map((e) => e.onsetMs).filter((t): t is number => typeof t === 'number' && Number.isFinite(t));
+  g.onsetMs = onsets.length ? Math.min(...onsets) : undefined;
+  g.places = placesOf(g);
+}
+
+/** The services whose trouble a hypothesis is: the callee for a dependency, the service for the rest. */
+function placesOf(g: Group): string[] {
+  if (g.category === 'dependency' || g.category === 'availability') return [g.component];
+  if (g.category === 'resource' && g.component.startsWith('host ')) return [...new Set(g.evidence.flatMap((e) => e.services))];
+  const first = g.evidence.map((e) => e.services[0]).find((s) => !!s);
+  if (first) return [first];
+  // `<service> <rest>` components name their service first.
+  return g.category === 'database' ? [] : [g.component.split(' ')[0] as string];
+}
+
+const tierOf = (g: Group): number => (g.cause ? TIER[g.category] : SYMPTOM_TIER);
+
+/** Step 3: explainers rank above what they explain; repeated until stable (bounded, in case of call cycles). */
+function explain(groups: Group[], ctx: RankContext): void {
+  const below = new Map<string, Set<string>>();
+  const downstream = (s: string): Set<string> => {
+    let d = below.get(s);
+    if (!d) below.set(s, (d = downstreamOf(s, ctx.edges)));
+    return d;
+  };
+  for (let pass = 0; pass < groups.length; pass++) {
+    let moved = false;
+    for (const a of groups) {
+      for (const b of groups) {
+        if (a === b || !explains(a, b, ctx, downstream)) continue;
+        const cap = a.key * 0.95;
+        if (b.key > cap) (b.key = cap, (moved = true));
+      }
+    }
+    if (!moved) break;
+  }
+}
+
+function explains(a: Group, b: Group, ctx: RankContext, downstream: (s: string) => Set<string>): boolean {
+  if (!a.cause || a.key < MIN_EXPLAINER || a.key < EXPLAINER_RATIO * b.base) return false;
+  if (a.places.length === 0 || b.places.length === 0) return false;
+  const ta = tierOf(a);
+  const tb = tierOf(b);
+  // Changes are what people roll back: only a change explains a change (never), so they are never pushed down.
+  if (tb === 0) return false;
+  const onsetB = b.onsetMs ?? ctx.scope.onsetMs;
+  if (a.onsetMs !== undefined && a.onsetMs > onsetB + ONSET_SLACK_MS) return false;
+  if (ta === 0 && a.onsetMs !== undefined && a.onsetMs < ctx.scope.onsetMs - CHANGE_LOOKBACK_MS) return false;
+  const samePlace = b.places.every((p) => a.places.includes(p));
+  if (samePlace) return ta < tb;
+  // Seen only upstream (at callers) of a's place: every place of b calls one of a's places.
+  // Seen only upstream (at callers) of a's place: a explains how the callers answer (their dependency
+  // findings, defects and symptoms), not a resource or statement of their own.
+  return tb >= TIER.dependency && b.places.every((p) => a.places.some((q) => downstream(p).has(q)));
+}
+
+function toHypothesis(g: Group, rankNo: number): Hypothesis {
+  const top = g.evidence[0] as Evidence;
+  const others = [...new Set(g.evidence.map((e) => e.detector))].filter((d) => d !== top.detector);
+  const summary = others.length ? `${top.summary} (corroborated by ${others.length} detector${others.length > 1 ? 's' : ''}: ${others.join(', ')})` : top.summary;
+  const services = [...new Set([...g.places, ...g.evidence.flatMap((e) => e.services)])].filter((s) => !!s);
+  return {
+    rank: rankNo,
+    category: g.category,
+    component: g.component,
+    services,
+    confidence: Math.round(Math.min(MAX_CONFIDENCE, g.key) * 100) / 100,
+    summary,
+    evidence: g.evidence,
+    next_step: g.evidence.find((e) => e.nextStep)?.nextStep ?? NEXT_STEP[g.category],
+  };
 }
