@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertSeverity, correlate, correlationKey, type AlertChange, type CorrelationCandidate } from './correlate.ts';
+import { alertSeverity, correlate, correlationKey, recurrenceDescription, recurrenceOf, type AlertChange, type CorrelationCandidate } from './correlate.ts';
 import { reduce, type IncidentEventData } from './reducer.ts';
 
 const MIN = 60_000;
@@ -64,5 +64,32 @@ describe('correlate', () => {
     const change: AlertChange = { ruleId: 'r', fingerprint: 'a', labels: { alertname: 'A' }, to: 'resolved', at: T0 + 4 * MIN };
     expect(correlate(change, [open, closed], opts)).toEqual({ kind: 'resolve', incidentIds: [4] });
     expect(correlate({ ...change, fingerprint: 'zzz' }, [open], opts)).toEqual({ kind: 'ignore' });
+  });
+  it('a resolved incident under verification takes a new alert of its key (so verification fails and it reopens)', () => {
+    const verifying = incident(6, 'service:checkout', [
+      [MIN, { kind: 'status_changed', from: 'triggered', to: 'resolved' }],
+      [MIN, { kind: 'verification_started', windowMs: 10 * MIN, endsAt: T0 + 11 * MIN, checks: [] }],
+    ]);
+    expect(correlate(firing({ service_name: 'checkout' }, 2 * MIN), [verifying], opts)).toMatchObject({ kind: 'link', incidentId: 6 });
+    // Once verification ended (verified, closed) a new alert opens a new incident.
+    const verified = incident(6, 'service:checkout', [
+      [MIN, { kind: 'status_changed', from: 'triggered', to: 'resolved' }],
+      [MIN, { kind: 'verification_started', windowMs: 10 * MIN, endsAt: T0 + 11 * MIN, checks: [] }],
+      [11 * MIN, { kind: 'verification_finished', outcome: 'verified', reason: 'ok', checks: [] }],
+    ]);
+    expect(correlate(firing({ service_name: 'checkout' }, 12 * MIN), [verified], opts).kind).toBe('open');
+  });
+});
+
+describe('recurrence', () => {
+  const DAY = 86_400_000;
+  it('the last incident of the key resolved within the window is the one a new incident recurs', () => {
+    expect(recurrenceOf({ id: 4, resolvedAt: T0 }, T0 + 3 * DAY, 14 * DAY)).toBe(4);
+    expect(recurrenceOf({ id: 4, resolvedAt: T0 }, T0 + 15 * DAY, 14 * DAY)).toBeUndefined();
+    expect(recurrenceOf(undefined, T0, 14 * DAY)).toBeUndefined();
+  });
+  it('the description says so', () => {
+    expect(recurrenceDescription('Opened by Vigil.', { id: 4, resolvedAt: T0 }, T0 + 3 * DAY)).toBe('Opened by Vigil. The same signature recurs: incident #4 was resolved 3 days before.');
+    expect(recurrenceDescription('x', { id: 9, resolvedAt: T0 }, T0 + 60_000)).toBe('x The same signature recurs: incident #9 was resolved 1 minute before.');
   });
 });

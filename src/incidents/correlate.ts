@@ -5,8 +5,10 @@
  *   correlation key  `system:<system>` else `service:<service_name>` else `monitor:<monitor>` else
  *                    `alert:<alertname>` (labels of the alert)
  *   firing alert     an open incident with its key that is still active (a linked alert fires, or its
- *                    last alert event or its opening is within the window) → linked to it;
- *                    otherwise → a new incident (autoOpen) titled after the alert
+ *                    last alert event or its opening is within the window), or a resolved one whose
+ *                    verification is running (the fix did not hold: verification fails and it reopens)
+ *                    → linked to it; otherwise → a new incident (autoOpen) titled after the alert,
+ *                    linked to the last incident of its key resolved within the recurrence window
  *   resolved alert   → on the timeline of the incidents that link it (not closed ones)
  *
  * Severity from the alert's `severity` label: critical → SEV2, warning → SEV3, SEV1…SEV4 as written,
@@ -54,14 +56,36 @@ export function alertSeverity(labels: Record<string, string>): Severity {
   return m ? (`SEV${m[1]}` as Severity) : 'SEV4';
 }
 
-/** Whether an open incident still takes alerts of its key at `now`. */
+/** Whether an incident still takes alerts of its key at `now`: open and recent, or resolved under verification. */
 export function isActive(view: IncidentView, now: number, windowMs: number): boolean {
+  if (view.status === 'resolved' && view.verification?.state === 'running') return true;
   if (!isOpen(view.status)) return false;
   if (view.alerts.some((a) => a.state === 'firing')) return true;
   return now - Math.max(view.openedAt, view.lastAlertActivityAt) <= windowMs;
 }
 
-/** Decides what an alert change does to incidents; `incidents` are the open and recent ones. */
+/** An earlier incident of a correlation key, as recurrence sees it. */
+export interface ResolvedIncident {
+  id: number;
+  resolvedAt: number;
+}
+
+/** The earlier incident a new one recurs: the last of its key resolved within `windowMs` before `now`, if any. */
+export function recurrenceOf(previous: ResolvedIncident | undefined, now: number, windowMs: number): number | undefined {
+  return previous && now - previous.resolvedAt <= windowMs ? previous.id : undefined;
+}
+
+/** The new incident's description, naming the incident it recurs. */
+export function recurrenceDescription(description: string, previous: ResolvedIncident, now: number): string {
+  const ago = Math.max(0, now - previous.resolvedAt);
+  const d = Math.floor(ago / 86_400_000);
+  const h = Math.floor(ago / 3_600_000);
+  const m = Math.max(1, Math.round(ago / 60_000));
+  const when = d >= 2 ? `${d} days` : h >= 2 ? `${h} hours` : `${m} minute${m === 1 ? '' : 's'}`;
+  return `${description} The same signature recurs: incident #${previous.id} was resolved ${when} before.`;
+}
+
+/** Decides what an alert change does to incidents; `incidents` are the open and recent ones (and resolved ones under verification). */
 export function correlate(change: AlertChange, incidents: readonly CorrelationCandidate[], opts: { windowMs: number; autoOpen: boolean }): CorrelationDecision {
   const { labels } = change;
   if (change.to === 'resolved') {
