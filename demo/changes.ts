@@ -13,6 +13,8 @@ export interface ChangeEvent {
   previousVersion?: string;
   description: string;
   timestamp?: string;
+  /** What changed, as a configuration system names it: `{key: 'role_mappings'}` for a config change. */
+  attributes?: Record<string, string | number | boolean>;
 }
 
 /** Posts `change` to `${vigilUrl}/api/v1/changes`; returns whether Vigil accepted it. Never throws. */

@@ -85,6 +85,14 @@ const SCRIPT: Record<ServiceName | 'traffic', string> = {
   'auth-service': 'auth-service/main.ts',
   traffic: 'traffic.ts',
 };
+/**
+ * Faults that change a configuration setting, with the key a configuration system would name in its change
+ * event, what the fault sets and what restoring sets, and the remediation that restores it.
+ */
+const CONFIG_FAULTS: Record<string, { key: string; on: string; off: string; restoredBy: string }> = {
+  'lms-role-misconfig': { key: 'role_mappings', on: 'group students → role guest', off: 'group students → role student', restoredBy: 'restore-role-mapping' },
+  'lms-login-redundant-calls': { key: 'auth.session_validation', on: 'per-step', off: 'once', restoredBy: 'restore-auth-config' },
+};
 /** Faults that live only in a process's memory: a restart of their target clears them. */
 const IN_MEMORY = new Set(['cpu-hog', 'memory-leak', 'rms-payment-gateway-latency', 'lms-db-connection-failures']);
 
@@ -291,6 +299,20 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     });
   };
 
+  // Configuration changes are announced as a configuration system would, naming the key that changed.
+  const announceConfig = (fault: string, svc: ServiceName, on: boolean, how: string) => {
+    const cfg = CONFIG_FAULTS[fault];
+    if (!cfg) return Promise.resolve(false);
+    const value = on ? cfg.on : cfg.off;
+    return announceChange(options.vigilUrl, options.token, {
+      service: svc,
+      namespace: NAMESPACE[svc],
+      kind: 'config',
+      description: `${svc} configuration change: ${cfg.key} ${how} (${value})`,
+      attributes: { key: cfg.key, value },
+    });
+  };
+
   // One fault operation at a time: restarts and IPC round trips must not interleave.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -309,9 +331,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       const svc = on ? (target ?? spec.target) : current.on ? current.target : (target ?? spec.target);
       if (spec.kind === 'ipc') {
         await children[svc].request({ type: 'fault', name, on });
-        if (name === 'lms-role-misconfig') {
-          await announceChange(options.vigilUrl, options.token, { service: svc, namespace: NAMESPACE[svc], kind: 'config', description: `${svc} configuration change: role_mappings updated (1 row)` });
-        }
+        // Turning a config fault off reverts the setting: announced too, but only when it was on.
+        if (on || current.on) await announceConfig(name, svc, on, on ? 'updated' : 'reverted');
       } else if (spec.kind === 'deploy') {
         if (on !== current.on) await deploy(svc, on ? BAD_VERSION : VERSIONS[svc], on ? 'deploy' : 'rollback');
       } else if (on) {
@@ -344,6 +365,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       } else {
         const owner: ServiceName = action === 'recreate-index' ? 'rms-api' : 'lms-api';
         result = await children[owner].request({ type: 'remediate', action });
+        const restored = Object.entries(CONFIG_FAULTS).find(([, c]) => c.restoredBy === action)?.[0];
+        if (restored) await announceConfig(restored, owner, false, 'restored');
       }
       // The faults this action fixes are over, whether toggled off or not.
       for (const f of FAULTS) {
