@@ -11,6 +11,11 @@ export interface TemplateData {
   labels: Labels;
   value: number | null;
   externalURL?: string;
+  /**
+   * Further data reached by dotted fields, `{{ .Incident.ID }}` or `{{ .Input.service }}` (remediation
+   * actions' templates); values are strings or numbers, a missing leaf prints empty as a missing label does.
+   */
+  fields?: Record<string, unknown>;
 }
 
 type Val = string | number | null;
@@ -120,7 +125,24 @@ function evalArg(word: string, data: TemplateData): Val {
   const label = /^(?:\$labels|\.Labels)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(word);
   // A missing label prints as Go's missing map key in Prometheus: an empty string.
   if (label) return data.labels[label[1]!] ?? '';
+  const path = /^\.([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)$/.exec(word);
+  if (path && data.fields) return field(data.fields, path[1]!.split('.'));
   if (/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(word)) return Number(word);
+  throw new Unknown();
+}
+
+/** A dotted field of `fields`: a string or number; a missing leaf of a map is empty, anything else unknown. */
+function field(fields: Record<string, unknown>, path: string[]): Val {
+  let cur: unknown = fields;
+  for (const [i, key] of path.entries()) {
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) throw new Unknown();
+    if (!Object.hasOwn(cur, key)) {
+      if (i === path.length - 1 && i > 0) return '';
+      throw new Unknown();
+    }
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  if (typeof cur === 'string' || typeof cur === 'number') return cur;
   throw new Unknown();
 }
 
@@ -141,8 +163,11 @@ const FUNCS: Record<string, (args: Val[]) => Val> = {
   toLower: ([v]) => format(v!).toLowerCase(),
   title: ([v]) => format(v!).replace(/\b\w/g, (c) => c.toUpperCase()),
   printf: ([f, ...rest]) => printf(format(f!), rest),
+  // Go's urlquery, and Helm's toJson (a quoted JSON string), for values put into URLs and JSON bodies.
+  urlquery: ([v]) => encodeURIComponent(format(v!)),
+  toJson: ([v]) => JSON.stringify(v),
 };
-const ARITY: Record<string, number> = { humanize: 1, humanize1024: 1, humanizePercentage: 1, humanizeDuration: 1, toUpper: 1, toLower: 1, title: 1 };
+const ARITY: Record<string, number> = { humanize: 1, humanize1024: 1, humanizePercentage: 1, humanizeDuration: 1, toUpper: 1, toLower: 1, title: 1, urlquery: 1, toJson: 1 };
 
 function evalCommand(w: string[], data: TemplateData, piped: Val | undefined): Val {
   const [head, ...rest] = w;

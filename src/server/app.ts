@@ -57,6 +57,10 @@ import { IncidentService } from '../incidents/service.ts';
 import { IncidentRepo } from '../store/state/incidents.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
 import { parsePromDuration } from '../alerting/duration.ts';
+import { RemediationService } from '../remediation/service.ts';
+import { RunbookRepo } from '../store/state/runbooks.ts';
+import { ActionRepo } from '../store/state/actions.ts';
+import { registerRemediationRoutes } from './routes/remediation.ts';
 
 /** A running Vigil. */
 export interface VigilServer {
@@ -265,6 +269,9 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   registerAlertmanagerApi(api, { ...alerting.alertmanagerApi, audit });
   registerChangeRoutes(api, { changes });
   registerIncidentRoutes(api, { incidents, audit });
+  // Remediation: runbooks and actions; runs go through the outbound guard and onto the incident's timeline.
+  const remediation = new RemediationService({ runbooks: new RunbookRepo(state), actions: new ActionRepo(state), secrets, incidents, policy: config.outbound, externalUrl });
+  registerRemediationRoutes(api, { remediation, audit });
   registerDiagnosisRoutes(api, { diagnosis, audit });
   api.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   api.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
