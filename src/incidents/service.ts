@@ -13,9 +13,9 @@
 import type { NotifyAlert } from '../alerting/types.ts';
 import type { ChangeRecord } from '../store/state/changes.ts';
 import type { IncidentAlertLink, IncidentFilter, IncidentRecord, IncidentRepo, NewIncidentEvent } from '../store/state/incidents.ts';
-import { correlate, type AlertChange } from './correlate.ts';
+import { correlate, recurrenceDescription, recurrenceOf, type AlertChange } from './correlate.ts';
 import { incidentAlerts } from './notify.ts';
-import { reduce, type IncidentEventData, type IncidentView, type Severity, type TimelineEvent } from './reducer.ts';
+import { reduce, type IncidentEventData, type IncidentView, type Severity, type TimelineEvent, type VerificationCheck } from './reducer.ts';
 import { allowedTransitions, isOpen, transition, type IncidentStatus } from './state.ts';
 
 /** A minimal logger (pino's shape). */
@@ -42,6 +42,12 @@ export interface IncidentServiceDeps {
   onOpened?: (id: number) => void;
   /** Called after a status change was appended (verification starts and stops here). */
   onStatusChanged?: (id: number, from: IncidentStatus, to: IncidentStatus) => void;
+  /** An alert of a signature resolved within this long before opens a new incident linked to it (`incidents.recurrenceWindow`). */
+  recurrenceWindowMs?: number;
+  /** Resolved incidents whose verification runs (they take alerts of their key: the fix did not hold). */
+  underVerification?: () => readonly number[];
+  /** The latest state of a running verification's checks (the timeline holds them only at start and end). */
+  liveVerification?: (id: number) => VerificationCheck[] | undefined;
 }
 
 /** How far before an incident's start its changes are listed. */
@@ -154,6 +160,37 @@ export class IncidentService {
     return this.serial(() => this.deps.repo.append(id, [{ at: this.now(), actor, data }]));
   }
 
+  /**
+   * Appends Vigil's own events in one write if `guard` still holds for the incident as it is then, and
+   * optionally a status change after them (verification: it starts only while the incident is still
+   * resolved, and its outcome and the close or reopen it causes land together, so a person's move in
+   * between cannot interleave). Resolves with the incident after, undefined when the guard refused.
+   */
+  recordIf(
+    id: number,
+    guard: (view: IncidentView) => boolean,
+    events: readonly Exclude<IncidentEventData, { kind: 'opened' | 'status_changed' }>[],
+    actor: string,
+    status?: { to: IncidentStatus; note?: string },
+  ): Promise<IncidentView | undefined> {
+    return this.serial(async () => {
+      const before = await this.deps.repo.view(id);
+      if (!before || !guard(before)) return undefined;
+      const at = this.now();
+      const all: NewIncidentEvent[] = events.map((data) => ({ at, actor, data }));
+      if (status) {
+        if (!transition(before, status.to, at).ok) return undefined;
+        all.push({ at, actor, data: { kind: 'status_changed', from: before.status, to: status.to, ...(status.note ? { note: status.note } : {}) } });
+      }
+      const after = await this.deps.repo.append(id, all);
+      if (status && after) {
+        this.send(id, before, after);
+        this.deps.onStatusChanged?.(id, before.status, status.to);
+      }
+      return after;
+    });
+  }
+
   /** The incident as its timeline makes it, undefined for an unknown one. */
   view(id: number): Promise<IncidentView | undefined> {
     return this.deps.repo.view(id);
@@ -190,8 +227,10 @@ export class IncidentService {
   async detail(id: number): Promise<IncidentDetailView | undefined> {
     const [record, timeline, links] = await Promise.all([this.deps.repo.get(id), this.deps.repo.timeline(id), this.deps.repo.alerts(id)]);
     if (!record) return undefined;
-    const view = reduce(timeline);
+    let view = reduce(timeline);
     if (!view) return undefined;
+    const live = view.verification?.state === 'running' ? this.deps.liveVerification?.(id) : undefined;
+    if (live && view.verification) view = { ...view, verification: { ...view.verification, checks: live } };
     const changes = this.deps.changes
       ? await this.deps.changes({ fromMs: view.openedAt - CHANGES_LEAD_MS, toMs: (view.resolvedAt ?? this.now()) + 1, services: view.services })
       : [];
@@ -217,6 +256,10 @@ export class IncidentService {
 
   private async correlateOne(change: AlertChange): Promise<void> {
     const candidates = await this.deps.repo.correlationCandidates({ ruleId: change.ruleId, fingerprint: change.fingerprint });
+    for (const id of this.deps.underVerification?.() ?? []) {
+      const view = candidates.some((c) => c.id === id) ? undefined : await this.deps.repo.view(id);
+      if (view) candidates.push({ id, view });
+    }
     const d = correlate(change, candidates, { windowMs: this.deps.correlationWindowMs, autoOpen: this.deps.autoOpen });
     const alertEvent = (severity: Severity | null): NewIncidentEvent => ({
       at: change.at,
@@ -224,10 +267,23 @@ export class IncidentService {
       data: { kind: 'alert_firing', ruleId: change.ruleId, fingerprint: change.fingerprint, labels: change.labels, severity },
     });
     if (d.kind === 'open') {
+      // The same signature resolved recently: the new incident names the one it recurs.
+      const previous = this.deps.recurrenceWindowMs ? await this.deps.repo.lastResolved(d.key) : undefined;
+      const related = recurrenceOf(previous, change.at, this.deps.recurrenceWindowMs ?? 0);
       const id = await this.deps.repo.create({
         at: change.at,
         actor: 'vigil',
-        data: { kind: 'opened', title: d.title, severity: d.severity, services: d.services, systems: d.systems, description: d.description, source: 'alert', correlationKey: d.key },
+        data: {
+          kind: 'opened',
+          title: d.title,
+          severity: d.severity,
+          services: d.services,
+          systems: d.systems,
+          description: related !== undefined && previous ? recurrenceDescription(d.description, previous, change.at) : d.description,
+          source: 'alert',
+          correlationKey: d.key,
+          ...(related !== undefined ? { relatedIncidentId: related } : {}),
+        },
       });
       const after = await this.deps.repo.append(id, [alertEvent(d.severity)]);
       this.send(id, undefined, after);

@@ -57,6 +57,7 @@ import { IncidentService } from '../incidents/service.ts';
 import { IncidentRepo } from '../store/state/incidents.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
 import { parsePromDuration } from '../alerting/duration.ts';
+import { VerificationJob, verificationSources } from '../incidents/verification.ts';
 import { RemediationService } from '../remediation/service.ts';
 import { RunbookRepo } from '../store/state/runbooks.ts';
 import { ActionRepo } from '../store/state/actions.ts';
@@ -253,6 +254,18 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     onOpened: (id) => {
       if (config.incidents.diagnose) void diagnosis?.start(id, 'opened').catch((err: unknown) => api.log.error({ err }, `starting the diagnosis of incident ${id} failed`));
     },
+    // Resolving starts post-resolution verification (a person's reopen or close cancels it); alerts of an
+    // incident under verification link to it, and a signature resolved recently links the new incident.
+    onStatusChanged: (id, from, to) => verification.onStatusChanged(id, from, to),
+    underVerification: () => verification.underVerification(),
+    liveVerification: (id) => verification.live(id),
+    recurrenceWindowMs: parsePromDuration(config.incidents.recurrenceWindow),
+  });
+  const verification: VerificationJob = new VerificationJob({
+    incidents,
+    sources: verificationSources({ manager: alerting.manager, monitoring, queries }),
+    windowMs: parsePromDuration(config.incidents.verificationWindow),
+    log: api.log,
   });
   const diagnosis: DiagnosisService = new DiagnosisService({
     repo: new DiagnosisRepo(state),
@@ -328,6 +341,8 @@ export async function startVigil(config: Config): Promise<VigilServer> {
   await alerting.start();
   // After the notifier: open incidents' alerts are sent to it again (they live in its memory).
   incidents.start();
+  // Verifications that were running when Vigil stopped resume.
+  await verification.start();
   await changes.start();
   // Vigil watches its own host as an agent would, straight into the pipeline (no token, no network hop).
   const selfAgent: HostAgent | undefined = config.agent.selfMonitor
@@ -366,6 +381,7 @@ export async function startVigil(config: Config): Promise<VigilServer> {
       await alerting.stop();
       // A diagnosis in progress finishes (within its budget) and records its outcome first.
       await diagnosis.idle();
+      await verification.stop();
       await incidents.stop();
       await pipeline.close();
       await changes.stop();

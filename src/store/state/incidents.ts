@@ -204,6 +204,20 @@ export class IncidentRepo {
     return rows.map(fromRow);
   }
 
+  /** The incident of a correlation key resolved last (resolved or closed since), for recurrence. */
+  async lastResolved(correlationKey: string): Promise<{ id: number; resolvedAt: number } | undefined> {
+    const r = await this.db
+      .selectFrom('incidents')
+      .select(['id', 'resolved_at'])
+      .where('correlation_key', '=', correlationKey)
+      .where('status', 'in', ['resolved', 'closed'])
+      .where('resolved_at', 'is not', null)
+      .orderBy('resolved_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return r ? { id: Number(r.id), resolvedAt: Number(r.resolved_at) } : undefined;
+  }
+
   /** Open incidents and those (not closed) that link the alert: what correlation chooses from. */
   async correlationCandidates(alert?: { ruleId: string; fingerprint: string }): Promise<{ id: number; view: IncidentView }[]> {
     const open = await this.db.selectFrom('incidents').select('id').where('status', 'in', [...OPEN_STATUSES]).execute();
