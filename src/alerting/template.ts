@@ -13,7 +13,7 @@ export interface TemplateData {
   externalURL?: string;
   /**
    * Further data reached by dotted fields, `{{ .Incident.ID }}` or `{{ .Input.service }}` (remediation
-   * actions' templates); values are strings or numbers, a missing leaf prints empty as a missing label does.
+   * actions' templates); values are strings or numbers, and a missing field leaves the action unexpanded.
    */
   fields?: Record<string, unknown>;
 }
@@ -131,15 +131,11 @@ function evalArg(word: string, data: TemplateData): Val {
   throw new Unknown();
 }
 
-/** A dotted field of `fields`: a string or number; a missing leaf of a map is empty, anything else unknown. */
+/** A dotted field of `fields`: a string or number; anything else (a missing field too) is unknown. */
 function field(fields: Record<string, unknown>, path: string[]): Val {
   let cur: unknown = fields;
-  for (const [i, key] of path.entries()) {
-    if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) throw new Unknown();
-    if (!Object.hasOwn(cur, key)) {
-      if (i === path.length - 1 && i > 0) return '';
-      throw new Unknown();
-    }
+  for (const key of path) {
+    if (typeof cur !== 'object' || cur === null || Array.isArray(cur) || !Object.hasOwn(cur, key)) throw new Unknown();
     cur = (cur as Record<string, unknown>)[key];
   }
   if (typeof cur === 'string' || typeof cur === 'number') return cur;
