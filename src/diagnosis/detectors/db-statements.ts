@@ -204,6 +204,7 @@ export const dbStatementsDetector: Detector = {
   name: NAME,
   description: 'Database statements whose time grew most and their share of the regression',
   async run(ctx) {
+    if (ctx.signal.aborted) return [];
     const { window: w, baseline: bw } = ctx.scope;
     let services: Set<string> | null = null;
     if (ctx.scope.services.length) {
