@@ -61,19 +61,19 @@ function Confidence({ value }: { value: number }) {
 }
 
 /** One piece of evidence: who found it, what it shows, its figures and its links. */
-function EvidenceItem({ e }: { e: DiagnosisEvidence }) {
+function EvidenceItem({ e, of }: { e: DiagnosisEvidence; of: DiagnosisHypothesis }) {
   const rows = figureRows(e.figures);
   return (
     <li className={`diag-evidence role-${e.role}`} data-testid="evidence">
       <div className="diag-evidence-head">
         <span className="mono">{e.detector}</span>
         <span className={`badge ${e.role === 'cause' ? 'bad' : ''}`}>{e.role}</span>
-        {e.category && <CategoryBadge category={e.category} />}
+        {e.category !== of.category && <CategoryBadge category={e.category} />}
         <span className="muted small">score {confidencePercent(e.score)} %</span>
-        {e.onsetAt && <span className="muted small">from {clockText(e.onsetAt)}</span>}
+        {e.onsetAt && <span className="muted small">onset {clockText(e.onsetAt)}</span>}
       </div>
       <p className="diag-evidence-summary">{e.summary}</p>
-      {e.component && (
+      {e.component !== of.component && (
         <code className="diag-evidence-component" title={e.component}>
           {e.component}
         </code>
@@ -143,7 +143,7 @@ function HypothesisItem({ h, open, toggle, range }: { h: DiagnosisHypothesis; op
       {open && (
         <ul className="diag-evidence-list" id={evidenceId} aria-label={`evidence for hypothesis ${h.rank}`}>
           {h.evidence.map((e, i) => (
-            <EvidenceItem key={`${e.detector}-${i}`} e={e} />
+            <EvidenceItem key={`${e.detector}-${i}`} e={e} of={h} />
           ))}
         </ul>
       )}
@@ -247,7 +247,8 @@ export function IncidentDiagnosis({ incident, reload }: IncidentPanelProps) {
     </>
   );
   const actions =
-    canWrite && data && data.state !== 'running' ? (
+    // A failed report offers Retry in its body instead.
+    canWrite && data && data.state === 'ready' ? (
       <button type="button" className="btn small" disabled={busy} onClick={() => void run()}>
         Run again
       </button>
