@@ -89,6 +89,24 @@ describe('rank', () => {
     expect(hyps[0]!.summary).toContain('corroborated by 1 detector: attributes');
   });
 
+  it('a schema statement joins the slow statement on its table; an over-represented route joins its operation', () => {
+    const hyps = rank(
+      [
+        ev({ detector: 'changes', category: 'database', component: 'DROP INDEX CONCURRENTLY items_cart_idx', services: ['checkout'], score: 0.85, figures: { operation: 'DROP', table: 'items' } }),
+        ev({ detector: 'db-statements', category: 'database', component: 'SELECT * FROM items WHERE cart_id = ?', services: ['checkout'], score: 0.8 }),
+        ev({ detector: 'db-statements', category: 'database', component: 'SELECT * FROM carts WHERE id = ?', services: ['checkout'], score: 0.3 }),
+        ev({ detector: 'operations', category: 'code', component: 'checkout GET /carts/{id}', services: ['checkout'], role: 'symptom', score: 0.5 }),
+        ev({ detector: 'attributes', category: 'code', component: 'checkout http.route=/carts/{id}', services: ['checkout'], role: 'symptom', score: 0.5 }),
+      ],
+      ctx,
+    );
+    expect(hyps.map((h) => h.component)).toEqual(['SELECT * FROM items WHERE cart_id = ?', 'SELECT * FROM carts WHERE id = ?', 'checkout GET /carts/{id}']);
+    expect(hyps[0]!.evidence.map((e) => e.detector)).toEqual(['changes', 'db-statements']);
+    expect(hyps[2]!.evidence.map((e) => e.detector)).toEqual(['operations', 'attributes']);
+    // Without a slow statement on its table, the schema statement stands on its own.
+    expect(order([ev({ category: 'database', component: 'ALTER TABLE carts ADD COLUMN note text', score: 0.6, figures: { operation: 'ALTER' } })])).toEqual(['database:ALTER TABLE carts ADD COLUMN note text']);
+  });
+
   it('a deploy just before the onset outranks its symptoms and the statement it slowed, even when they are stronger', () => {
     const list = [
       ev({ category: 'change', component: 'checkout 3.1.0', services: ['checkout'], score: 0.5, onsetMs: ONSET - 4 * MIN }),

@@ -107,6 +107,23 @@ function mergeGroups(evidence: readonly Evidence[]): Group[] {
     const into = strongest(groups.filter((o) => o !== g && o.category === 'resource' && o.component.startsWith(`${g.component} `)));
     if (into) absorb(groups, into, g);
   }
+  // A schema statement (a dropped index, an altered column) joins the strongest statement on its table that
+  // got slow: one story, named by the statement responders see and corroborated by the DDL that explains it.
+  for (const g of [...groups]) {
+    if (g.category !== 'database' || !groups.includes(g)) continue;
+    const tables = g.evidence.filter(isSchemaChange).map(tableOf).filter((t): t is string => !!t);
+    if (tables.length === 0) continue;
+    const into = strongest(groups.filter((o) => o !== g && o.category === 'database' && !o.evidence.some(isSchemaChange) && tables.some((t) => readsTable(o.component, t))));
+    if (into) absorb(groups, into, g);
+  }
+  // An over-represented route (`<service> http.route=<route>`) is that operation's finding.
+  for (const g of [...groups]) {
+    const m = g.category === 'code' ? /^(\S+) http\.route=(.+)$/.exec(g.component) : null;
+    if (!m) continue;
+    const [, service, route] = m as unknown as [string, string, string];
+    const into = strongest(groups.filter((o) => o !== g && o.category === 'code' && o.component.startsWith(`${service} `) && (o.component.endsWith(` ${route}`) || o.component === `${service} ${route}`)));
+    if (into) absorb(groups, into, g);
+  }
   // A deploy absorbs evidence naming its version (e.g. slow spans over-represented at service.version=3.1.0).
   for (const change of groups.filter((g) => g.category === 'change')) {
     const deploy = parseDeploy(change);
@@ -145,6 +162,26 @@ function namesVersion(e: Evidence, service: string, version: string): boolean {
   if (String(f.attribute ?? f.key ?? '') === 'service.version' && String(f.value ?? '') === version) return true;
   if (Object.entries(f).some(([k, v]) => /(^|[._])version$/.test(k) && k !== 'previous_version' && String(v) === version)) return true;
   return new RegExp(`service\\.version\\s*[=:]\\s*"?${escapeRegExp(version)}"?(\\s|$|,)`).test(e.component);
+}
+
+const SCHEMA_OPS = /^(ALTER|DROP|CREATE|TRUNCATE)\b/i;
+
+/** Evidence of a schema statement (DDL): its component or its `operation` figure says so. */
+function isSchemaChange(e: Evidence): boolean {
+  return e.category === 'database' && (SCHEMA_OPS.test(e.component) || SCHEMA_OPS.test(String(e.figures?.operation ?? '')));
+}
+
+/** The table a schema statement touched: its figures, else `ON <table>` / `TABLE <table>` in the statement. */
+function tableOf(e: Evidence): string | undefined {
+  const f = e.figures ?? {};
+  const named = f.table ?? f['db.collection.name'];
+  if (named) return String(named);
+  return /\b(?:ON|TABLE)\s+(?:ONLY\s+)?"?([\w.]+)"?/i.exec(e.component)?.[1];
+}
+
+/** Whether a statement reads or writes `table`. */
+function readsTable(statement: string, table: string): boolean {
+  return new RegExp(`\\b(FROM|JOIN|UPDATE|INTO)\\s+"?${escapeRegExp(table)}"?(\\s|$|,|\\))`, 'i').test(statement);
 }
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
