@@ -20,7 +20,7 @@ const clears = (name: string, fields: Record<string, number | string | null>) =>
 describe('the default rules', () => {
   it('parse without error (queries planned, conditions checked against their columns)', () => {
     expect(parsed.errors).toEqual([]);
-    expect([...rules.keys()]).toEqual(['HighErrorRate', 'ClientErrorSpike', 'SlowResponses', 'LatencyRegression', 'ServiceNoData', 'MonitorDown', 'HostCpuHigh', 'HostMemoryHigh', 'HostDiskHigh', 'HostDiskFullSoon']);
+    expect([...rules.keys()]).toEqual(['HighErrorRate', 'ClientErrorSpike', 'SlowResponses', 'LatencyRegression', 'ServiceNoData', 'MonitorDown', 'ProcessCpuHigh', 'ProcessMemoryGrowth', 'HostCpuHigh', 'HostMemoryHigh', 'HostDiskHigh', 'HostDiskFullSoon']);
   });
 
   it('every rule has a severity, a summary and a description', () => {
@@ -73,6 +73,28 @@ describe('the default rules', () => {
     expect(holds('ServiceNoData', { value: 0, baseline: 3 })).toBe(false);
     expect(holds('ServiceNoData', { value: 50, baseline: 120 })).toBe(false);
     expect(clears('ServiceNoData', { value: 1, baseline: 120 })).toBe(true);
+  });
+
+  it('ProcessCpuHigh and ProcessMemoryGrowth: the processes of a service far above their own last hour', () => {
+    for (const name of ['ProcessCpuHigh', 'ProcessMemoryGrowth']) {
+      const r = rule(name);
+      expect(r.baseline, name).toEqual({ windows: 12, days: 0, fillMissing: false });
+      expect(r.source.kind === 'metric' && r.source.metric.groupBy, name).toBe('service.name');
+    }
+    // A busy loop taking half a core in a service that idles at 3%.
+    expect(holds('ProcessCpuHigh', { value: 0.5, baseline: 0.03, zscore: 50 })).toBe(true);
+    // A service that is always busy is at its baseline; an idle one doubling is still idle.
+    expect(holds('ProcessCpuHigh', { value: 0.9, baseline: 0.85, zscore: 1 })).toBe(false);
+    expect(holds('ProcessCpuHigh', { value: 0.08, baseline: 0.02, zscore: 20 })).toBe(false);
+    expect(holds('ProcessCpuHigh', { value: 0.5, baseline: null, zscore: null })).toBe(false);
+    expect(clears('ProcessCpuHigh', { value: 0.04, baseline: 0.03 })).toBe(true);
+    const mib = 1024 * 1024;
+    // 130 MiB leaking to 330 MiB.
+    expect(holds('ProcessMemoryGrowth', { value: 330 * mib, baseline: 130 * mib, zscore: 60 })).toBe(true);
+    // A small process doubling by 40 MiB, a big one growing 10%: not a leak worth a page.
+    expect(holds('ProcessMemoryGrowth', { value: 80 * mib, baseline: 40 * mib, zscore: 30 })).toBe(false);
+    expect(holds('ProcessMemoryGrowth', { value: 4400 * mib, baseline: 4000 * mib, zscore: 30 })).toBe(false);
+    expect(clears('ProcessMemoryGrowth', { value: 140 * mib, baseline: 130 * mib })).toBe(true);
   });
 
   it('MonitorDown and the host rules read monitors and host metrics', () => {

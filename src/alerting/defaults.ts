@@ -115,6 +115,40 @@ groups:
           summary: 'Monitor {{ $labels.monitor_name }} ({{ $labels.system }}) is down'
           description: 'The monitor {{ $labels.monitor }} of {{ $labels.system }} reports down.'
 
+  - name: processes
+    interval: 30s
+    rules:
+      # A service's processes using far more CPU than over their last hour (process.cpu.utilization,
+      # averaged per service): a runaway loop, a hot path, a garbage collector at work. At least 0.2
+      # (a fifth of a core, or of the machine where the metric is normalised), so idle services do not page.
+      - alert: ProcessCpuHigh
+        metric: { name: process.cpu.utilization, agg: avg, group_by: service.name }
+        range: 5m
+        for: 5m
+        baseline: { windows: 12, days: 0 }
+        condition: 'value > 0.2 and value > 3 * baseline and zscore > 4'
+        resolve_when: 'value < 2 * baseline'
+        labels:
+          severity: warning
+        annotations:
+          summary: '{{ $labels.service_name }}: process CPU {{ humanizePercentage $value }}, several times its usual level'
+          description: 'The processes of {{ $labels.service_name }} use more than 3 times the CPU they used over the previous hour.'
+
+      # A service's resident memory (process.memory.usage) half again above its last hour and 100 MiB
+      # more: a leak or an unbounded cache, before the process runs out of memory.
+      - alert: ProcessMemoryGrowth
+        metric: { name: process.memory.usage, agg: avg, group_by: service.name }
+        range: 5m
+        for: 5m
+        baseline: { windows: 12, days: 0 }
+        condition: 'value > 1.5 * baseline and value - baseline > 104857600 and zscore > 4'
+        resolve_when: 'value < 1.2 * baseline'
+        labels:
+          severity: warning
+        annotations:
+          summary: '{{ $labels.service_name }}: process memory {{ $value | humanize1024 }}B, far above its usual level'
+          description: 'The resident memory of {{ $labels.service_name }} is more than 1.5 times (and 100 MiB above) what it was over the previous hour: look for a leak or an unbounded cache.'
+
   - name: hosts
     interval: 30s
     rules:

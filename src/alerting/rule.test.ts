@@ -133,7 +133,7 @@ describe('parseRuleFile: errors name file, line and field', () => {
     ['monitor states', rule('        monitor: { states: [up] }\n'), 5, 'groups[0].rules[0].monitor.states', /down and\/or degraded/],
     ['baseline windows', rule("        expr: 'from spans | stats count() as value'\n        baseline: { windows: 0 }\n"), 6, 'groups[0].rules[0].baseline.windows', /1 to 100/],
     ['baseline days', rule("        expr: 'from spans | stats count() as value'\n        baseline: { days: 29 }\n"), 6, 'groups[0].rules[0].baseline.days', /0 to 28/],
-    ['baseline on a metric', rule('        metric: { name: m }\n        baseline: {}\n'), 6, 'groups[0].rules[0].baseline', /query rule/],
+    ['baseline on a monitor', rule('        monitor: { states: [down] }\n        baseline: {}\n'), 6, 'groups[0].rules[0].baseline', /query or metric rule/],
     ['label name', rule("        expr: 'from spans | stats count()'\n        labels: { service.name: x }\n"), 6, 'groups[0].rules[0].labels.service.name', /invalid name/],
     ['interval', 'groups:\n  - name: g\n    interval: 500ms\n    rules: []\n', 3, 'groups[0].interval', /at least 1s/],
     ['group name twice', 'groups:\n  - name: g\n    rules: []\n  - name: g\n    rules: []\n', 4, 'groups[1].name', /used twice/],

@@ -303,7 +303,7 @@ class RuleFileReader {
     const baselineEntry = e.get('baseline');
     if (baselineEntry) {
       baseline = this.baseline(baselineEntry.value, [...path, 'baseline']);
-      if (source && source.kind !== 'query') this.err([...path, 'baseline'], baselineEntry.key, 'a baseline needs a query rule (expr)');
+      if (source && source.kind === 'monitor') this.err([...path, 'baseline'], baselineEntry.key, 'a baseline needs a query or metric rule (expr or metric)');
     }
     const labels = this.labelMap(e.get('labels')?.value, [...path, 'labels'], 'label');
     const annotations = this.labelMap(e.get('annotations')?.value, [...path, 'annotations'], 'annotation');
