@@ -137,7 +137,7 @@ function HypothesisItem({ h, open, toggle, range }: { h: DiagnosisHypothesis; op
           <strong>Next step</strong> {h.next_step}
         </p>
       )}
-      <button type="button" className="link small" aria-expanded={open} aria-controls={evidenceId} onClick={toggle}>
+      <button type="button" className="link small" aria-expanded={open} aria-controls={evidenceId} onClick={toggle} disabled={h.evidence.length === 0}>
         {open ? '▾ Hide' : '▸ Show'} evidence ({h.evidence.length})
       </button>
       {open && (
@@ -208,11 +208,16 @@ export function IncidentDiagnosis({ incident, reload }: IncidentPanelProps) {
 
   useEffect(() => setPoll(pollInterval(data, notFound, incident.openedAt)), [data, notFound, incident.openedAt]);
 
-  // When a report finishes, the incident's timeline has its diagnosis event: reload the page's incident.
+  // When a report finishes (one seen running, or one asked for here), the incident's timeline has its
+  // diagnosis event: reload the page's incident.
   const lastState = useRef<string | undefined>(undefined);
+  const asked = useRef(false);
   useEffect(() => {
     const state = data ? `${data.id}:${data.state}` : undefined;
-    if (lastState.current?.endsWith(':running') && state && !state.endsWith(':running')) reload();
+    if (state && state !== lastState.current && data?.state !== 'running' && (lastState.current?.endsWith(':running') || asked.current)) {
+      asked.current = false;
+      reload();
+    }
     lastState.current = state;
   }, [data, reload]);
 
@@ -228,6 +233,7 @@ export function IncidentDiagnosis({ incident, reload }: IncidentPanelProps) {
     setPostError(undefined);
     try {
       await api<DiagnosisResponse>(`/api/v1/incidents/${incident.id}/diagnosis`, { method: 'POST' });
+      asked.current = true;
       setExpanded({});
       report.reload();
     } catch (err) {
