@@ -8,7 +8,10 @@
  *
  *   npx vitest run test/diagnosis-accuracy.test.ts            (all scenarios)
  *   SCENARIO=pool-exhausted npx vitest run test/diagnosis-accuracy.test.ts
+ *   VERBOSE=1 (every scenario's top 5) · DIAGNOSIS_DUMP=<dir> (each report as <dir>/<scenario>.json)
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DiagnosisResponse } from '../src/api/contract.ts';
 import { play, type PlayResult } from './scenarios/player.ts';
@@ -28,6 +31,7 @@ interface Row {
   got: string[];
   readyMs: number;
   playMs: number;
+  sent: string;
 }
 
 const rows: Row[] = [];
@@ -71,7 +75,7 @@ describe('diagnosis accuracy on the synthetic shop', () => {
       `| **overall (${rows.length})** | | **${top1}/${rows.length} (${pct(top1)})** | **${top3}/${rows.length} (${pct(top3)})** | | |`,
     ];
     console.log(`\nDiagnosis accuracy (synthetic shop)\n${lines.join('\n')}\n`);
-    for (const r of rows.filter((x) => !x.top1 || process.env.VERBOSE)) console.log(`${r.id}: expected ${r.expected}; got (played in ${r.playMs} ms)\n  ${r.got.join('\n  ')}`);
+    for (const r of rows.filter((x) => !x.top1 || process.env.VERBOSE)) console.log(`${r.id}: expected ${r.expected}; got (${r.sent} played in ${r.playMs} ms)\n  ${r.got.join('\n  ')}`);
   });
 
   for (const sc of selected) {
@@ -84,6 +88,7 @@ describe('diagnosis accuracy on the synthetic shop', () => {
         expect(played.ms).toBeLessThan(15_000);
         const { report, readyMs } = await diagnose(v, sc, played);
         expect(report.state, report.error).toBe('ready');
+        if (process.env.DIAGNOSIS_DUMP) writeFileSync(join(process.env.DIAGNOSIS_DUMP, `${sc.id}.json`), JSON.stringify(report, null, 2));
         const at = report.hypotheses.findIndex((h) => matches(sc.expected, h));
         const row: Row = {
           id: sc.id,
@@ -95,6 +100,7 @@ describe('diagnosis accuracy on the synthetic shop', () => {
           got: report.hypotheses.slice(0, 5).map(describeHypothesis),
           readyMs,
           playMs: played.ms,
+          sent: `${played.spans} spans, ${played.logs} logs, ${played.points} points, ${played.changes} changes`,
         };
         rows.push(row);
         expect(readyMs).toBeLessThan(READY_WITHIN_MS);
