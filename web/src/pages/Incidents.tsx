@@ -466,6 +466,14 @@ export function IncidentPage() {
                   <th>source</th>
                   <td>{d.source === 'alert' ? `alerts (${d.correlationKey ?? ''})` : 'opened by hand'}</td>
                 </tr>
+                {d.relatedIncidentId !== null && (
+                  <tr>
+                    <th>recurs</th>
+                    <td>
+                      <Link to={`/incidents/${d.relatedIncidentId}`}>#{d.relatedIncidentId}</Link> (same signature, resolved before)
+                    </td>
+                  </tr>
+                )}
               </tbody>
             </table>
             {d.description && <p className="incident-description">{d.description}</p>}
