@@ -30,6 +30,7 @@ import { Silences } from './pages/Silences.tsx';
 import { Notifications } from './pages/Notifications.tsx';
 import { Changes } from './pages/Changes.tsx';
 import { IncidentPage, Incidents } from './pages/Incidents.tsx';
+import { Runbooks } from './pages/Runbooks.tsx';
 import './styles.css';
 
 applyTheme(initialTheme());
@@ -76,6 +77,7 @@ function App() {
             <Route path="changes" element={<Changes />} />
             <Route path="incidents" element={<Incidents />} />
             <Route path="incidents/:id" element={<IncidentPage />} />
+            <Route path="runbooks" element={<Runbooks />} />
             <Route path="monitors" element={<Monitors />} />
             <Route path="monitors/new" element={<MonitorForm />} />
             <Route path="monitors/:id" element={<MonitorDetail />} />

@@ -19,6 +19,7 @@ const NAV: { to: string; label: string; icon: string; soon?: boolean; admin?: bo
   { to: '/alerts', label: 'Alerts', icon: '!' },
   { to: '/changes', label: 'Changes', icon: '⇄' },
   { to: '/incidents', label: 'Incidents', icon: '⚑' },
+  { to: '/runbooks', label: 'Runbooks', icon: '☰' },
   { to: '/monitors', label: 'Monitors', icon: '♥' },
   { to: '/knowledge', label: 'Knowledge', icon: '❏', soon: true },
   { to: '/reports', label: 'Reports', icon: '▣', soon: true },
