@@ -78,6 +78,22 @@ describe('diagnosis accuracy on the synthetic shop', () => {
     for (const r of rows.filter((x) => !x.top1 || process.env.VERBOSE)) console.log(`${r.id}: expected ${r.expected}; got (${r.sent} played in ${r.playMs} ms)\n  ${r.got.join('\n  ')}`);
   });
 
+  // The control: the same shop with nothing broken. Nothing should look like a confident cause.
+  if (!only?.length || only.includes('healthy')) {
+    it('healthy: no fault → no confident hypothesis', async () => {
+      const v = await startTestVigil({ agent: { selfMonitor: false }, alerting: { defaultRules: false } });
+      try {
+        const played = await play({ apiUrl: v.server.urls.api, otlpUrl: v.server.urls.otlp, token: v.ingestToken }, {}, []);
+        const { report } = await diagnose(v, { id: 'healthy', title: 'healthy', faults: {}, changes: [], incident: { title: 'Users say the shop feels slow', services: ['web-frontend'] }, expected: { category: 'code', component: '', match: 'substring' } }, played);
+        const confident = report.hypotheses.filter((h) => h.confidence >= 0.5);
+        console.log(`healthy: ${report.hypotheses.length} hypotheses${report.hypotheses.length ? `:\n  ${report.hypotheses.slice(0, 5).map(describeHypothesis).join('\n  ')}` : ''}`);
+        expect(confident.map(describeHypothesis)).toEqual([]);
+      } finally {
+        await v.stop();
+      }
+    }, 90_000);
+  }
+
   for (const sc of selected) {
     it(`${sc.id}: ${sc.title} → ${sc.expected.category} ${sc.expected.component}`, async () => {
       const v = await startTestVigil({ agent: { selfMonitor: false }, alerting: { defaultRules: false } });

@@ -57,9 +57,9 @@ export interface PlayResult extends Timeline {
   ms: number;
 }
 
-/** A time line ending two minutes before `nowMs` (aligned to the minute). */
+/** A time line ending at `nowMs`: a live system reports up to the moment the incident opens. */
 export function timelineEndingAt(nowMs: number): Timeline {
-  const endMs = Math.floor(nowMs / MIN) * MIN - 2 * MIN;
+  const endMs = nowMs;
   const faultAt = endMs - FAULT_MIN * MIN;
   return { startMs: faultAt - BASELINE_MIN * MIN, faultAt, endMs };
 }
