@@ -247,9 +247,11 @@ export function IncidentDiagnosis({ incident, reload }: IncidentPanelProps) {
   const title = (
     <>
       Diagnosis{' '}
-      <span className={`badge ${badge.cls}`} data-testid="diagnosis-state">
-        {badge.text}
-      </span>
+      {(data || notFound) && (
+        <span className={`badge ${badge.cls}`} data-testid="diagnosis-state">
+          {badge.text}
+        </span>
+      )}
     </>
   );
   const actions =
