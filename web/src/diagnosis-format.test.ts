@@ -66,6 +66,13 @@ describe('figures take the unit their key names', () => {
     expect(figureText('x', Number.POSITIVE_INFINITY)).toBe('Infinity');
   });
 
+  it('a moment reads as local time; other strings that look like dates stay as they came', () => {
+    expect(figureText('at', iso(10, 1, 30), NOW)).toBe('10:01:30');
+    expect(figureText('at', iso(22, 0, 0, 3), NOW)).toBe('12-03 22:00:00');
+    expect(figureText('at', '2026-12-04', NOW)).toBe('2026-12-04');
+    expect(figureText('at', '2026-12-04T10:01:30Z and later', NOW)).toBe('2026-12-04T10:01:30Z and later');
+  });
+
   it('rows keep the detector order and the raw value for a tooltip', () => {
     expect(figureRows({ window_p95_ms: 2300, ratio: 19.2, host: 'node-a', before: null })).toEqual([
       ['window_p95_ms', '2.3 s', '2300'],

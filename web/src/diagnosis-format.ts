@@ -33,6 +33,7 @@ export function confidenceLevel(confidence: number): 'high' | 'medium' | 'low' {
   return p >= 70 ? 'high' : p >= 40 ? 'medium' : 'low';
 }
 
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
 const plain = (v: number) => (Number.isInteger(v) ? new Intl.NumberFormat('en-US').format(v) : fmtNumber(v));
 
 /**
@@ -40,11 +41,13 @@ const plain = (v: number) => (Number.isInteger(v) ? new Intl.NumberFormat('en-US
  * `baseline_p95_ms`, `window_bytes`, `error_pct`, `ratio`): `_ms` and `_s`/`_seconds` as durations,
  * `_bytes` in binary units, `_pct`/`_percent` as a percentage already scaled, `_share`/`_fraction`/
  * `_utilization` as a 0..1 share in percent, `ratio`/`_factor`/`_x` as a multiplier, `_per_s`/`_rps` as a
- * rate. Anything else is the number as it came; strings pass through untouched; null is an em dash.
+ * rate. Anything else is the number as it came; strings pass through untouched (an RFC 3339 moment
+ * reads as local time); null is an em dash.
  */
-export function figureText(key: string, value: number | string | null | undefined): string {
+export function figureText(key: string, value: number | string | null | undefined, now = Date.now()): string {
   if (value === null || value === undefined) return '—';
-  if (typeof value === 'string') return value;
+  // A moment (RFC 3339) reads as local time, like every other time on the page.
+  if (typeof value === 'string') return RFC3339.test(value) ? clockText(value, now) : value;
   if (!Number.isFinite(value)) return String(value);
   const k = key.toLowerCase();
   const ends = (...suffixes: string[]) => suffixes.some((s) => k === s.replace(/^_/, '') || k.endsWith(s));
@@ -60,8 +63,8 @@ export function figureText(key: string, value: number | string | null | undefine
 }
 
 /** The figures of a piece of evidence as `[key, text, raw]` rows, in the detector's order. */
-export function figureRows(figures: Record<string, number | string | null> | null | undefined): [string, string, string][] {
-  return Object.entries(figures ?? {}).map(([k, v]) => [k, figureText(k, v), v === null ? 'null' : String(v)]);
+export function figureRows(figures: Record<string, number | string | null> | null | undefined, now = Date.now()): [string, string, string][] {
+  return Object.entries(figures ?? {}).map(([k, v]) => [k, figureText(k, v, now), v === null ? 'null' : String(v)]);
 }
 
 /** "45s", "12m 30s", "2h 5m", "3d 2h": a length of time. */
