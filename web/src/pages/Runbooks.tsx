@@ -278,7 +278,9 @@ export function Runbooks() {
             <tbody>
               {allActions.map((a) => (
                 <tr key={a.id} data-testid="action-row">
-                  <td title={a.description}>{a.name}</td>
+                  <td className="nowrap" title={a.description}>
+                    {a.name}
+                  </td>
                   <td className="grow mono small wrap">
                     {a.method} {a.url}
                   </td>
