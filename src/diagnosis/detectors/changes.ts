@@ -80,7 +80,7 @@ export function configKey(c: Pick<ChangeRecord, 'attributes' | 'description'>): 
 }
 
 /** The culprit of a recorded change (component and category, per the shared naming table). */
-function culpritOf(c: ChangeRecord): { category: Category; component: string } {
+export function changeCulprit(c: ChangeRecord): { category: Category; component: string } {
   if (c.kind === 'config' || c.kind === 'feature_flag') return { category: 'configuration', component: `${c.service} ${configKey(c) ?? 'configuration'}` };
   return { category: 'change', component: `${c.service} ${c.version ?? c.kind}` };
 }
@@ -239,7 +239,7 @@ export const changesDetector: Detector = {
     };
 
     for (const c of changes) {
-      const { category, component } = culpritOf(c);
+      const { category, component } = changeCulprit(c);
       const weight = (KIND_WEIGHT[c.kind] ?? 0.6) * weightOf(c.service);
       let score = proximityScore(c.at, onsetMs) * weight;
       const what = c.kind === 'deploy' || c.kind === 'rollback'

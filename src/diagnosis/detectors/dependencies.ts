@@ -1,13 +1,278 @@
 /**
- * PLACEHOLDER (owner: H-infra) — Failing or slow downstream dependencies along the service map, including callers that time out first.
+ * The `dependencies` detector: along the service map, each caller's outgoing calls per callee (the APM
+ * external-calls view: calls, errors, p95 as the caller saw them), incident window against baseline.
+ *
+ * - a callee whose calls got slow or fail is a `dependency` cause named after the callee; when the callee
+ *   itself waits on another failing callee, the evidence says so and weighs less (the deepest one is the
+ *   likelier culprit);
+ * - callers timing out first: failed calls ending at a fixed duration or with a time-out error, while the
+ *   callee's own server spans of the same traces ran longer than the caller waited — both durations told;
+ * - a callee that stopped answering at all (no server spans since the onset) while calls fail is an
+ *   `availability` cause: the service is down;
+ * - a caller making several times more calls per request than before (2 → 8) is a `code` finding on the
+ *   caller's operation, or a `change` when a deploy or configuration change of the caller explains it.
  */
-import type { Detector } from '../types.ts';
+import { quote, searchLink, serviceLink, traceLink } from '../links.ts';
+import { clamp, fmtMs, fmtPct, ns, num, proportionZ, round, volumeFactor } from '../stats.ts';
+import { downstreamOf, upstreamOf } from '../topology.ts';
+import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
+import { externalQuery, shapeExternal } from '../../query/views/apm.ts';
+import type { ExternalCallRow } from '../../api/contract.ts';
+import { changeCulprit, CHANGE_LOOKBACK_MS } from './changes.ts';
+import { callsQuery, sampleFailedCalls, type CallSample } from './dependency-calls.ts';
+
+/** Fewest window calls an edge needs before its figures are read at all. */
+const MIN_CALLS = 10;
+/** Most flagged edges looked at closely (samples, time-outs). */
+const MAX_FLAGGED = 6;
+
+/** One caller → callee edge with its figures over the baseline and the window. */
+export interface EdgeFigures {
+  caller: string;
+  callee: string;
+  kind: string;
+  base: ExternalCallRow | undefined;
+  win: ExternalCallRow;
+}
+
+/** What is wrong with an edge, if anything. */
+export interface EdgeFinding {
+  edge: EdgeFigures;
+  failing: boolean;
+  slow: boolean;
+  score: number;
+}
+
+const rate = (r: ExternalCallRow | undefined) => (r && r.calls > 0 ? r.errors / r.calls : 0);
+
+/**
+ * Judges one edge: failing when the error share rose clearly (≥ 5 errors, ≥ 5% and well above the baseline's,
+ * significant), slow when p95 at least doubled and grew by 50 ms or more; the score grows with the effect and
+ * the volume. Null when the edge looks as usual.
+ */
+export function judgeEdge(edge: EdgeFigures): EdgeFinding | null {
+  const { base, win } = edge;
+  if (win.calls < MIN_CALLS) return null;
+  const wr = rate(win);
+  const br = rate(base);
+  const failing = win.errors >= 5 && wr >= 0.05 && wr >= 3 * br + 0.02 && proportionZ(win.errors, win.calls, base?.errors ?? 0, Math.max(base?.calls ?? 0, 1)) > 3;
+  const bp = base?.p95_ms ?? null;
+  const wp = win.p95_ms ?? null;
+  const slow = bp !== null && wp !== null && (base?.calls ?? 0) >= MIN_CALLS && wp >= 2 * bp && wp - bp >= 50;
+  if (!failing && !slow) return null;
+  const errScore = failing ? clamp(0.4 + 0.6 * Math.min(1, (wr - br) / 0.3)) * (0.55 + 0.45 * volumeFactor(win.errors)) : 0;
+  const slowScore = slow ? clamp(0.35 + 0.25 * Math.log2(wp! / Math.max(bp!, 1))) * (0.55 + 0.45 * volumeFactor(win.calls)) : 0;
+  const score = Math.min(0.95, Math.max(errScore, slowScore) + (failing && slow ? 0.05 : 0));
+  return { edge, failing, slow, score };
+}
+
+/** The services whose outgoing calls are read: those in scope and everything up- and downstream of them. */
+async function callersOfInterest(ctx: DetectorContext): Promise<Set<string> | null> {
+  if (!ctx.scope.services.length) return null;
+  const edges = await ctx.topology();
+  const out = new Set(ctx.scope.services);
+  for (const s of ctx.scope.services) for (const x of [...upstreamOf(s, edges), ...downstreamOf(s, edges)]) out.add(x);
+  return out;
+}
+
+async function external(ctx: DetectorContext, w: TimeWindow): Promise<ExternalCallRow[]> {
+  return shapeExternal(await ctx.queries.rows(externalQuery(ctx.queries.dialect, { fromNs: ns(w.fromMs), toNs: ns(w.toMs), limit: 1000 })));
+}
+
+/** Server spans per service over a range. */
+async function requests(ctx: DetectorContext, w: TimeWindow): Promise<Map<string, number>> {
+  const res = await ctx.queries.search('from spans kind=server | stats count() as n by service.name', { fromNs: ns(w.fromMs), toNs: ns(w.toMs), limit: 10_000, explainEmpty: false });
+  return new Map((res.rows as Record<string, unknown>[]).map((r) => [String(r['service.name']), num(r.n) ?? 0]));
+}
+
+const key = (a: string, b: string) => `${a}\u0000${b}`;
 
 /** The `dependencies` detector. */
 export const dependenciesDetector: Detector = {
   name: 'dependencies',
   description: 'Failing or slow downstream dependencies along the service map, including callers that time out first',
-  async run() {
-    return [];
+  async run(ctx) {
+    const { window, baseline, onsetMs } = ctx.scope;
+    const callers = await callersOfInterest(ctx);
+    if (ctx.signal.aborted) return [];
+    const afterOnset = { fromMs: Math.min(Math.max(onsetMs, window.fromMs), window.toMs - 1), toMs: window.toMs };
+    const [baseRows, winRows, baseReqs, winReqs, lateReqs] = await Promise.all([
+      external(ctx, baseline),
+      external(ctx, window),
+      requests(ctx, baseline),
+      requests(ctx, window),
+      requests(ctx, afterOnset),
+    ]);
+    if (ctx.signal.aborted) return [];
+    const baseBy = new Map(baseRows.map((r) => [key(r.service, r.target), r]));
+    const edges: EdgeFigures[] = winRows
+      .filter((r) => r.target !== 'unknown' && r.target !== r.service && (!callers || callers.has(r.service)))
+      .map((win) => ({ caller: win.service, callee: win.target, kind: win.target_kind, base: baseBy.get(key(win.service, win.target)), win }));
+
+    const findings = edges.map(judgeEdge).filter((f): f is EdgeFinding => f !== null).sort((a, b) => b.score - a.score).slice(0, MAX_FLAGGED);
+    const failingCallers = new Map<string, string[]>();
+    for (const f of findings) failingCallers.set(f.edge.caller, [...(failingCallers.get(f.edge.caller) ?? []), f.edge.callee]);
+
+    const evidence: Evidence[] = [];
+    for (const f of findings) {
+      if (ctx.signal.aborted) return evidence;
+      evidence.push(await edgeEvidence(ctx, f, { baseReqs, lateReqs, deeper: failingCallers.get(f.edge.callee) ?? [] }));
+    }
+    evidence.push(...(await fanOutEvidence(ctx, edges, baseReqs, winReqs)));
+    return mergeByCallee(evidence);
   },
 };
+
+interface EdgeContext {
+  baseReqs: Map<string, number>;
+  lateReqs: Map<string, number>;
+  /** Callees the callee itself is failing to reach. */
+  deeper: string[];
+}
+
+/** Evidence of one flagged edge: a failing or slow dependency, a time-out mismatch, or a callee that is down. */
+async function edgeEvidence(ctx: DetectorContext, f: EdgeFinding, ec: EdgeContext): Promise<Evidence> {
+  const { caller, callee, kind, base, win } = f.edge;
+  const { window } = ctx.scope;
+  const sample: CallSample | null = f.failing ? await sampleFailedCalls(ctx, f.edge, base?.p95_ms ?? null) : null;
+  const figures: Evidence['figures'] = {
+    caller,
+    baseline_calls: base?.calls ?? 0,
+    window_calls: win.calls,
+    baseline_error_rate: round(rate(base), 4),
+    window_error_rate: round(rate(win), 4),
+    baseline_p95_ms: base?.p95_ms ?? null,
+    window_p95_ms: win.p95_ms,
+  };
+  const errText = `${fmtPct(rate(win))} of ${caller}'s ${win.calls} calls to it fail (baseline ${fmtPct(rate(base))})`;
+  const slowText = `p95 ${fmtMs(base?.p95_ms ?? null)} → ${fmtMs(win.p95_ms)}${base?.p95_ms ? ` (${round(win.p95_ms! / base.p95_ms, 1)}×)` : ''}`;
+  const figuresText = [f.failing ? errText : '', f.slow ? slowText : ''].filter(Boolean).join('; ');
+  const links = [searchLink(`${caller}'s calls to ${callee}`, `${callsQuery(caller, callee, kind)} | timechart span=1m count() p95(duration_ms) by status`, window)];
+  if (kind === 'service') links.push(serviceLink(callee, callee, window));
+  if (sample?.exampleTrace) links.push(traceLink('a failed call', sample.exampleTrace));
+  const services = [callee, caller];
+  const onsetMs = sample?.firstFailureMs ?? undefined;
+
+  // Down: it answered requests in the baseline, none since the onset, and the calls fail.
+  const down = kind === 'service' && (ec.baseReqs.get(callee) ?? 0) > 0 && (ec.lateReqs.get(callee) ?? 0) === 0 && rate(win) >= 0.5;
+  if (down) {
+    const conn = sample?.connectionErrors ?? 0;
+    return {
+      detector: 'dependencies',
+      category: 'availability',
+      component: callee,
+      services,
+      role: 'cause',
+      score: round(Math.min(0.95, f.score + (conn > 0 ? 0.1 : 0))),
+      summary: `${callee} is not answering: ${errText}${conn > 0 ? `, with connection errors ("${sample!.topMessage}")` : ''}, and ${callee} has reported no requests of its own since the onset (${ec.baseReqs.get(callee)} in the baseline).`,
+      onsetMs,
+      figures: { ...figures, callee_requests_since_onset: 0, connection_errors: conn },
+      links,
+      nextStep: `Check whether ${callee} is running and reachable from ${caller} (process, pods, port, DNS); restart it or fail over.`,
+    };
+  }
+
+  let summary = `${caller}'s calls to ${callee} degraded: ${figuresText}.`;
+  let nextStep = `Open ${callee}'s own latency and errors over the window to see why it answers ${f.failing ? 'with errors' : 'slowly'}.`;
+  if (sample?.timeout) {
+    const t = sample.timeout;
+    const late = t.calleeMs !== null && t.calleeMs > t.callerWaitMs;
+    summary = `${late ? `${caller} gives up on ${callee} before it answers` : `${caller}'s calls to ${callee} time out`}: ${errText}, the failed calls ending at ${fmtMs(t.callerWaitMs)}${t.reason === 'message' ? ' with a time-out error' : ' (a client time-out)'}`
+      + (t.calleeMs === null ? '.' : late ? ` while ${callee}'s own requests in the same traces take ${fmtMs(t.calleeMs)}.` : ` although ${callee}'s own requests in the same traces take only ${fmtMs(t.calleeMs)} (the time is lost between them: network, queues, connection pool).`);
+    figures.caller_wait_ms = t.callerWaitMs;
+    figures.callee_duration_ms = t.calleeMs;
+    nextStep = `Find why ${callee} takes ${fmtMs(t.calleeMs ?? t.callerWaitMs)} (its slowest operations, its own dependencies); ${caller}'s time-out of ${fmtMs(t.callerWaitMs)} only shows it.`;
+  } else if (sample?.topMessage) {
+    summary += ` Most common error: "${sample.topMessage}".`;
+  }
+  let score = f.score;
+  if (ec.deeper.length) {
+    // The callee fails because of its own dependency: that one is the likelier cause.
+    score *= 0.7;
+    summary += ` ${callee} itself is failing to reach ${ec.deeper.join(', ')}.`;
+  }
+  return { detector: 'dependencies', category: 'dependency', component: callee, services, role: 'cause', score: round(score), summary, onsetMs, figures, links, nextStep };
+}
+
+/**
+ * Calls per trace from each caller to each `peer.service` callee, averaged over the traces that make such
+ * calls: the fan-out of one request, not diluted by the caller's requests that never call the callee.
+ */
+async function callsPerTrace(ctx: DetectorContext, w: TimeWindow): Promise<Map<string, number>> {
+  const res = await ctx.queries.search(
+    'from spans kind=client peer.service=* | stats count() as calls by service.name, peer.service, trace_id | stats avg(calls) as per_trace by service.name, peer.service',
+    { fromNs: ns(w.fromMs), toNs: ns(w.toMs), limit: 10_000, explainEmpty: false },
+  );
+  return new Map((res.rows as Record<string, unknown>[]).map((r) => [key(String(r['service.name']), String(r['peer.service'])), num(r.per_trace) ?? 0]));
+}
+
+/** Fan-out findings: calls per caller request grown several-fold. */
+async function fanOutEvidence(ctx: DetectorContext, edges: EdgeFigures[], baseReqs: Map<string, number>, winReqs: Map<string, number>): Promise<Evidence[]> {
+  const out: Evidence[] = [];
+  const { onsetMs, window } = ctx.scope;
+  const [basePer, winPer] = await Promise.all([callsPerTrace(ctx, ctx.scope.baseline), callsPerTrace(ctx, { fromMs: Math.min(Math.max(onsetMs, window.fromMs), window.toMs - 1), toMs: window.toMs })]);
+  for (const e of edges) {
+    const br = baseReqs.get(e.caller) ?? 0;
+    const wr = winReqs.get(e.caller) ?? 0;
+    if (!e.base || br < MIN_CALLS || wr < MIN_CALLS) continue;
+    // Per trace when the calls name their peer; else per request of the caller (diluted by requests that make none).
+    const k = key(e.caller, e.callee);
+    const perTrace = basePer.has(k) && winPer.has(k);
+    const before = perTrace ? basePer.get(k)! : e.base.calls / br;
+    const after = perTrace ? winPer.get(k)! : e.win.calls / wr;
+    if (!(after >= 3 * before && after - before >= 1.5)) continue;
+    if (ctx.signal.aborted) break;
+    const operation = await fanOutOperation(ctx, e);
+    const changes = await ctx.changes({ fromMs: ctx.scope.onsetMs - CHANGE_LOOKBACK_MS, toMs: ctx.scope.window.toMs, services: [e.caller] });
+    const explaining = changes.find((c) => ['deploy', 'rollback', 'config', 'feature_flag'].includes(c.kind));
+    const culprit = explaining ? changeCulprit(explaining) : { category: 'code' as const, component: `${e.caller} ${operation ?? 'requests'}` };
+    const growth = after / Math.max(before, 1e-9);
+    out.push({
+      detector: 'dependencies',
+      category: culprit.category,
+      component: culprit.component,
+      services: [e.caller, e.callee],
+      role: 'cause',
+      score: round(clamp(0.35 + 0.15 * Math.log2(growth)) * (0.6 + 0.4 * volumeFactor(e.win.calls, 50))),
+      summary: `${e.caller}${operation ? ` ${operation}` : ''} now calls ${e.callee} ${round(after, 1)} times per request (baseline ${round(before, 1)}, ${round(growth, 1)}×)`
+        + (explaining ? `, since ${changeCulprit(explaining).component} (${explaining.kind}).` : '.'),
+      figures: { baseline_calls_per_request: round(before, 2), window_calls_per_request: round(after, 2), growth: round(growth, 1), operation },
+      links: [searchLink(`calls to ${e.callee} per trace`, `${callsQuery(e.caller, e.callee, e.kind)} | stats count() as calls by trace_id | sort -calls`, ctx.scope.window)],
+      nextStep: `Look for a loop or a lost cache in ${e.caller}${operation ? ` ${operation}` : ''} (one trace shows the repeated calls)${explaining ? `, introduced by ${changeCulprit(explaining).component}` : ''}.`,
+    });
+  }
+  return out;
+}
+
+/** The caller operation whose traces make the most calls to the callee. */
+async function fanOutOperation(ctx: DetectorContext, e: EdgeFigures): Promise<string | null> {
+  const w = { fromNs: ns(ctx.scope.window.fromMs), toNs: ns(ctx.scope.window.toMs), explainEmpty: false };
+  const top = await ctx.queries.search(`${callsQuery(e.caller, e.callee, e.kind)} | stats count() as calls by trace_id | sort -calls | head 20`, { ...w, limit: 20 });
+  const ids = (top.rows as Record<string, unknown>[]).map((r) => String(r.trace_id)).filter(Boolean);
+  if (!ids.length) return null;
+  const ops = await ctx.queries.search(
+    `from spans kind=server service.name=${quote(e.caller)} trace_id IN (${ids.map(quote).join(', ')}) | stats count() as n by name, http.request.method, http.route | sort -n | head 1`,
+    { ...w, limit: 1 },
+  );
+  const r = ops.rows[0] as Record<string, unknown> | undefined;
+  if (!r) return null;
+  const route = r['http.route'] ? String(r['http.route']) : '';
+  return route ? `${r['http.request.method'] ? `${String(r['http.request.method'])} ` : ''}${route}` : String(r.name);
+}
+
+/** One evidence per culprit: the strongest, naming the other callers that saw it too. */
+function mergeByCallee(list: Evidence[]): Evidence[] {
+  const by = new Map<string, Evidence>();
+  for (const e of [...list].sort((a, b) => b.score - a.score)) {
+    const k = key(e.category, e.component);
+    const had = by.get(k);
+    if (!had) {
+      by.set(k, e);
+      continue;
+    }
+    const others = e.services.filter((s) => !had.services.includes(s));
+    if (!others.length) continue;
+    by.set(k, { ...had, services: [...had.services, ...others], summary: `${had.summary} Also seen from ${others.join(', ')}.`, score: round(Math.min(0.97, had.score + 0.03)), links: [...had.links, ...e.links.slice(0, 1)] });
+  }
+  return [...by.values()];
+}
