@@ -47,7 +47,7 @@ function Checks({ checks }: { checks: IncidentVerificationCheck[] }) {
         <tr>
           <th>Check</th>
           <th>State</th>
-          <th className="grow">Detail</th>
+          <th>Detail</th>
         </tr>
       </thead>
       <tbody>
@@ -60,7 +60,10 @@ function Checks({ checks }: { checks: IncidentVerificationCheck[] }) {
             <td>
               <span className={`badge ${CHECK[c.state]}`}>{c.state}</span>
             </td>
-            <td className="grow small">{c.detail}</td>
+            {/* The figures are the point of a check: they wrap rather than being cut. */}
+            <td className="small" style={{ whiteSpace: 'normal', overflowWrap: 'anywhere' }}>
+              {c.detail}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -84,6 +87,14 @@ export function IncidentVerification({ incident, reload }: IncidentPanelProps) {
       clearTimeout(end);
     };
   }, [running, v?.endsAt, reload]);
+
+  // Just resolved: verification starts a moment after the status change (baselines are read first).
+  const awaiting = incident.status === 'resolved' && incident.resolvedAt !== null && !running && Date.now() - Date.parse(incident.resolvedAt) < 60_000;
+  useEffect(() => {
+    if (!awaiting) return;
+    const t = setTimeout(reload, 1500);
+    return () => clearTimeout(t);
+  }, [awaiting, reload, incident]);
 
   if (!v) return null;
   const started = Date.parse(v.startedAt);
