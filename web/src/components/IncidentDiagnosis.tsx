@@ -78,6 +78,11 @@ function EvidenceItem({ e, of }: { e: DiagnosisEvidence; of: DiagnosisHypothesis
           {e.component}
         </code>
       )}
+      {e.nextStep && e.nextStep !== of.next_step && (
+        <p className="diag-evidence-next small">
+          <span className="muted">Next step</span> {e.nextStep}
+        </p>
+      )}
       {rows.length > 0 && (
         <table className="kv diag-figures" aria-label="figures">
           <tbody>
