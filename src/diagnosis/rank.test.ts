@@ -72,6 +72,16 @@ describe('rank', () => {
     );
     expect(hyps.map((h) => h.component)).toEqual(['host node-a cpu', 'host node-b disk /var']);
     expect(hyps[0]!.evidence.map((e) => e.detector)).toEqual(['resources', 'log-patterns']);
+    // A disk a service's logs complain about, its host unknown, is the disk of that service's host.
+    const disk = rank(
+      [
+        ev({ detector: 'resources', category: 'resource', component: 'host node-b disk /var', services: ['payments'], score: 0.7 }),
+        ev({ detector: 'log-patterns', category: 'resource', component: 'payments disk', services: ['payments'], score: 0.5 }),
+        ev({ detector: 'log-patterns', category: 'resource', component: 'checkout disk', services: ['checkout'], score: 0.4 }),
+      ],
+      ctx,
+    );
+    expect(disk.map((h) => [h.component, h.evidence.length])).toEqual([['host node-b disk /var', 2], ['checkout disk', 1]]);
   });
 
   it('a deploy absorbs evidence naming its version', () => {

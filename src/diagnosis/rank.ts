@@ -88,7 +88,7 @@ export function rank(evidence: readonly Evidence[], ctx: RankContext): Hypothesi
     .map((g, i) => toHypothesis(g, i + 1));
 }
 
-/** Step 1: one group per culprit, with the host and version merges. */
+/** Step 1: one group per culprit, then the merges of evidence that names one culprit two ways. */
 function mergeGroups(evidence: readonly Evidence[]): Group[] {
   const byKey = new Map<string, Group>();
   for (const e of evidence) {
@@ -105,6 +105,13 @@ function mergeGroups(evidence: readonly Evidence[]): Group[] {
   for (const g of [...groups]) {
     if (g.category !== 'resource' || !/^host \S+$/.test(g.component)) continue;
     const into = strongest(groups.filter((o) => o !== g && o.category === 'resource' && o.component.startsWith(`${g.component} `)));
+    if (into) absorb(groups, into, g);
+  }
+  // A disk seen from one service (`<service> disk`, its host unknown) is that service's host's disk.
+  for (const g of [...groups]) {
+    const m = g.category === 'resource' ? /^(\S+) disk$/.exec(g.component) : null;
+    if (!m || m[1] === 'host') continue;
+    const into = strongest(groups.filter((o) => o !== g && o.category === 'resource' && /^host \S+ disk /.test(o.component) && o.evidence.some((e) => e.services.includes(m[1] as string))));
     if (into) absorb(groups, into, g);
   }
   // A schema statement (a dropped index, an altered column) joins the strongest statement on its table that
