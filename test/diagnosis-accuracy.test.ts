@@ -9,6 +9,7 @@
  *   npx vitest run test/diagnosis-accuracy.test.ts            (all scenarios)
  *   SCENARIO=pool-exhausted npx vitest run test/diagnosis-accuracy.test.ts
  *   VERBOSE=1 (every scenario's top 5) · DIAGNOSIS_DUMP=<dir> (each report as <dir>/<scenario>.json)
+ *   SEED=11 (other traffic: the player is seeded, 7 by default)
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +37,7 @@ interface Row {
 
 const rows: Row[] = [];
 const only = process.env.SCENARIO?.split(',').filter(Boolean);
+const seed = Number(process.env.SEED ?? 7);
 const selected = only?.length ? SCENARIOS.filter((s) => only.includes(s.id)) : SCENARIOS;
 
 async function api<T>(v: TestVigil, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -74,7 +76,7 @@ describe('diagnosis accuracy on the synthetic shop', () => {
       ...rows.map((r) => `| ${r.title} | \`${r.expected}\` | ${r.top1 ? '✓' : '✗'} | ${r.top3 ? '✓' : '✗'} | ${r.rank ?? '—'} | ${(r.readyMs / 1000).toFixed(1)} s |`),
       `| **overall (${rows.length})** | | **${top1}/${rows.length} (${pct(top1)})** | **${top3}/${rows.length} (${pct(top3)})** | | |`,
     ];
-    console.log(`\nDiagnosis accuracy (synthetic shop)\n${lines.join('\n')}\n`);
+    console.log(`\nDiagnosis accuracy (synthetic shop, seed ${seed})\n${lines.join('\n')}\n`);
     for (const r of rows.filter((x) => !x.top1 || process.env.VERBOSE)) console.log(`${r.id}: expected ${r.expected}; got (${r.sent} played in ${r.playMs} ms)\n  ${r.got.join('\n  ')}`);
   });
 
@@ -83,7 +85,7 @@ describe('diagnosis accuracy on the synthetic shop', () => {
     it('healthy: no fault → no confident hypothesis', async () => {
       const v = await startTestVigil({ agent: { selfMonitor: false }, alerting: { defaultRules: false } });
       try {
-        const played = await play({ apiUrl: v.server.urls.api, otlpUrl: v.server.urls.otlp, token: v.ingestToken }, {}, []);
+        const played = await play({ apiUrl: v.server.urls.api, otlpUrl: v.server.urls.otlp, token: v.ingestToken }, {}, [], { seed });
         const { report } = await diagnose(v, { id: 'healthy', title: 'healthy', faults: {}, changes: [], incident: { title: 'Users say the shop feels slow', services: ['web-frontend'] }, expected: { category: 'code', component: '', match: 'substring' } }, played);
         const confident = report.hypotheses.filter((h) => h.confidence >= 0.5);
         console.log(`healthy: ${report.hypotheses.length} hypotheses${report.hypotheses.length ? `:\n  ${report.hypotheses.slice(0, 5).map(describeHypothesis).join('\n  ')}` : ''}`);
@@ -98,7 +100,7 @@ describe('diagnosis accuracy on the synthetic shop', () => {
     it(`${sc.id}: ${sc.title} → ${sc.expected.category} ${sc.expected.component}`, async () => {
       const v = await startTestVigil({ agent: { selfMonitor: false }, alerting: { defaultRules: false } });
       try {
-        const played = await play({ apiUrl: v.server.urls.api, otlpUrl: v.server.urls.otlp, token: v.ingestToken }, sc.faults, sc.changes);
+        const played = await play({ apiUrl: v.server.urls.api, otlpUrl: v.server.urls.otlp, token: v.ingestToken }, sc.faults, sc.changes, { seed });
         // A few thousand spans in a few seconds: the player stays cheap enough for the suite.
         expect(played.spans).toBeGreaterThan(3000);
         expect(played.ms).toBeLessThan(15_000);
