@@ -1,0 +1,355 @@
+/**
+ * The demo's incident loop end to end (issue 14 §5a and §9), against a real Vigil and the whole demo:
+ *
+ *   fault on ─▶ default rule fires ─▶ incident opens by itself ─▶ diagnosis ready (≤ 30 s) names the cause
+ *            ─▶ remediation (the runbook's action through Vigil's API, else the demo admin API) ─▶ alerts clear
+ *            ─▶ resolved ─▶ verification ─▶ closed   (or: wrong fix ─▶ verification fails ─▶ reopened)
+ *
+ * Every fault of the demo's library runs once; faults of the two systems run in pairs, concurrently
+ * (their incidents are keyed by service, so they never merge). The default rules are exactly the
+ * defaults, time-scaled as in alerting.test.ts. Vigil gets history first: the demo's first minute of
+ * healthy telemetry, recorded on its way to Vigil and replayed into the 40 minutes before (history.ts),
+ * since diagnosis compares an incident with the half hour before it.
+ *
+ * Prints a table per fault: seconds to alert, to incident, to diagnosis, the top hypothesis and the rank
+ * of the expected one.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isMap, isSeq, parseDocument } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DiagnosisResponse, IncidentDetail, IncidentListResponse, IncidentRemediationResponse } from '../src/api/contract.ts';
+import { installDemoContent } from './content.ts';
+import { remediate, setFault } from './client.ts';
+import type { ServiceName } from './faults.ts';
+import { FAULTS } from './faults.ts';
+import { replayAsHistory, startOtlpRelay, type OtlpRelay } from './history.ts';
+import { startDemo, type Demo } from './supervisor.ts';
+import { startTestVigil, type TestVigil } from '../test/helpers/vigil.ts';
+
+/** What the diagnosis of one fault must say. */
+interface Case {
+  fault: string;
+  target?: ServiceName;
+  /** The incident to look at: the first one opened after the fault that names one of these services. */
+  services: string[];
+  category: string;
+  /** Describes the expected component (for the table) and tells whether one matches. */
+  component: { text: string; matches: (c: string) => boolean };
+  /** The remediation action (demo admin API name, and the Vigil action's name). */
+  fix: string;
+  /** §9: the full loop through verification, or a wrong fix first. */
+  loop?: 'verify' | 'wrong-fix';
+}
+
+const is = (text: string) => ({ text, matches: (c: string) => c === text });
+const has = (text: string) => ({ text: `…${text}…`, matches: (c: string) => c.includes(text) });
+const starts = (text: string) => ({ text: `${text}…`, matches: (c: string) => c.startsWith(text) });
+
+const CASES: Record<string, Case> = {
+  'rms-slow-query': { fault: 'rms-slow-query', services: ['rms-api'], category: 'database', component: has('usage_records'), fix: 'recreate-index' },
+  'lms-role-misconfig': { fault: 'lms-role-misconfig', services: ['lms-api'], category: 'configuration', component: is('lms-api role_mappings'), fix: 'restore-role-mapping', loop: 'verify' },
+  'rms-payment-gateway-latency': { fault: 'rms-payment-gateway-latency', services: ['rms-api', 'payment-gateway'], category: 'dependency', component: is('payment-gateway'), fix: 'restart-payment-gateway' },
+  'lms-db-connection-failures': { fault: 'lms-db-connection-failures', services: ['lms-api'], category: 'database', component: starts('lms-api connection pool'), fix: 'reset-lms-db-pool' },
+  'disk-fill': { fault: 'disk-fill', services: ['rms-api'], category: 'resource', component: has('disk'), fix: 'free-disk' },
+  'lms-login-redundant-calls': { fault: 'lms-login-redundant-calls', services: ['lms-api', 'auth-service'], category: 'configuration', component: is('lms-api auth.session_validation'), fix: 'restore-auth-config' },
+  'cpu-hog': { fault: 'cpu-hog', services: ['rms-api'], category: 'resource', component: is('rms-api cpu'), fix: 'restart-rms-api' },
+  'memory-leak': { fault: 'memory-leak', services: ['lms-api'], category: 'resource', component: is('lms-api memory'), fix: 'restart-lms-api' },
+  'service-down': { fault: 'service-down', target: 'payment-gateway', services: ['payment-gateway', 'rms-api'], category: 'availability', component: is('payment-gateway'), fix: 'restart-payment-gateway' },
+  'bad-deploy': { fault: 'bad-deploy', services: ['lms-api'], category: 'change', component: is('lms-api 2.5.0'), fix: 'rollback', loop: 'wrong-fix' },
+};
+
+/** RMS-side and LMS-side faults that run together. */
+const PAIRS: [string, string][] = [
+  ['rms-slow-query', 'lms-role-misconfig'],
+  ['rms-payment-gateway-latency', 'lms-db-connection-failures'],
+  ['disk-fill', 'lms-login-redundant-calls'],
+  ['cpu-hog', 'memory-leak'],
+  ['service-down', 'bad-deploy'],
+];
+
+/** A fix that does not fix `bad-deploy`: restarting the service keeps the bad version. */
+const WRONG_FIX = 'restart-lms-api';
+
+/** What happened to one fault, for the table and the assertions. */
+interface Outcome {
+  fault: string;
+  incidentId?: number;
+  alertS?: number;
+  incidentS?: number;
+  diagnosisS?: number;
+  top?: string;
+  rank?: number | null;
+  fixedVia?: 'vigil' | 'demo';
+  problems: string[];
+}
+
+let vigil: TestVigil;
+let relay: OtlpRelay;
+let demo: Demo;
+const outcomes = new Map<string, Outcome>();
+const suiteStart = Date.now();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const secs = (ms: number) => Math.round(ms / 100) / 10;
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 1000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Vigil's API with the admin token; answers the status and the parsed body. */
+async function api<T>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${vigil.server.urls.api}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${vigil.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+const incident = async (id: number) => (await api<IncidentDetail>('GET', `/api/v1/incidents/${id}`)).body;
+const incidentsSince = async (fromMs: number) =>
+  (await api<IncidentListResponse>('GET', '/api/v1/incidents?status=all&limit=1000')).body.incidents.filter((i) => Date.parse(i.openedAt) >= fromMs - 1000);
+
+/** The first incident opened since `fromMs` that names one of `services` (opened by an alert). */
+function incidentOf(services: string[], fromMs: number, timeoutMs: number) {
+  return until(
+    `an incident of ${services.join(' or ')}`,
+    async () =>
+      (await incidentsSince(fromMs))
+        .filter((i) => i.source === 'alert' && i.services.some((s) => services.includes(s)))
+        .sort((a, b) => Date.parse(a.openedAt) - Date.parse(b.openedAt))[0],
+    timeoutMs,
+  );
+}
+
+/** The incident's diagnosis once it is ready (or failed). */
+function diagnosisOf(id: number, timeoutMs: number) {
+  return until(
+    `the diagnosis of incident ${id}`,
+    async () => {
+      const r = await api<DiagnosisResponse>('GET', `/api/v1/incidents/${id}/diagnosis`);
+      return r.status === 200 && r.body.state !== 'running' ? r.body : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** Runs a remediation: the Vigil action of that name offered on the incident, else the demo admin API. */
+async function fix(id: number, action: string, mustBeVigil = false): Promise<'vigil' | 'demo'> {
+  const offered = await api<IncidentRemediationResponse>('GET', `/api/v1/incidents/${id}/remediation`);
+  const known = offered.status === 200 && offered.body.actions.some((a) => a.name === action);
+  if (!known) {
+    if (mustBeVigil) throw new Error(`incident ${id} offers no action ${action} (answer ${offered.status}: ${JSON.stringify(offered.body).slice(0, 300)})`);
+    await remediate(demo.adminUrl, action);
+    return 'demo';
+  }
+  const run = await api<{ ok: boolean; status: number | null; result: string }>('POST', `/api/v1/incidents/${id}/actions/${action}/run`, { confirm: true, input: {} });
+  if (run.status !== 200 || !run.body.ok) throw new Error(`action ${action} on incident ${id}: ${run.status} ${JSON.stringify(run.body).slice(0, 300)}`);
+  return 'vigil';
+}
+
+/** Moves an incident to `status` (refusals throw). */
+async function move(id: number, status: string, note?: string): Promise<void> {
+  const r = await api('POST', `/api/v1/incidents/${id}/status`, { status, ...(note ? { note } : {}) });
+  if (r.status !== 200) throw new Error(`incident ${id} → ${status}: ${r.status} ${JSON.stringify(r.body)}`);
+}
+
+/** Whether every alert linked to the incident has resolved. */
+const clear = async (id: number) => (await incident(id)).alerts.every((a) => a.state === 'resolved');
+
+/** Fault on, until its diagnosis: records the outcome and returns the incident. */
+async function diagnose(c: Case): Promise<number | undefined> {
+  const out: Outcome = { fault: c.fault, problems: [] };
+  outcomes.set(c.fault, out);
+  const t0 = Date.now();
+  await setFault(demo.adminUrl, c.fault, true, c.target);
+  let inc;
+  try {
+    inc = await incidentOf(c.services, t0, 150_000);
+  } catch (err) {
+    out.problems.push((err as Error).message);
+    return undefined;
+  }
+  out.incidentId = inc.id;
+  out.incidentS = secs(Date.parse(inc.openedAt) - t0);
+  const detail = await incident(inc.id);
+  const firstAlert = detail.timeline.find((e) => e.kind === 'alert_firing');
+  if (firstAlert) out.alertS = secs(Date.parse(firstAlert.at) - t0);
+  try {
+    const d = await diagnosisOf(inc.id, 60_000);
+    out.diagnosisS = d.finishedAt ? secs(Date.parse(d.finishedAt) - Date.parse(inc.openedAt)) : undefined;
+    const top = d.hypotheses[0];
+    out.top = top ? `${top.category} · ${top.component}` : `(none; ${d.state}${d.error ? `: ${d.error}` : ''})`;
+    const i = d.hypotheses.findIndex((h) => h.category === c.category && c.component.matches(h.component));
+    out.rank = i < 0 ? null : i + 1;
+    if (d.state !== 'ready') out.problems.push(`diagnosis ${d.state}: ${d.error ?? ''}`);
+    if ((out.diagnosisS ?? Infinity) > 30) out.problems.push(`diagnosis ready ${out.diagnosisS} s after the opening (over 30 s)`);
+    if (out.rank !== 1) out.problems.push(`top hypothesis ${out.top}; expected ${c.category} · ${c.component.text} (rank ${out.rank ?? '-'})`);
+  } catch (err) {
+    out.problems.push((err as Error).message);
+  }
+  return inc.id;
+}
+
+/** §9: resolves an incident whose alerts cleared and waits for verification to close it. */
+async function resolveAndVerify(id: number, out: Outcome): Promise<void> {
+  await move(id, 'resolved', 'fixed by the runbook action');
+  const closed = await until('verification to close the incident', async () => {
+    const d = await incident(id);
+    return d.status === 'closed' || d.status === 'reopened' ? d : undefined;
+  }, 90_000);
+  const finished = closed.timeline.find((e) => e.kind === 'verification_finished');
+  if (closed.status !== 'closed') out.problems.push(`verification did not pass: ${closed.status}, ${JSON.stringify(finished?.data)}`);
+  expect(closed.timeline.some((e) => e.kind === 'verification_started')).toBe(true);
+}
+
+/** §9 variant: the wrong fix, resolve, verification fails and reopens with the reason; then the right fix. */
+async function wrongFixThenRight(id: number, c: Case, out: Outcome): Promise<void> {
+  await fix(id, WRONG_FIX, true);
+  await move(id, 'resolved', `${WRONG_FIX} should do it`);
+  const reopened = await until('verification to reopen the incident', async () => {
+    const d = await incident(id);
+    return d.status !== 'resolved' ? d : undefined;
+  }, 90_000);
+  const finished = reopened.timeline.filter((e) => e.kind === 'verification_finished').at(-1);
+  const reopen = reopened.timeline.filter((e) => e.kind === 'status_changed' && e.data.to === 'reopened').at(-1);
+  if (reopened.status !== 'reopened') out.problems.push(`after the wrong fix the incident is ${reopened.status}, not reopened`);
+  if (finished?.data.outcome !== 'failed' || !String(finished.data.reason ?? '').trim()) out.problems.push(`verification after the wrong fix: ${JSON.stringify(finished?.data)}`);
+  if (!reopen || !String(reopen.data.note ?? '').trim()) out.problems.push('the reopening carries no reason on the timeline');
+  out.fixedVia = await fix(id, c.fix);
+}
+
+/** Runs a pair of faults to diagnosis and repair, then resolves and closes every incident they opened. */
+async function runPair(pair: [string, string]): Promise<void> {
+  const started = Date.now();
+  const cases = pair.map((f) => CASES[f]!);
+  await Promise.all(
+    cases.map(async (c) => {
+      const id = await diagnose(c);
+      const out = outcomes.get(c.fault)!;
+      if (id === undefined) {
+        await remediate(demo.adminUrl, c.fix);
+        return;
+      }
+      try {
+        if (c.loop === 'wrong-fix') await wrongFixThenRight(id, c, out);
+        else out.fixedVia = await fix(id, c.fix, c.loop === 'verify');
+        await until(`the alerts of incident ${id} to clear`, () => clear(id), 120_000, 2000);
+        if (c.loop) await resolveAndVerify(id, out);
+      } catch (err) {
+        out.problems.push((err as Error).message);
+        await remediate(demo.adminUrl, c.fix).catch(() => undefined);
+      }
+    }),
+  );
+  // Whatever else the faults opened (a monitor of the system, a disk alert): cleared, then closed.
+  for (const i of await incidentsSince(started)) {
+    await until(`the alerts of incident ${i.id} to clear`, () => clear(i.id), 90_000, 2000).catch(() => undefined);
+    const d = await incident(i.id);
+    if (d.status === 'closed') continue;
+    if (d.status !== 'resolved') await move(i.id, 'resolved').catch(() => undefined);
+    await move(i.id, 'closed').catch(() => undefined);
+  }
+}
+
+/** Shortens every default rule's time scale, keeping what it computes (as alerting.test.ts). */
+function scaleRules(file: string): void {
+  const doc = parseDocument(fs.readFileSync(file, 'utf8'));
+  const groups = doc.get('groups');
+  if (!isSeq(groups)) throw new Error('defaults.yml has no groups');
+  for (const group of groups.items) {
+    if (!isMap(group)) continue;
+    group.set('interval', '2s');
+    const rules = group.get('rules');
+    if (!isSeq(rules)) continue;
+    for (const rule of rules.items) {
+      if (!isMap(rule)) continue;
+      rule.set('range', '30s');
+      if (rule.has('for')) rule.set('for', '4s');
+      if (rule.has('keep_firing_for')) rule.set('keep_firing_for', '0s');
+      const metric = rule.get('metric');
+      if (isMap(metric) && metric.has('horizon')) metric.set('horizon', '1h');
+    }
+  }
+  fs.writeFileSync(file, String(doc));
+}
+
+beforeAll(async () => {
+  vigil = await startTestVigil({ incidents: { verificationWindow: '20s' } });
+  const step = (what: string) => console.log(`${secs(Date.now() - suiteStart)} s: ${what}`);
+  scaleRules(path.join(vigil.server.config.dataDir, 'rules', 'defaults.yml'));
+  relay = await startOtlpRelay(vigil.server.urls.otlp);
+  demo = await startDemo({
+    vigilOtlpUrl: relay.url,
+    vigilHecUrl: vigil.server.urls.hec,
+    vigilUrl: vigil.server.urls.api,
+    token: vigil.ingestToken,
+    dataDir: path.join(os.tmpdir(), 'vigil-demo-incidents-test'),
+    adminPort: 0,
+    trafficRate: 4,
+    exportIntervalMs: 1000,
+    env: { DEMO_GATEWAY_TIMEOUT_MS: '1500' },
+  });
+  step('demo up');
+  // The demo's content as `vigil start` installs it: dashboards, workflow monitors, runbooks and actions.
+  const content = await installDemoContent({ vigilUrl: vigil.server.urls.api, token: vigil.adminToken, adminUrl: demo.adminUrl });
+  expect(content.failed).toEqual([]);
+  // A minute of healthy traffic (after the first seconds' warm-up), replayed as the 40 minutes before.
+  await sleep(5_000);
+  relay.record();
+  await sleep(60_000);
+  step('recorded');
+  const t = Date.now();
+  const recording = relay.stop();
+  const mb = recording.recorded.reduce((n, r) => n + r.body.length, 0) / 1e6;
+  const copies = await replayAsHistory({ otlpUrl: vigil.server.urls.otlp, token: vigil.ingestToken }, recording, 40 * 60_000);
+  console.log(`history: ${copies} copies of the demo's first minute (${recording.recorded.length} requests, ${mb.toFixed(1)} MB) replayed in ${secs(Date.now() - t)} s; set up in ${secs(Date.now() - suiteStart)} s`);
+}, 600_000);
+
+afterAll(async () => {
+  const rows = [...outcomes.values()].map((o) => ({
+    fault: o.fault,
+    'alert s': o.alertS ?? '-',
+    'incident s': o.incidentS ?? '-',
+    'diagnosis s': o.diagnosisS ?? '-',
+    'top-1': o.top ?? '-',
+    'expected rank': o.rank ?? '-',
+    fix: o.fixedVia ?? '-',
+  }));
+  console.log(`incident loop per fault (suite ${secs(Date.now() - suiteStart)} s):`);
+  console.table(rows);
+  await demo?.stop();
+  await relay?.close();
+  await vigil?.stop();
+}, 60_000);
+
+describe('the demo incident loop', () => {
+  it('covers every fault of the library', () => {
+    expect(Object.keys(CASES).sort()).toEqual(FAULTS.map((f) => f.name).sort());
+    expect(PAIRS.flat().sort()).toEqual(Object.keys(CASES).sort());
+  });
+
+  it('ordinary traffic raises no alert and opens no incident', async () => {
+    const incidents = await incidentsSince(suiteStart);
+    expect(incidents.map((i) => i.title)).toEqual([]);
+  });
+
+  // DEMO_E2E_PAIRS=0,3 runs only those pairs (while working on one detector).
+  const only = process.env.DEMO_E2E_PAIRS?.split(',').map(Number);
+  for (const pair of PAIRS.filter((_, i) => !only || only.includes(i))) {
+    it(`${pair.join(' + ')}: alert → incident → diagnosis names the cause → fix → clear`, async () => {
+      await runPair(pair);
+      for (const f of pair) expect(outcomes.get(f)?.problems, f).toEqual([]);
+    }, 480_000);
+  }
+});
