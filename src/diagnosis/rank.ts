@@ -30,6 +30,8 @@ export const MIN_CONFIDENCE = 0.15;
 const MAX_CONFIDENCE = 0.99;
 /** A symptom-only hypothesis weighs this much of its merged score (causes outrank symptoms at equal strength). */
 const SYMPTOM_WEIGHT = 0.75;
+/** A change to a service that shows no trouble of its own, seen by one detector only, weighs this much. */
+const QUIET_CHANGE_WEIGHT = 0.6;
 /** A hypothesis weaker than this explains nothing (noise must not push a clear finding down). */
 const MIN_EXPLAINER = 0.3;
 /** …nor one that is much weaker than what it would explain. */
@@ -80,6 +82,7 @@ const keyOf = (category: string, component: string): string => `${category}\u000
 export function rank(evidence: readonly Evidence[], ctx: RankContext): Hypothesis[] {
   const groups = mergeGroups(evidence);
   for (const g of groups) score(g);
+  discountQuietChanges(groups);
   explain(groups, ctx);
   return groups
     .filter((g) => g.key >= MIN_CONFIDENCE)
@@ -215,6 +218,23 @@ function placesOf(g: Group): string[] {
   if (first) return [first];
   // `<service> <rest>` components name their service first.
   return g.category === 'database' ? [] : [g.component.split(' ')[0] as string];
+}
+
+/**
+ * Deploys happen all day: a change is a strong suspect when its service shows trouble (another cause
+ * hypothesis there) or another detector ties it to the failures (spans of the new version going bad). A change that
+ * only happened — nothing else points at its service — keeps a share of its score.
+ */
+function discountQuietChanges(groups: Group[]): void {
+  // Symptoms alone do not count: a caller's errors are everywhere upstream of the real cause.
+  const troubled = new Set(groups.filter((g) => g.cause && TIER[g.category] > 0).flatMap((g) => g.places));
+  for (const g of groups) {
+    if (TIER[g.category] !== 0) continue;
+    const detectors = new Set(g.evidence.map((e) => e.detector));
+    if (detectors.size > 1 || g.places.some((p) => troubled.has(p))) continue;
+    g.base *= QUIET_CHANGE_WEIGHT;
+    g.key = g.base;
+  }
 }
 
 const tierOf = (g: Group): number => (g.cause ? TIER[g.category] : SYMPTOM_TIER);

@@ -56,11 +56,27 @@ export const SCENARIOS: Scenario[] = [
     expected: { category: 'dependency', component: 'ledger-svc', match: 'exact' },
   },
   {
+    id: 'dependency-failing-decoy-deploy',
+    title: '(b′) the same failure, an unrelated deploy 3 minutes before it',
+    faults: { ledgerFailing: true },
+    changes: [{ atOffsetMs: -3 * MIN, service: 'inventory', kind: 'deploy', version: '1.8.0', previousVersion: '1.7.9', description: 'inventory 1.8.0: stock cache warm-up' }],
+    incident: { title: 'Checkout fails', services: ['web-frontend'] },
+    expected: { category: 'dependency', component: 'ledger-svc', match: 'exact' },
+  },
+  {
     id: 'pool-exhausted',
     title: '(c) connection pool exhausted',
     faults: { poolExhausted: true },
     changes: [],
     incident: { title: 'Orders time out', services: ['orders'] },
+    expected: { category: 'database', component: 'orders connection pool orders-pool', match: 'exact' },
+  },
+  {
+    id: 'pool-exhausted-unscoped',
+    title: '(c′) the same pool, the incident naming no service',
+    faults: { poolExhausted: true },
+    changes: [],
+    incident: { title: 'The shop is slow', services: [] },
     expected: { category: 'database', component: 'orders connection pool orders-pool', match: 'exact' },
   },
   {
