@@ -50,6 +50,9 @@ export interface IncidentServiceDeps {
   liveVerification?: (id: number) => VerificationCheck[] | undefined;
 }
 
+/** An event Vigil's own jobs append (status changes and openings have their own methods). */
+type VigilEvent = Exclude<IncidentEventData, { kind: 'opened' | 'status_changed' }>;
+
 /** How far before an incident's start its changes are listed. */
 export const CHANGES_LEAD_MS = 30 * 60_000;
 
@@ -164,12 +167,13 @@ export class IncidentService {
    * Appends Vigil's own events in one write if `guard` still holds for the incident as it is then, and
    * optionally a status change after them (verification: it starts only while the incident is still
    * resolved, and its outcome and the close or reopen it causes land together, so a person's move in
-   * between cannot interleave). Resolves with the incident after, undefined when the guard refused.
+   * between cannot interleave). `events` may be built from the time they are stamped with (an end time
+   * relative to the start). Resolves with the incident after, undefined when the guard refused.
    */
   recordIf(
     id: number,
     guard: (view: IncidentView) => boolean,
-    events: readonly Exclude<IncidentEventData, { kind: 'opened' | 'status_changed' }>[],
+    events: readonly VigilEvent[] | ((at: number) => readonly VigilEvent[]),
     actor: string,
     status?: { to: IncidentStatus; note?: string },
   ): Promise<IncidentView | undefined> {
@@ -177,7 +181,7 @@ export class IncidentService {
       const before = await this.deps.repo.view(id);
       if (!before || !guard(before)) return undefined;
       const at = this.now();
-      const all: NewIncidentEvent[] = events.map((data) => ({ at, actor, data }));
+      const all: NewIncidentEvent[] = (typeof events === 'function' ? events(at) : events).map((data) => ({ at, actor, data }));
       if (status) {
         if (!transition(before, status.to, at).ok) return undefined;
         all.push({ at, actor, data: { kind: 'status_changed', from: before.status, to: status.to, ...(status.note ? { note: status.note } : {}) } });

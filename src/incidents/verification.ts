@@ -128,18 +128,17 @@ export class VerificationJob {
     await this.loadBaselines(run, view);
     const monitors = incidentMonitors(view, await this.monitorsOrNone());
     const checks = this.plan(view, run, monitors);
-    const endsAt = this.now() + this.deps.windowMs;
     const after = await this.deps.incidents.recordIf(
       id,
       // Still the same resolution, and no verification of it started meanwhile.
       (v) => v.status === 'resolved' && v.resolvedAt === resolvedAt && !(v.verification?.state === 'running' && v.verification.startedAt >= (resolvedAt ?? 0)),
-      [{ kind: 'verification_started', windowMs: this.deps.windowMs, endsAt, checks }],
+      (at) => [{ kind: 'verification_started', windowMs: this.deps.windowMs, endsAt: at + this.deps.windowMs, checks }],
       ACTOR,
     );
     if (!after?.verification || this.stopped) return;
     const old = this.active.get(id);
     if (old) clearTimeout(old.timer);
-    this.track({ ...run, startedAt: after.verification.startedAt, endsAt, checks }, this.intervalMs);
+    this.track({ ...run, startedAt: after.verification.startedAt, endsAt: after.verification.endsAt, checks }, this.intervalMs);
     // The regression suite runs at once rather than at the monitors' next turn.
     for (const m of monitors) void this.deps.sources.runMonitor(m.id).catch((err: unknown) => this.deps.log.error({ err }, `running monitor ${m.id} for verification failed`));
   }
