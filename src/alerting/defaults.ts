@@ -1,7 +1,8 @@
 /**
  * The rules Vigil writes once, as `<rulesDir>/defaults.yml`, on first start (as the demo monitors
  * are): error rate, a jump in client errors, slow responses and latency regressions per service and
- * route, monitors down, services that stop reporting, and host CPU, memory and disk.
+ * route, monitors down, services that stop reporting, a service's processes using far more CPU or
+ * memory than over their last hour, and host CPU, memory and disk.
  *
  * Written once means once: a marker file (`.initialised`) records that the directory was set up, so a
  * user who deletes or edits defaults.yml keeps that choice across restarts. A directory that already
