@@ -64,6 +64,14 @@ export const SCENARIOS: Scenario[] = [
     expected: { category: 'dependency', component: 'ledger-svc', match: 'exact' },
   },
   {
+    id: 'dependency-slow',
+    title: '(b″) a downstream dependency slows down (no errors)',
+    faults: { ledgerSlow: true },
+    changes: [],
+    incident: { title: 'Checkout is slow', services: ['web-frontend'] },
+    expected: { category: 'dependency', component: 'ledger-svc', match: 'exact' },
+  },
+  {
     id: 'pool-exhausted',
     title: '(c) connection pool exhausted',
     faults: { poolExhausted: true },
@@ -109,6 +117,14 @@ export const SCENARIOS: Scenario[] = [
     faults: { cpuSaturated: true },
     changes: [],
     incident: { title: 'Orders are slow', services: ['orders'] },
+    expected: { category: 'resource', component: 'host node-a cpu', match: 'exact' },
+  },
+  {
+    id: 'cpu-saturated-from-the-edge',
+    title: '(f′) the same CPU saturation, the incident naming only the front end',
+    faults: { cpuSaturated: true },
+    changes: [],
+    incident: { title: 'The shop is slow', services: ['web-frontend'] },
     expected: { category: 'resource', component: 'host node-a cpu', match: 'exact' },
   },
   {

@@ -74,11 +74,11 @@ export class Shop {
     };
   }
 
-  /** Generates the user requests that start in `[from, to)` (one every 2.4 s on average). */
+  /** Generates the user requests that start in `[from, to)` (one every 3 s on average). */
   traffic(batch: Batch, from: number, to: number): void {
     const drop = this.tl.faultAt - 40_000;
     if (this.faults.indexDropped?.dropStatementSpan && drop >= from && drop < to) this.dropIndexSpan(batch, drop);
-    for (let t = from + this.rng.next() * 2400; t < to; t += 1200 + this.rng.next() * 2400) {
+    for (let t = from + this.rng.next() * 3000; t < to; t += 1500 + this.rng.next() * 3000) {
       const req: Req = { batch, traceId: this.rng.hex(16) };
       const r = this.rng.next();
       if (r < 0.35) this.frontend(req, t, 'GET', '/products/{id}', `/products/${this.rng.int(1, 400)}`, (id, s) => this.callInventoryStock(req, id, s));
@@ -220,6 +220,7 @@ export class Shop {
       if (r < 0.7) return { end: t + this.rng.lat(9000, 0.2), status: 200 };
       return { end: t + this.rng.lat(90), status: 201 };
     }
+    if (this.faults.ledgerSlow && this.on(t)) return { end: t + this.rng.lat(1200, 0.3), status: 201 };
     return { end: t + this.rng.lat(18), status: this.rng.chance(0.002) ? 503 : 201, message: 'Service Unavailable' };
   }
 

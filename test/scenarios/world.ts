@@ -27,6 +27,8 @@ export interface Faults {
   ordersDeploy?: { version: string; leadMs: number; nPlusOne: boolean };
   /** `ledger-svc` answers 503 to some calls and hangs on others: billing's calls time out, and orders' first. */
   ledgerFailing?: boolean;
+  /** `ledger-svc` answers, but slowly (about 1.2 s instead of 20 ms): no errors, everything upstream waits. */
+  ledgerSlow?: boolean;
   /** `orders-pool` is at its limit: requests queue for a connection and many give up. */
   poolExhausted?: boolean;
   /** The inventory data disk of `node-b` fills up over the ten minutes before the fault, then writes fail. */
