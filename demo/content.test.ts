@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestVigil, tempDir, type TestVigil } from '../test/helpers/vigil.ts';
 import { installDemoContent } from './content.ts';
+import { FAULTS, REMEDIATIONS, SERVICES } from './faults.ts';
 
 let v: TestVigil;
 let dir: ReturnType<typeof tempDir>;
@@ -38,7 +39,9 @@ describe('demo content through the API', () => {
     const opts = { vigilUrl: v.server.urls.api, token: write, adminUrl: 'http://127.0.0.1:4480', stateFile };
     const first = await installDemoContent(opts);
     expect(first.failed).toEqual([]);
-    expect(first.created).toEqual(['dashboard:RMS overview', 'dashboard:LMS overview', 'monitor:lms-login-register', 'monitor:rms-calculate-pay']);
+    expect(first.created.slice(0, 4)).toEqual(['dashboard:RMS overview', 'dashboard:LMS overview', 'monitor:lms-login-register', 'monitor:rms-calculate-pay']);
+    expect(first.created.filter((k) => k.startsWith('action:'))).toEqual(Object.keys(REMEDIATIONS).map((a) => `action:${a}`));
+    expect(first.created.filter((k) => k.startsWith('runbook:'))).toEqual(SERVICES.map((s) => `runbook:${s}`));
     expect(existsSync(stateFile)).toBe(true);
     const list = await dashboards();
     expect(list.filter((d) => !d.builtin).map((d) => d.title).sort()).toEqual(['LMS overview', 'RMS overview']);
@@ -54,6 +57,18 @@ describe('demo content through the API', () => {
     await fetch(`${v.server.urls.api}/api/v1/dashboards/${lms.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${write}` } });
     expect(await installDemoContent(opts)).toEqual({ created: [], failed: [] });
     expect((await dashboards()).map((d) => d.title).sort()).toEqual(['Hosts and processes', 'RMS overview']);
+  });
+
+  it("offers every fault's remediation on its service's incidents, through the admin API", async () => {
+    const actions = await get<{ actions: { name: string; url: string; services: string[] }[] }>('/api/v1/actions');
+    expect(actions.actions.find((a) => a.name === 'recreate-index')).toMatchObject({ url: 'http://127.0.0.1:4480/remediate/recreate-index', services: ['rms-api'] });
+    const runbooks = await get<{ runbooks: { scope: { value: string }; actions: string[]; body: string }[] }>('/api/v1/runbooks');
+    expect(runbooks.runbooks.map((r) => r.scope.value).sort()).toEqual([...SERVICES].sort());
+    for (const f of FAULTS) {
+      const rb = runbooks.runbooks.find((r) => r.scope.value === f.target)!;
+      expect(rb.actions, f.name).toContain(f.remediation);
+      expect(rb.body).toContain(f.description);
+    }
   });
 
   it('reports what Vigil refuses instead of throwing (an ingest token may not create content)', async () => {

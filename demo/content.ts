@@ -1,6 +1,8 @@
 /**
- * The demo's content in Vigil: the RMS and LMS overview dashboards and the monitors of their key user
- * workflows (LMS log in → register for a course, RMS calculate royalties → pay a batch). Vigil itself
+ * The demo's content in Vigil: the RMS and LMS overview dashboards, the monitors of their key user
+ * workflows (LMS log in → register for a course, RMS calculate royalties → pay a batch), and the
+ * remediation actions (the demo admin API's `POST /remediate/<action>`) with one runbook per service
+ * offering them. Vigil itself
  * knows no demo name (DESIGN.md §1): the demo creates these through Vigil's public HTTP API, like any
  * user would, with a write-scoped token that `vigil start` hands it.
  *
@@ -9,7 +11,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { DashboardSpec } from '../src/api/contract.ts';
+import type { DashboardSpec, RemediationActionInput, RunbookInput } from '../src/api/contract.ts';
+import { FAULTS, REMEDIATIONS, SERVICES, type ServiceName } from './faults.ts';
 
 /** A dashboard as `POST /api/v1/dashboards` takes it. */
 export interface DemoDashboard {
@@ -125,6 +128,57 @@ export function demoMonitors(adminUrl: string): DemoMonitor[] {
   ];
 }
 
+/** The services a remediation acts on (whose incidents offer it). */
+function remediationServices(action: string): ServiceName[] {
+  const restartOf = /^restart-(.+)$/.exec(action)?.[1];
+  if (restartOf) return [restartOf as ServiceName];
+  if (action === 'recreate-index') return ['rms-api'];
+  // Any service's volume can fill; the admin API frees the one the fault filled.
+  if (action === 'free-disk') return [...SERVICES];
+  return ['lms-api'];
+}
+
+/**
+ * The demo's remediation actions, one per admin API remediation and named like it, for a demo admin API
+ * at `adminUrl`. The incident rides along in a header, as a real runbook automation would log it.
+ */
+export function demoActions(adminUrl: string): RemediationActionInput[] {
+  return Object.entries(REMEDIATIONS).map(([name, description]) => ({
+    name,
+    description,
+    method: 'POST',
+    url: `${adminUrl}/remediate/${name}`,
+    headers: { 'X-Vigil-Incident': '{{ .Incident.ID }}' },
+    body: '{"incident": {{ .Incident.ID }}, "title": {{ .Incident.Title | toJson }}}',
+    services: remediationServices(name),
+    timeoutSeconds: 60,
+  }));
+}
+
+// What each demo service calls: its runbook offers those services' restarts too.
+const DEPENDENCIES: Record<ServiceName, ServiceName[]> = { 'rms-api': ['payment-gateway'], 'lms-api': ['auth-service'], 'payment-gateway': [], 'auth-service': [] };
+
+/** One runbook per demo service: its known failure modes and the actions that fix them. */
+export function demoRunbooks(): RunbookInput[] {
+  return SERVICES.map((service) => {
+    const faults = FAULTS.filter((f) => f.target === service);
+    const actions = [...new Set([...faults.map((f) => f.remediation), `restart-${service}`, ...DEPENDENCIES[service].map((d) => `restart-${d}`), 'free-disk'])];
+    const lines = [
+      `# ${service}`,
+      '',
+      `Start with the diagnosis above, then [the service page](/services/${service}) and its error logs.`,
+      '',
+      ...(faults.length ? ['## Known failure modes', '', ...faults.map((f) => `- ${f.description} Fix: **${f.remediation}**.`), ''] : []),
+      '## Actions',
+      '',
+      ...actions.map((a) => `- **${a}**: ${REMEDIATIONS[a] ?? ''}`),
+      '',
+      'After an action, resolve the incident: Vigil verifies that the alerts stay clear and the error rate and latency are back to their baseline before it closes.',
+    ];
+    return { title: `${service} runbook`, scope: { kind: 'service' as const, value: service }, body: lines.join('\n'), actions };
+  });
+}
+
 /** What {@link installDemoContent} needs. */
 export interface InstallOptions {
   /** Vigil's API base URL. */
@@ -135,8 +189,8 @@ export interface InstallOptions {
   adminUrl: string;
   /** Where to remember what was installed; omit to install without remembering (tests). */
   stateFile?: string;
-  /** Only these kinds (default both). */
-  only?: 'dashboards' | 'monitors';
+  /** Only this kind (default all: dashboards, monitors, remediation actions and runbooks). */
+  only?: 'dashboards' | 'monitors' | 'remediation';
 }
 
 /** What was created, and what Vigil refused (status and message), by item. */
@@ -150,8 +204,9 @@ interface Installed {
 }
 
 /**
- * Creates the demo's dashboards and monitors in Vigil that this data directory never created before.
- * A monitor id that already exists (409, e.g. an older `monitors/demo.yaml`) counts as installed.
+ * Creates the demo's dashboards, monitors, actions and runbooks in Vigil that this data directory never
+ * created before. A monitor id or action name that already exists (409, e.g. an older
+ * `monitors/demo.yaml`) counts as installed. Actions come before the runbooks that offer them.
  */
 export async function installDemoContent(o: InstallOptions): Promise<InstallReport> {
   const done = new Set<string>(o.stateFile && existsSync(o.stateFile) ? (JSON.parse(readFileSync(o.stateFile, 'utf8')) as Installed).items : []);
@@ -165,9 +220,12 @@ export async function installDemoContent(o: InstallOptions): Promise<InstallRepo
     });
     return { status: res.status, text: await res.text() };
   };
+  const want = (kind: NonNullable<InstallOptions['only']>) => o.only === undefined || o.only === kind;
   const items: { key: string; route: string; body: unknown }[] = [
-    ...(o.only === 'monitors' ? [] : demoDashboards().map((d) => ({ key: `dashboard:${d.title}`, route: '/api/v1/dashboards', body: d }))),
-    ...(o.only === 'dashboards' ? [] : demoMonitors(o.adminUrl).map((m) => ({ key: `monitor:${m.id}`, route: '/api/v1/monitors', body: m }))),
+    ...(want('dashboards') ? demoDashboards().map((d) => ({ key: `dashboard:${d.title}`, route: '/api/v1/dashboards', body: d })) : []),
+    ...(want('monitors') ? demoMonitors(o.adminUrl).map((m) => ({ key: `monitor:${m.id}`, route: '/api/v1/monitors', body: m })) : []),
+    ...(want('remediation') ? demoActions(o.adminUrl).map((a) => ({ key: `action:${a.name}`, route: '/api/v1/actions', body: a })) : []),
+    ...(want('remediation') ? demoRunbooks().map((r) => ({ key: `runbook:${r.scope.value}`, route: '/api/v1/runbooks', body: r })) : []),
   ];
   const report: InstallReport = { created: [], failed: [] };
   for (const item of items) {
