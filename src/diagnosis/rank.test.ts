@@ -146,6 +146,29 @@ describe('rank', () => {
     expect(order([failing, deploy, ev({ detector: 'attributes', category: 'change', component: 'reports 1.2.0', services: ['reports'], score: 0.5 })])[0]).toBe('change:reports 1.2.0');
   });
 
+  it('a change explains trouble at the services its evidence names; a process explains its host', () => {
+    // A configuration change that makes checkout call payments 6× per request: payments' slowness is its doing.
+    const flood = rank(
+      [
+        ev({ detector: 'changes', category: 'configuration', component: 'checkout cache.enabled', services: ['checkout'], score: 0.6, onsetMs: ONSET - MIN }),
+        ev({ detector: 'dependencies', category: 'configuration', component: 'checkout cache.enabled', services: ['checkout', 'payments'], score: 0.5 }),
+        ev({ detector: 'dependencies', category: 'dependency', component: 'payments', services: ['payments', 'checkout'], score: 0.9 }),
+      ],
+      ctx,
+    );
+    expect(flood.map((h) => h.component)).toEqual(['checkout cache.enabled', 'payments']);
+    const hog = rank(
+      [
+        ev({ detector: 'resources', category: 'resource', component: 'host node-a cpu', services: ['checkout', 'payments'], score: 0.9 }),
+        ev({ detector: 'resources', category: 'resource', component: 'checkout cpu', services: ['checkout'], score: 0.7 }),
+      ],
+      ctx,
+    );
+    expect(hog.map((h) => h.component)).toEqual(['checkout cpu', 'host node-a cpu']);
+    // A process on another host explains nothing there.
+    expect(order([hog[1]!.evidence[0]!, { ...hog[0]!.evidence[0]!, component: 'reports cpu', services: ['reports'] }])[0]).toBe('resource:host node-a cpu');
+  });
+
   it('a symptom seen only at callers of a failing dependency is not the cause; the deepest failing dependency leads', () => {
     const hyps = rank(
       [

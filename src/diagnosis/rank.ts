@@ -71,6 +71,8 @@ interface Group {
   cause: boolean;
   /** Where the culprit lives: the services whose trouble it is. */
   places: string[];
+  /** For a change: every service its evidence ties to it (a caller's fan-out names the callee it floods). */
+  reach: string[];
   /** Earliest onset a detector reported. */
   onsetMs?: number;
 }
@@ -98,7 +100,7 @@ function mergeGroups(evidence: readonly Evidence[]): Group[] {
     if (!e || !e.component) continue;
     const k = keyOf(e.category, e.component);
     let g = byKey.get(k);
-    if (!g) byKey.set(k, (g = { category: e.category, component: e.component, evidence: [], base: 0, key: 0, cause: false, places: [] }));
+    if (!g) byKey.set(k, (g = { category: e.category, component: e.component, evidence: [], base: 0, key: 0, cause: false, places: [], reach: [] }));
     g.evidence.push({ ...e, score: clamp(e.score) });
   }
   const groups = [...byKey.values()];
@@ -208,6 +210,7 @@ function score(g: Group): void {
   const onsets = g.evidence.map((e) => e.onsetMs).filter((t): t is number => typeof t === 'number' && Number.isFinite(t));
   g.onsetMs = onsets.length ? Math.min(...onsets) : undefined;
   g.places = placesOf(g);
+  g.reach = TIER[g.category] === 0 ? [...new Set([...g.places, ...g.evidence.filter((e) => e.role === 'cause').flatMap((e) => e.services)])] : g.places;
 }
 
 /** The services whose trouble a hypothesis is: the callee for a dependency, the service for the rest. */
@@ -270,7 +273,10 @@ function explains(a: Group, b: Group, ctx: RankContext, downstream: (s: string) 
   const onsetB = b.onsetMs ?? ctx.scope.onsetMs;
   if (a.onsetMs !== undefined && a.onsetMs > onsetB + ONSET_SLACK_MS) return false;
   if (ta === 0 && a.onsetMs !== undefined && a.onsetMs < ctx.scope.onsetMs - CHANGE_LOOKBACK_MS) return false;
-  const samePlace = b.places.every((p) => a.places.includes(p));
+  // A process's own saturation explains its host's (`orders cpu` → `host node-a cpu`, orders on node-a).
+  const processOfHost = /^host \S+ (cpu|memory)/.exec(b.component)?.[1];
+  if (a.category === 'resource' && b.category === 'resource' && processOfHost && a.component === `${a.places[0]} ${processOfHost}`) return b.places.includes(a.places[0] as string);
+  const samePlace = b.places.every((p) => a.reach.includes(p));
   if (samePlace) return ta < tb;
   // Seen only upstream (at callers) of a's place: every place of b calls one of a's places.
   // Seen only upstream (at callers) of a's place: a explains how the callers answer (their dependency
