@@ -9,6 +9,7 @@ import { changeCommand } from './change.ts';
 import { demoCommand } from './demo.ts';
 import { incidentCommand } from './incident.ts';
 import { rulesCommand } from './rules.ts';
+import { actionCommand, runbookCommand } from './runbook.ts';
 import { searchCommand } from './search.ts';
 import { silenceCommand } from './silence.ts';
 import { startCommand } from './start.ts';
@@ -56,6 +57,8 @@ const program = new Command()
   .addCommand(rulesCommand())
   .addCommand(silenceCommand())
   .addCommand(incidentCommand())
+  .addCommand(runbookCommand())
+  .addCommand(actionCommand())
   .addCommand(changeCommand())
   .addCommand(demoCommand());
 strict(program);
