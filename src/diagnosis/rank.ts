@@ -2,16 +2,18 @@
  * The ranker (issue 14 §4, docs/diagnosis.md "Ranking"): evidence of every detector → hypotheses, most likely
  * first. Pure: no I/O, the same input gives the same ranking.
  *
- * 1. Merge: evidence about one culprit (same category + component) is one hypothesis; evidence about a whole
- *    host (`host X`) joins that host's resource hypothesis (`host X cpu|memory|disk …`); a deploy
- *    (`change`, `<service> <version>`) absorbs evidence that names the same version of the same service.
+ * 1. Merge: evidence about one culprit (same category + component) is one hypothesis; evidence naming one
+ *    culprit two ways is merged too: a whole host (`host X`) into that host's resource (`host X cpu`), a
+ *    service's disk into its host's disk, a schema statement into the slow statement on its table, an
+ *    over-represented route into its operation, evidence naming a version into that deploy.
  * 2. Confidence: noisy-or of the strongest score each detector gave (several detectors agreeing raise it;
- *    one detector repeating itself does not), capped below 1; symptom-only hypotheses weigh less.
+ *    one detector repeating itself does not), capped below 1; symptom-only hypotheses weigh less, and so
+ *    does a change nothing else points at (deploys happen all day).
  * 3. Explanation: a hypothesis that explains another ranks above it, and the explained one's confidence
  *    drops below the explainer's. A cause explains what happens at the same place with a less basic
- *    category (a deploy just before the onset explains its service's slow statement, errors and latency) and
- *    what happens upstream of it in the call graph (a failing dependency explains its callers' time-outs;
- *    the symptom seen only at callers is not the cause).
+ *    category (a deploy just before the onset explains its service's slow statement, errors and latency; a
+ *    process's saturation its host's) and what happens upstream of it in the call graph (a failing
+ *    dependency explains its callers' time-outs: the symptom seen only at callers is not the cause).
  */
 import { downstreamOf } from './topology.ts';
 import type { Category, DiagnosisScope, Evidence, Hypothesis, ServiceEdge } from './types.ts';
