@@ -126,7 +126,7 @@ export class Shop {
 
   /** orders' own CPU work: a saturated host stretches it. */
   private work(inst: Instance, t: number, median: number): number {
-    const starved = this.faults.cpuSaturated && this.on(t) && inst.host === 'node-a';
+    const starved = (this.faults.cpuSaturated || this.faults.processCpuHog) && this.on(t) && inst.host === 'node-a';
     return starved ? this.rng.lat(median * 30, 0.6) : this.rng.lat(median, 0.4);
   }
 
@@ -204,7 +204,9 @@ export class Shop {
       if (limit && this.on(t) && amount > 120) {
         return { end: s + this.rng.lat(1.2), status: 422, message: `charge of ${amount.toFixed(2)} EUR refused: above ${limit.key} (120.00)` };
       }
-      const ledger = this.http(req, b, id, 'POST', '/entries', LEDGER.peer, s + this.rng.lat(1), 5000, () => this.ledgerAnswer(s + 1));
+      // A leaking heap: garbage collection pauses stall every request.
+      const gc = this.faults.memoryLeak && this.on(t) ? this.rng.lat(450, 0.5) : this.rng.lat(1);
+      const ledger = this.http(req, b, id, 'POST', '/entries', LEDGER.peer, s + gc, 5000, () => this.ledgerAnswer(s + gc + 1));
       if (ledger.status === 0) return { end: ledger.end + 0.5, status: 504, errorType: 'timeout', exceptionType: 'TimeoutError', message: `ledger request timed out after 5000 ms` };
       if (ledger.status >= 500) return { end: ledger.end + 0.5, status: 502, errorType: String(ledger.status), exceptionType: 'UpstreamError', message: `ledger answered ${ledger.status} Service Unavailable` };
       this.info(req, b, id, ledger.end, `charge ch_${this.rng.hex(6)} accepted amount ${amount.toFixed(2)} EUR`);

@@ -37,6 +37,10 @@ export interface Faults {
   indexDropped?: { dropStatementSpan: boolean };
   /** A runaway process takes `node-a`'s CPU: the `orders` instance there crawls. */
   cpuSaturated?: boolean;
+  /** A runaway loop in the `orders` process on `node-a`: that process takes the host's CPU. */
+  processCpuHog?: boolean;
+  /** `billing` leaks memory from five minutes before the fault; from the fault on, GC pauses slow it. */
+  memoryLeak?: boolean;
   /** A configuration change of billing makes it refuse many charges (422). */
   billingLimit?: { key: string };
   /** `inventory` stops: no telemetry, connections refused. */
