@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectorContext, scopeAround } from '../../../test/helpers/diagnosis.ts';
 import { postOtlp } from '../../../test/helpers/otlp-send.ts';
 import { startTestVigil, type TestVigil } from '../../../test/helpers/vigil.ts';
-import { logPatternsDetector, templateSearch, templateTerms } from './log-patterns.ts';
+import { logPatternsDetector, peerNamedIn, templateSearch, templateTerms } from './log-patterns.ts';
 
 const MIN = 60_000;
 const now = Math.floor(Date.now() / MIN) * MIN - 2 * MIN;
@@ -41,6 +41,8 @@ beforeAll(async () => {
           logs(start, onset, 60_000, 13, (i) => `cache miss for key cart:${i}`),
           logs(onset, now, 3000, 13, (i) => `cache miss for key cart:${i}`),
           logs(onset + 5000, now, 10_000, 17, (i) => `call to ledger timed out after 2500 ms (order ${4000 + i})`),
+          // ledger's full disk, relayed by orders (on node-a, whose own disk is fine).
+          logs(onset + 25_000, now, 15_000, 17, (i) => `POST /orders failed: ledger write failed: ENOSPC: no space left on device, write '/var/lib/ledger/wal/${String(i).padStart(6, '0')}.log'`),
         ]),
       },
       {
@@ -88,6 +90,10 @@ beforeAll(async () => {
         resource: { attributes: [attr('service.name', 'host-agent'), attr('host.name', 'node-b')] },
         scopeMetrics: [{ scope: { name: 'test' }, metrics: [{ name: 'system.filesystem.utilization', unit: '1', gauge: { dataPoints: [...points(() => 0.5, '/'), ...points((t) => (t >= onset ? 1 : 0.7), '/var/lib/ledger')] } }] }],
       },
+      {
+        resource: { attributes: [attr('service.name', 'host-agent'), attr('host.name', 'node-a')] },
+        scopeMetrics: [{ scope: { name: 'test' }, metrics: [{ name: 'system.filesystem.utilization', unit: '1', gauge: { dataPoints: points(() => 0.3, '/') } }] }],
+      },
     ],
   });
 }, 60_000);
@@ -116,7 +122,10 @@ describe('log-patterns', () => {
     const spike = by.get('code orders cache miss for key cart:<*>')!;
     expect(spike).toMatchObject({ role: 'symptom' });
     expect(spike.summary).toMatch(/spiking 1[67]×: "cache miss for key cart:<\*>" 16.8\/min \(baseline 1\/min\)/);
-    expect(by.get('resource host node-b disk /var/lib/ledger')!.services).toEqual(['ledger']);
+    // ledger's own ENOSPC lines and orders' relayed ones are one finding, on node-b's volume.
+    const disk = by.get('resource host node-b disk /var/lib/ledger')!;
+    expect(disk.services.sort()).toEqual(['ledger', 'orders']);
+    expect(disk.summary).toMatch(/\(1 more pattern points here\)$/);
     // The steady slow-request warnings are not reported.
     expect(out.some((e) => e.summary.includes('slow request'))).toBe(false);
     // Every template link finds its lines.
@@ -134,5 +143,18 @@ describe('log-patterns', () => {
   it('searches a template by its constant words', () => {
     expect(templateTerms('call to <*> timed out after <*> ms')).toEqual(['timed out after', 'call to']);
     expect(templateSearch('orders', 'disk <*>% full')).toBe('severity>=WARN service.name="orders" "disk" "full"');
+  });
+
+  it('reads the service a relayed failure began at', () => {
+    const edges = [
+      { caller: 'web', callee: 'billing', instrumented: true },
+      { caller: 'billing', callee: 'ledger-svc', instrumented: true },
+    ];
+    expect(peerNamedIn('POST /pay failed: billing failed: ledger answered 503', 'web', edges)).toBe('ledger-svc');
+    expect(peerNamedIn('billing did not answer within 3000 ms', 'web', edges)).toBe('billing');
+    expect(peerNamedIn('ledger-svc timed out', 'billing', edges)).toBe('ledger-svc');
+    // Not a name inside another word, and not a service it does not call.
+    expect(peerNamedIn('subledger timed out', 'billing', edges)).toBeUndefined();
+    expect(peerNamedIn('web timed out', 'billing', edges)).toBeUndefined();
   });
 });

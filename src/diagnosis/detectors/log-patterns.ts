@@ -139,6 +139,23 @@ interface Culprit {
   services: string[];
 }
 
+const escapeRe = (x: string): string => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The service `service` calls (directly or further down) that a text names, by its name or its name without
+ * a `-svc`/`-service`/`-api`/`-server` suffix (`ledger` for `ledger-svc`). A relayed failure names several
+ * ("billing failed: ledger answered 503"): the one furthest down the calls is where it began.
+ */
+export function peerNamedIn(text: string, service: string, edges: readonly ServiceEdge[]): string | undefined {
+  const lower = text.toLowerCase();
+  const names = (callee: string) => {
+    const short = callee.replace(/[-_.]?(svc|service|api|server|srv)$/i, '');
+    return short.length >= 3 && short !== callee ? [callee, short] : [callee];
+  };
+  const named = [...downstreamOf(service, edges)].filter((c) => names(c).some((n) => new RegExp(`(^|[^\\w.-])${escapeRe(n.toLowerCase())}($|[^\\w-])`).test(lower)));
+  return named.find((c) => !named.some((o) => o !== c && downstreamOf(c, edges).has(o))) ?? named[0];
+}
+
 /** Reads the culprit a log text names; lookups of pools and mount points run only when the text needs them. */
 async function classify(ctx: DetectorContext, edges: ServiceEdge[], service: string, host: string, template: string, sample: string): Promise<Culprit> {
   const text = `${template} ${sample}`;
@@ -150,29 +167,46 @@ async function classify(ctx: DetectorContext, edges: ServiceEdge[], service: str
     return { category: 'database', component: poolComponent(service, poolOfMessage(sample, known)), role: 'cause', services: [service] };
   }
   if (DISK_RE.test(text)) {
-    if (host) {
-      const mount = await mountOf(ctx, host, sample, range, bucketNs);
-      if (mount) return { category: 'resource', component: `host ${host} disk ${mount}`, role: 'cause', services: [service] };
-    }
+    const disk = await diskOf(ctx, host, sample, range, bucketNs);
+    if (disk) return { category: 'resource', component: `host ${disk.host} disk ${disk.mount}`, role: 'cause', services: [service] };
     return { category: 'resource', component: `${service} disk`, role: 'cause', services: [service] };
   }
-  const lower = text.toLowerCase();
-  const callees = [...new Set(edges.filter((e) => e.caller === service).map((e) => e.callee))].sort((a, b) => b.length - a.length);
-  const peer = callees.find((c) => new RegExp(`(^|[^\\w.-])${c.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\w-])`).test(lower));
+  const peer = peerNamedIn(text, service, edges);
   if (peer && DOWN_PEER_RE.test(text)) return { category: 'availability', component: peer, role: 'cause', services: [peer, service] };
   if (peer && SLOW_PEER_RE.test(text)) return { category: 'dependency', component: peer, role: 'cause', services: [peer, service] };
   return { category: 'code', component: `${service} ${cut(template, 80)}`, role: 'symptom', services: [service] };
 }
 
-/** The mount point of `host` a disk message concerns: the longest one its paths lie under, else the fullest. */
-async function mountOf(ctx: DetectorContext, host: string, sample: string, range: { fromNs: bigint; toNs: bigint }, bucketNs: bigint): Promise<string | undefined> {
-  const fs = await metricAnswer(ctx.queries, { ...range, bucketNs, name: 'system.filesystem.utilization', filters: [{ key: 'host.name', value: host }], groupBy: 'system.filesystem.mountpoint', agg: 'max' });
-  const mounts = fs.series.map((s) => ({ mount: s.group ?? '', used: Math.max(0, ...s.points.map((p) => p.value ?? 0)) })).filter((m) => m.mount);
+const FS_METRIC = 'system.filesystem.utilization';
+const MOUNT_KEY = 'system.filesystem.mountpoint';
+
+/**
+ * The host and mount point a disk message concerns. The message may be relayed by a caller (its own host is
+ * then not the full one), so mounts are looked up on every host: the longest mount point a path of the
+ * message lies under, on the host where it is fullest (the logging host on a tie). Without a path: the
+ * logging host's fullest mount point, when it is nearly full.
+ */
+async function diskOf(ctx: DetectorContext, host: string, sample: string, range: { fromNs: bigint; toNs: bigint }, bucketNs: bigint): Promise<{ host: string; mount: string } | undefined> {
+  const fullest = (series: { group: string | null; points: { value: number | null }[] }[]) =>
+    series.map((x) => ({ key: x.group ?? '', used: Math.max(0, ...x.points.map((p) => p.value ?? 0)) })).filter((x) => x.key);
   const paths = sample.match(/\/[^\s'",;:)]*/g) ?? [];
-  const under = mounts.filter((m) => paths.some((p) => p === m.mount || p.startsWith(m.mount.endsWith('/') ? m.mount : `${m.mount}/`))).sort((a, b) => b.mount.length - a.mount.length);
-  if (under[0]) return under[0].mount;
-  const fullest = mounts.sort((a, b) => b.used - a.used)[0];
-  return fullest && fullest.used >= 0.9 ? fullest.mount : undefined;
+  if (paths.length) {
+    const mounts = fullest((await metricAnswer(ctx.queries, { ...range, bucketNs, name: FS_METRIC, filters: [], groupBy: MOUNT_KEY, agg: 'max' })).series);
+    const under = mounts
+      .filter((m) => paths.some((p) => p === m.key || p.startsWith(m.key.endsWith('/') ? m.key : `${m.key}/`)))
+      .sort((a, b) => b.key.length - a.key.length);
+    const mount = under[0]?.key;
+    if (mount) {
+      const hosts = fullest((await metricAnswer(ctx.queries, { ...range, bucketNs, name: FS_METRIC, filters: [{ key: MOUNT_KEY, value: mount }], groupBy: 'host.name', agg: 'max' })).series);
+      // Only the root matched (any path lies under it): it can only be the logging host's own disk.
+      const candidates = mount === '/' ? hosts.filter((h) => h.key === host) : hosts;
+      const best = candidates.sort((a, b) => b.used - a.used || Number(b.key === host) - Number(a.key === host))[0];
+      if (best) return { host: best.key, mount };
+    }
+  }
+  if (!host) return undefined;
+  const own = fullest((await metricAnswer(ctx.queries, { ...range, bucketNs, name: FS_METRIC, filters: [{ key: 'host.name', value: host }], groupBy: MOUNT_KEY, agg: 'max' })).series).sort((a, b) => b.used - a.used)[0];
+  return own && own.used >= 0.9 ? { host, mount: own.key } : undefined;
 }
 
 /** Score of a new or spiking signal: volume and effect (new = full effect). */
@@ -297,12 +331,27 @@ export const logPatternsDetector: Detector = {
         },
       });
     }
-    return found
-      .map((f) => f.evidence)
-      .sort((a, b) => b.score - a.score)
-      .slice(0, MAX_EVIDENCE);
+    return onePerCulprit(found.map((f) => f.evidence)).slice(0, MAX_EVIDENCE);
   },
 };
+
+/**
+ * The strongest evidence per culprit: a failure relayed by several callers, or seen both as a log template
+ * and an error group, is one finding (the others are counted in it), so it does not crowd out other culprits.
+ */
+function onePerCulprit(list: Evidence[]): Evidence[] {
+  const by = new Map<string, Evidence[]>();
+  for (const e of [...list].sort((a, b) => b.score - a.score)) {
+    const k = `${e.category}\u0000${e.component}`;
+    by.set(k, [...(by.get(k) ?? []), e]);
+  }
+  return [...by.values()].map(([top, ...rest]) => {
+    const e = top as Evidence;
+    if (!rest.length) return e;
+    const services = [...new Set([e, ...rest].flatMap((x) => x.services))];
+    return { ...e, services, summary: `${e.summary} (${rest.length} more ${rest.length > 1 ? 'patterns point' : 'pattern points'} here)`, figures: { ...e.figures, other_patterns: rest.length } };
+  });
+}
 
 /** What to do next about a culprit a log pattern points at. */
 function nextStepOf(c: Culprit, service: string): string {
