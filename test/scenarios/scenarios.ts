@@ -128,22 +128,6 @@ export const SCENARIOS: Scenario[] = [
     expected: { category: 'resource', component: 'host node-a cpu', match: 'exact' },
   },
   {
-    id: 'process-cpu-hog',
-    title: '(i) one process takes its host’s CPU (a runaway loop in orders on node-a)',
-    faults: { processCpuHog: true },
-    changes: [],
-    incident: { title: 'Orders are slow', services: ['orders'] },
-    expected: { category: 'resource', component: 'orders cpu', match: 'exact' },
-  },
-  {
-    id: 'memory-leak',
-    title: '(j) a memory leak (GC pauses slow billing)',
-    faults: { memoryLeak: true },
-    changes: [],
-    incident: { title: 'Checkout is slow', services: ['web-frontend'] },
-    expected: { category: 'resource', component: 'billing memory', match: 'exact' },
-  },
-  {
     id: 'config-change',
     title: '(g) configuration change refuses requests (4xx)',
     faults: { billingLimit: { key: 'charges.max_amount' } },
@@ -161,6 +145,22 @@ export const SCENARIOS: Scenario[] = [
     changes: [],
     incident: { title: 'Product pages fail', services: ['web-frontend'] },
     expected: { category: 'availability', component: 'inventory', match: 'exact' },
+  },
+  {
+    id: 'process-cpu-hog',
+    title: '(i) one process takes its host’s CPU (a runaway loop in orders on node-a)',
+    faults: { processCpuHog: true },
+    changes: [],
+    incident: { title: 'Orders are slow', services: ['orders'] },
+    expected: { category: 'resource', component: 'orders cpu', match: 'exact' },
+  },
+  {
+    id: 'memory-leak',
+    title: '(j) a memory leak (GC pauses slow billing)',
+    faults: { memoryLeak: true },
+    changes: [],
+    incident: { title: 'Checkout is slow', services: ['web-frontend'] },
+    expected: { category: 'resource', component: 'billing memory', match: 'exact' },
   },
 ];
 
