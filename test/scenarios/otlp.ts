@@ -82,6 +82,11 @@ export class Batch {
     this.counts.points++;
   }
 
+  /** What was gathered, per resource (for checks of the generated telemetry). */
+  records(): readonly { resource: Attrs; spans: readonly SpanRecord[]; logs: readonly LogRecord[]; points: readonly PointRecord[] }[] {
+    return [...this.buckets.values()];
+  }
+
   /** Sends traces, then logs, then metrics (each one OTLP request); nothing is sent for an empty signal. */
   async send(otlpUrl: string, token: string): Promise<void> {
     const all = [...this.buckets.values()];
