@@ -20,21 +20,27 @@ const attr = (key: string, v: string | number) => ({ key, value: typeof v === 'n
 let id = 1;
 
 type Call = { sql: string; ms: number };
-/** Requests of `service` every `everyMs` over [start, now); `calls(t, i)` are the database calls of one request. */
-function requests(service: string, route: string, everyMs: number, calls: (t: number, i: number) => Call[]): Record<string, unknown> {
+/** Requests of `service` every `everyMs` over [start, now); `calls(t, i)` are the database calls of one request; `deployed`: the version from the onset on. */
+function requests(service: string, route: string, everyMs: number, calls: (t: number, i: number) => Call[], deployed?: string): Record<string, unknown>[] {
   const spans: Record<string, unknown>[] = [];
+  const after: Record<string, unknown>[] = [];
   let i = 0;
   for (let t = start; t < now; t += everyMs, i++) {
+    const list = deployed && t >= onset ? after : spans;
     const trace = hex(id++, 16);
     const root = hex(id++, 8);
     let at = t + 1;
     for (const c of calls(t, i)) {
-      spans.push({ traceId: trace, spanId: hex(id++, 8), parentSpanId: root, name: `SELECT ${service}`, kind: 3, startTimeUnixNano: ns(at), endTimeUnixNano: ns(at + c.ms), attributes: [attr('db.system', 'postgresql'), attr('db.query.text', c.sql)] });
+      list.push({ traceId: trace, spanId: hex(id++, 8), parentSpanId: root, name: `SELECT ${service}`, kind: 3, startTimeUnixNano: ns(at), endTimeUnixNano: ns(at + c.ms), attributes: [attr('db.system', 'postgresql'), attr('db.query.text', c.sql)] });
       at += c.ms;
     }
-    spans.push({ traceId: trace, spanId: root, name: `GET ${route}`, kind: 2, startTimeUnixNano: ns(t), endTimeUnixNano: ns(at + 2), attributes: [attr('http.route', route), attr('http.request.method', 'GET'), attr('http.response.status_code', 200)] });
+    list.push({ traceId: trace, spanId: root, name: `GET ${route}`, kind: 2, startTimeUnixNano: ns(t), endTimeUnixNano: ns(at + 2), attributes: [attr('http.route', route), attr('http.request.method', 'GET'), attr('http.response.status_code', 200)] });
   }
-  return { resource: { attributes: [attr('service.name', service), attr('service.version', '1.0.0'), attr('host.name', 'node-a')] }, scopeSpans: [{ scope: { name: 'test' }, spans }] };
+  const resource = (version: string) => ({ attributes: [attr('service.name', service), attr('service.version', version), attr('host.name', 'node-a')] });
+  return [
+    { resource: resource('1.0.0'), scopeSpans: [{ scope: { name: 'test' }, spans }] },
+    ...(deployed ? [{ resource: resource(deployed), scopeSpans: [{ scope: { name: 'test' }, spans: after }] }] : []),
+  ];
 }
 
 const jitter = (i: number, base: number) => base * (0.8 + ((i * 37) % 10) / 25);
@@ -46,18 +52,19 @@ beforeAll(async () => {
   await postOtlp(v.server.urls.otlp, v.ingestToken, 'traces', {
     resourceSpans: [
       // billing: the invoices lookup goes from ~4 ms to ~180 ms at the onset; the cart update stays.
-      requests('billing', '/invoices', 4000, (t, i) => [
+      ...requests('billing', '/invoices', 4000, (t, i) => [
         { sql: `SELECT id, total FROM invoices WHERE customer_id = ${i % 97} AND status = 'open'`, ms: faulty(t) ? jitter(i, 180) : jitter(i, 4) },
         { sql: `UPDATE sessions SET seen_at = ${t} WHERE id = ${i}`, ms: jitter(i, 2) },
       ]),
-      // catalog: one query with an IN list per request, then (after the deploy) one query per item.
-      requests('catalog', '/products', 4000, (t, i) =>
+      // catalog: one query with an IN list per request, then (after the deploy of 1.1.0) one query per item.
+      ...requests('catalog', '/products', 4000, (t, i) =>
         faulty(t)
           ? Array.from({ length: 12 }, (_, k) => ({ sql: `SELECT name, price FROM products WHERE id = ${i + k}`, ms: jitter(i + k, 3) }))
           : [{ sql: `SELECT name, price FROM products WHERE id IN (${i}, ${i + 1}, ${i + 2})`, ms: jitter(i, 5) }],
+        '1.1.0',
       ),
       // shipping: healthy throughout.
-      requests('shipping', '/rates', 4000, (t, i) => [{ sql: `SELECT rate FROM zones WHERE code = '${i % 13}'`, ms: jitter(i, 6) }]),
+      ...requests('shipping', '/rates', 4000, (t, i) => [{ sql: `SELECT rate FROM zones WHERE code = '${i % 13}'`, ms: jitter(i, 6) }]),
     ],
   });
 }, 60_000);
@@ -77,6 +84,7 @@ describe('db-statements', () => {
     expect(e.summary).toMatch(/p95 \d(\.\d)? ms → \d+ ms \(\d+×\).*% of the added database time, from \d\d:\d\d UTC/);
     expect(Math.abs((e.onsetMs ?? 0) - onset)).toBeLessThanOrEqual(MIN);
     expect(e.links.length).toBeGreaterThan(0);
+    expect(e.figures.service_version).toBeUndefined();
     // The link's query finds the statement's calls.
     const q = decodeURIComponent(/q=([^&]*)/.exec(e.links[1]!.href)![1]!);
     const res = await v.server.queries.search(q, { fromNs: BigInt(onset) * 1_000_000n, toNs: BigInt(now) * 1_000_000n, limit: 100 });
@@ -89,6 +97,9 @@ describe('db-statements', () => {
     const e = out[0]!;
     expect(e).toMatchObject({ category: 'database', role: 'cause', component: 'SELECT name, price FROM products WHERE id = ?', services: ['catalog'] });
     expect(e.summary).toMatch(/^N\+1: .* is new and runs (9|10|11|12) times per request/);
+    // It came with catalog 1.1.0: named so the ranker can hand it to that deploy.
+    expect(e.figures.service_version).toBe('1.1.0');
+    expect(e.summary).toMatch(/issued by catalog 1\.1\.0, a version the baseline did not run\.$/);
     expect(e.score).toBeGreaterThan(0.4);
     expect(e.score).toBeLessThan(0.75);
   });

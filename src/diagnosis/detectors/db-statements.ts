@@ -102,6 +102,23 @@ async function onsetOf(ctx: DetectorContext, d: StatementDelta, field: 'avg' | '
   return undefined;
 }
 
+/**
+ * The version of the service issuing (nearly all of) the statement's calls in the window, when the baseline
+ * did not run it: the statement's change came with that deploy.
+ */
+async function newVersionOf(ctx: DetectorContext, d: StatementDelta): Promise<string | undefined> {
+  const opts = (w: TimeWindow) => ({ fromNs: ns(w.fromMs), toNs: ns(w.toMs), limit: 1000, explainEmpty: false });
+  const [win, base] = await Promise.all([
+    ctx.queries.search(statementSearch(d.service, d.statement, ' | stats count() as n by service.version | sort -n'), opts(ctx.scope.window)),
+    ctx.queries.search(`from spans service.name=${quote(d.service)} | stats count() as n by service.version`, opts(ctx.scope.baseline)),
+  ]);
+  const total = win.rows.reduce((a, r) => a + (Number(r.n) || 0), 0);
+  const top = win.rows[0];
+  const version = top?.['service.version'];
+  if (!top || typeof version !== 'string' || !version || (Number(top.n) || 0) < 0.8 * total) return undefined;
+  return base.rows.some((r) => r['service.version'] === version) ? undefined : version;
+}
+
 /** Pairs window statements with their baseline, in the services that matter. */
 function deltas(base: DatabaseStatementRow[], win: DatabaseStatementRow[], services: Set<string> | null, reqBase: Map<string, number>, reqWin: Map<string, number>, bMin: number, wMin: number): StatementDelta[] {
   const key = (r: DatabaseStatementRow) => `${r.service}\u0000${r.statement}`;
@@ -231,10 +248,18 @@ export const dbStatementsDetector: Detector = {
       const { kind, ...evidence } = e;
       // When it began: the first minute above the baseline's p95 (slower calls) or twice its call rate (N+1).
       const threshold = kind === 'slow' ? Math.max(2 * (d.base?.avg_ms ?? 0), d.base?.p95_ms ?? 0) : Math.max(1, 2 * d.baseCallsPerMin);
-      const onsetMs = await onsetOf(ctx, d, kind === 'slow' ? 'avg' : 'n', threshold).catch(() => undefined);
+      const [onsetMs, version] = await Promise.all([
+        onsetOf(ctx, d, kind === 'slow' ? 'avg' : 'n', threshold).catch(() => undefined),
+        newVersionOf(ctx, d).catch(() => undefined),
+      ]);
       if (onsetMs !== undefined) {
         evidence.onsetMs = onsetMs;
         evidence.summary = `${evidence.summary.slice(0, -1)}, from ${clock(onsetMs)} UTC.`;
+      }
+      if (version !== undefined) {
+        // Named in the figures so the ranker can hand this finding to the deploy that brought it.
+        evidence.figures.service_version = version;
+        evidence.summary = `${evidence.summary.slice(0, -1)}; issued by ${d.service} ${version}, a version the baseline did not run.`;
       }
       out.push(evidence);
     }
