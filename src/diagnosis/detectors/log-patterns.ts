@@ -254,19 +254,32 @@ export const logPatternsDetector: Detector = {
 
     type Found = { evidence: Evidence; cluster?: LogCluster; service: string };
     const found: Found[] = [];
+    const judge = (estBase: number, estWin: number) => {
+      const ratio = estBase === 0 ? null : estWin / wMin / (estBase / bMin);
+      return { ratio, keep: (ratio === null && estWin >= MIN_NEW) || (ratio !== null && ratio >= SPIKE_RATIO && estWin >= MIN_SPIKE) };
+    };
     const candidates = stats
       .map((s) => {
         const estBase = s.base * scale(base, s.service);
         const estWin = s.win * scale(win, s.service);
-        const ratio = s.base === 0 ? null : estWin / wMin / (estBase / bMin);
-        const isNew = s.base === 0 && estWin >= MIN_NEW;
-        const spiking = ratio !== null && ratio >= SPIKE_RATIO && estWin >= MIN_SPIKE;
-        return { s, estBase, estWin, ratio, keep: isNew || spiking };
+        return { s, estBase, estWin, ...judge(estBase, estWin) };
       })
       .filter((c) => c.keep)
       .sort((a, b) => b.estWin - a.estWin)
       .slice(0, MAX_EVIDENCE);
-    for (const c of candidates) {
+    // A baseline sample that did not cover the whole baseline cannot prove a template absent or rare there:
+    // count its lines over the whole baseline instead.
+    await Promise.all(
+      candidates.map(async (c) => {
+        if (scale(base, c.s.service) <= 1) return;
+        const template = templateText(c.s.cluster);
+        if (!templateTerms(template).length) return void (c.keep = false);
+        const res = await ctx.queries.search(`${templateSearch(c.s.service, template)} | stats count() as n`, { fromNs: ns(bw.fromMs), toNs: ns(bw.toMs), limit: 1, explainEmpty: false });
+        c.estBase = Number(res.rows[0]?.n) || 0;
+        Object.assign(c, judge(c.estBase, c.estWin));
+      }),
+    );
+    for (const c of candidates.filter((x) => x.keep)) {
       if (ctx.signal.aborted) return [];
       const template = templateText(c.s.cluster);
       const culprit = await classify(ctx, edges, c.s.service, c.s.host, template, c.s.sample);
