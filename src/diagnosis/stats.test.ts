@@ -39,6 +39,8 @@ describe('diagnosis stats', () => {
     expect(timeMs('2026-01-01T00:01:00.000000000Z')).toBe(Date.UTC(2026, 0, 1, 0, 1));
     expect(timeMs('2026-01-01 00:01:00')).toBe(Date.UTC(2026, 0, 1, 0, 1));
     expect(fmtMs(2300)).toBe('2.3 s');
+    expect(fmtMs(1036)).toBe('1.0 s');
+    expect(fmtMs(12_400)).toBe('12 s');
     expect(fmtMs(120)).toBe('120 ms');
     expect(fmtPct(0.001)).toBe('0.1%');
     expect(fmtPct(0.34)).toBe('34%');

@@ -125,7 +125,7 @@ export function ns(ms: number): bigint {
 /** A duration in ms as a person reads it: `850 ms`, `2.3 s`. */
 export function fmtMs(ms: number | null): string {
   if (ms === null) return 'n/a';
-  if (ms >= 1000) return `${round(ms / 1000, ms >= 10_000 ? 0 : 1)} s`;
+  if (ms >= 1000) return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${(ms / 1000).toFixed(1)} s`;
   return `${round(ms, ms >= 10 ? 0 : 1)} ms`;
 }
 

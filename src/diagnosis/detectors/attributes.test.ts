@@ -30,6 +30,10 @@ beforeAll(async () => {
     // One bad host: inventory on node-b gets slow from the onset.
     const host = i % 2 ? 'node-a' : 'node-b';
     spans.push({ service: 'inventory', host, name: 'GET /stock', kind: 'server', startMs: t, durMs: fault && host === 'node-b' ? r.around(400, 80) : normal(40), attributes: { 'http.route': '/stock', 'http.response.status_code': 200 } });
+    // A route of inventory and of catalog that always fails, before and during the window: no finding.
+    if (i % 4 === 0) {
+      for (const svc of ['inventory', 'catalog']) spans.push({ service: svc, host, name: 'GET /legacy', kind: 'server', startMs: t + 300, durMs: normal(10), error: true, attributes: { 'http.route': '/legacy', 'http.response.status_code': 500 } });
+    }
     // One failing peer: payments' calls to fraud-check time out from the onset; calls to tax stay fine.
     spans.push({ service: 'payments', name: 'POST', kind: 'client', startMs: t, durMs: fault ? r.around(2000, 200) : normal(30), error: fault && r.next() < 0.5, attributes: { 'peer.service': 'fraud-check', ...(fault ? { 'error.type': 'timeout' } : {}) } });
     spans.push({ service: 'payments', name: 'POST', kind: 'client', startMs: t + 100, durMs: normal(20), attributes: { 'peer.service': 'tax' } });
@@ -80,6 +84,7 @@ describe('attributes detector', () => {
     expect(host!.role).toBe('symptom');
     expect(host!.score).toBeGreaterThan(0.5);
     expect(ev.some((e) => e.component === 'host node-a')).toBe(false);
+    expect(ev.some((e) => e.component.includes('/legacy') || e.component.includes('=500'))).toBe(false);
   });
 
   it('points at the failing peer among the calls', async () => {

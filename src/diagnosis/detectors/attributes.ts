@@ -73,23 +73,20 @@ export const attributesDetector: Detector = {
     const byKey = (key: string, w: TimeWindow) => cells(ctx, `from spans ${filter} | eval bad = ${bad} | stats count() as n sum(bad) as bad by service.name, ${key}`, key, w);
 
     const [versions, baselineVersions] = await Promise.all([byKey('service.version', ctx.scope.window), byKey('service.version', ctx.scope.baseline)]);
-    // Only services with enough bad spans are worth the other queries.
-    const totals = new Map<string, { n: number; bad: number }>();
-    for (const [svc, list] of versions) totals.set(svc, { n: sum(list, 'n'), bad: sum(list, 'bad') });
-    const worth = [...totals].filter(([, t]) => t.bad >= MIN_BAD).map(([s]) => s);
+    // Only services clearly worse than in the baseline are worth the other queries: a window as bad as
+    // the baseline has nothing to explain (and a route that always fails would otherwise stand out).
+    const worth = [...versions.keys()].filter((svc) => degraded(versions.get(svc) ?? [], baselineVersions.get(svc) ?? []));
     if (worth.length === 0 || ctx.signal.aborted) return [];
 
-    const found: Evidence[] = [];
-    const emit = (key: string, grid: Map<string, Cell[]>) => {
-      for (const svc of worth) found.push(...bubbleUp(ctx, svc, key, grid.get(svc) ?? [], thresholds));
-    };
-    found.push(...worth.flatMap((svc) => versionEvidence(ctx, svc, versions.get(svc) ?? [], baselineVersions.get(svc) ?? [], thresholds)));
-
+    const found = worth.flatMap((svc) => versionEvidence(ctx, svc, versions.get(svc) ?? [], baselineVersions.get(svc) ?? [], thresholds));
     const keys = [...BUBBLE_UP_KEYS.slice(1), ...(await versionKeys(ctx, filter, bad))];
     for (let i = 0; i < keys.length && !ctx.signal.aborted; i += PARALLEL) {
       const chunk = keys.slice(i, i + PARALLEL);
       const grids = await Promise.all(chunk.map((k) => byKey(k, ctx.scope.window)));
-      chunk.forEach((k, j) => emit(k, grids[j]!));
+      const candidates = chunk.map((k, j) => worth.flatMap((svc) => bubbleUp(ctx, svc, k, grids[j]!.get(svc) ?? [], thresholds)));
+      // The baseline of a key is read only when one of its values stands out in the window.
+      const baselines = await Promise.all(chunk.map((k, j) => (candidates[j]!.length > 0 ? byKey(k, ctx.scope.baseline) : Promise.resolve(new Map<string, Cell[]>()))));
+      chunk.forEach((_, j) => found.push(...candidates[j]!.filter((e) => newlyBad(e, baselines[j]!.get(e.services[0]!) ?? []))));
     }
     return found.sort((a, b) => b.score - a.score).slice(0, MAX_EVIDENCE);
   },
@@ -144,6 +141,26 @@ async function cells(ctx: DetectorContext, text: string, key: string, w: TimeWin
 }
 
 const sum = (list: readonly Cell[], f: 'n' | 'bad') => list.reduce((a, c) => a + c[f], 0);
+
+/** Whether a service has enough bad spans in the window, clearly more often than in the baseline. */
+function degraded(window: readonly Cell[], baseline: readonly Cell[]): boolean {
+  const [n, b] = [sum(window, 'n'), sum(window, 'bad')];
+  const [bn, bb] = [sum(baseline, 'n'), sum(baseline, 'bad')];
+  if (b < MIN_BAD) return false;
+  if (bn === 0) return true;
+  const rate = b / n;
+  const baseRate = bb / bn;
+  return rate >= 1.5 * baseRate && rate - baseRate >= 0.03 && proportionZ(b, n, bb, bn) >= MIN_Z;
+}
+
+/** Whether a reported value's spans go bad clearly more often than they did in the baseline (or it is new). */
+function newlyBad(e: Evidence, baseline: readonly Cell[]): boolean {
+  const cell = baseline.find((c) => c.value !== null && String(c.value) === String(e.figures.value));
+  if (!cell || cell.n < MIN_SUPPORT) return true;
+  const rate = Number(e.figures.bad_rate);
+  const baseRate = cell.bad / cell.n;
+  return rate >= 1.5 * baseRate && rate - baseRate >= 0.1;
+}
 
 /** `*.version` keys (other than `service.version` and the SDK's own) that a sample of bad spans carries. */
 async function versionKeys(ctx: DetectorContext, filter: string, bad: string): Promise<string[]> {
@@ -305,6 +322,6 @@ function versionEvidence(ctx: DetectorContext, svc: string, window: readonly Cel
     });
   }
   // A version that ran before the window too is no deploy, but it may still localise the fault (a canary).
-  out.push(...bubbleUp(ctx, svc, 'service.version', window, t).filter((e) => known.has(String(e.figures.value))));
+  out.push(...bubbleUp(ctx, svc, 'service.version', window, t).filter((e) => known.has(String(e.figures.value)) && newlyBad(e, baseline)));
   return out;
 }

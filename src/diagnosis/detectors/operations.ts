@@ -127,7 +127,8 @@ function compare(w: OpFigures, b: OpFigures | undefined): OpDelta | null {
   if (!latency && d5 === 0 && d4 === 0) return null;
   // 4xx weigh less: they often mean callers send what the service (rightly) refuses.
   const effect = Math.max(latencyEffect, clamp(d5 / 0.5), 0.6 * clamp(d4 / 0.5));
-  const volume = volumeFactor(Math.max(latency ? w.n : 0, w.e5, w.e4));
+  // A p95 over a few dozen requests moves by chance: latency needs more volume than errors to score.
+  const volume = Math.max(latency ? volumeFactor(w.n, 50) : 0, volumeFactor(Math.max(w.e5, w.e4)));
   return { w, b: hasBaseline ? b : undefined, latency, e5: d5 > 0, e4: d4 > 0, score: round(clamp(0.25 + 0.6 * effect * volume, 0, 0.85), 2) };
 }
 
@@ -203,8 +204,7 @@ function operationEvidence(ctx: DetectorContext, d: OpDelta, buckets: readonly B
   if (d.e5) clauses.push(`5xx ${clauses.length ? '' : `of ${label} rose `}from ${fmtPct(b5)} to ${fmtPct(w5)} (${w.e5} of ${w.n})`);
   if (d.e4) clauses.push(`4xx ${clauses.length ? '' : `of ${label} rose `}from ${fmtPct(b4)} to ${fmtPct(w4)} (${w.e4} of ${w.n})`);
   if (onsetMs !== undefined) clauses[0] += ` at ${fmtClock(onsetMs)}`;
-  const parts = clauses;
-  if (!b) parts.push('(no baseline traffic)');
+  if (!b) clauses.push('(no baseline traffic)');
 
   const op = operationTerm(w.service, w.operation);
   const links = [];
@@ -222,7 +222,7 @@ function operationEvidence(ctx: DetectorContext, d: OpDelta, buckets: readonly B
     services: [w.service],
     role: 'symptom',
     score: d.score,
-    summary: `${parts.join('; ')}.`,
+    summary: `${clauses.join('; ')}.`,
     ...(onsetMs !== undefined ? { onsetMs } : {}),
     figures: {
       baseline_requests: b?.n ?? 0,
