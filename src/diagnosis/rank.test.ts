@@ -138,12 +138,18 @@ describe('rank', () => {
   it('a change to a service that shows no trouble, seen by one detector, is a weaker suspect', () => {
     const failing = ev({ detector: 'dependencies', category: 'dependency', component: 'ledger', services: ['ledger', 'payments'], score: 0.7 });
     const deploy = ev({ detector: 'changes', category: 'change', component: 'reports 1.2.0', services: ['reports'], score: 0.8, onsetMs: ONSET - 3 * MIN });
-    const [first, second] = rank([failing, deploy, ev({ category: 'code', component: 'reports GET /daily', services: ['reports'], role: 'symptom', score: 0.4 })], ctx);
+    const [first, second] = rank([failing, deploy], ctx);
     expect([first!.component, second!.component]).toEqual(['ledger', 'reports 1.2.0']);
     expect(second!.confidence).toBeCloseTo(0.48, 2);
     // Trouble at the deployed service, or a second detector tying the version to failures, keeps it whole.
     expect(order([failing, deploy, ev({ category: 'database', component: 'SELECT 1', services: ['reports'], score: 0.4 })])[0]).toBe('change:reports 1.2.0');
     expect(order([failing, deploy, ev({ detector: 'attributes', category: 'change', component: 'reports 1.2.0', services: ['reports'], score: 0.5 })])[0]).toBe('change:reports 1.2.0');
+    // Its own errors count too, unless a failing service it calls accounts for them.
+    const errors = ev({ detector: 'operations', category: 'code', component: 'reports GET /daily', services: ['reports'], role: 'symptom', score: 0.9 });
+    expect(order([failing, deploy, errors])[0]).toBe('change:reports 1.2.0');
+    const front = { ...deploy, component: 'storefront 7.0', services: ['storefront'] };
+    const frontErrors = { ...errors, component: 'storefront GET /', services: ['storefront'] };
+    expect(rank([failing, front, frontErrors], ctx).find((h) => h.component === 'storefront 7.0')!.confidence).toBeCloseTo(0.48, 2);
   });
 
   it('a change explains trouble at the services its evidence names; a process explains its host', () => {

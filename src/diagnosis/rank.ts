@@ -86,7 +86,7 @@ const keyOf = (category: string, component: string): string => `${category}\u000
 export function rank(evidence: readonly Evidence[], ctx: RankContext): Hypothesis[] {
   const groups = mergeGroups(evidence);
   for (const g of groups) score(g);
-  discountQuietChanges(groups);
+  discountQuietChanges(groups, ctx.edges);
   explain(groups, ctx);
   return groups
     .filter((g) => g.key >= MIN_CONFIDENCE)
@@ -226,13 +226,21 @@ function placesOf(g: Group): string[] {
 }
 
 /**
- * Deploys happen all day: a change is a strong suspect when its service shows trouble (another cause
- * hypothesis there) or another detector ties it to the failures (spans of the new version going bad). A change that
- * only happened — nothing else points at its service — keeps a share of its score.
+ * Deploys happen all day: a change is a strong suspect when its service shows trouble or another detector
+ * ties it to the failures (spans of the new version going bad). Trouble at a service is a cause hypothesis
+ * there, or symptoms there that no cause further down its calls accounts for (a caller's errors are
+ * everywhere upstream of the real cause). A change that only happened keeps a share of its score.
  */
-function discountQuietChanges(groups: Group[]): void {
-  // Symptoms alone do not count: a caller's errors are everywhere upstream of the real cause.
-  const troubled = new Set(groups.filter((g) => g.cause && TIER[g.category] > 0).flatMap((g) => g.places));
+function discountQuietChanges(groups: Group[], edges: readonly ServiceEdge[]): void {
+  const causes = groups.filter((g) => g.cause && TIER[g.category] > 0);
+  const troubled = new Set(causes.flatMap((g) => g.places));
+  for (const g of groups) {
+    if (g.cause) continue;
+    for (const p of g.places) {
+      const below = downstreamOf(p, edges);
+      if (!causes.some((c) => c.places.some((q) => below.has(q)))) troubled.add(p);
+    }
+  }
   for (const g of groups) {
     if (TIER[g.category] !== 0) continue;
     const detectors = new Set(g.evidence.map((e) => e.detector));
