@@ -38,6 +38,8 @@ const QUIET_CHANGE_WEIGHT = 0.6;
 const MIN_EXPLAINER = 0.3;
 /** …nor one that is much weaker than what it would explain. */
 const EXPLAINER_RATIO = 0.4;
+/** What it explains keeps at most this share of an explainer's confidence (so numbers read in rank order). */
+const EXPLAINED_SHARE = 0.95;
 /** A cause that began this long after a finding's onset cannot explain it. */
 const ONSET_SLACK_MS = 2 * 60_000;
 /** A change this long before the onset is no longer "just before" it. */
@@ -265,7 +267,7 @@ function explain(groups: Group[], ctx: RankContext): void {
     for (const a of groups) {
       for (const b of groups) {
         if (a === b || !explains(a, b, ctx, downstream)) continue;
-        const cap = a.key * 0.95;
+        const cap = a.key * EXPLAINED_SHARE;
         if (b.key > cap) (b.key = cap, (moved = true));
       }
     }
@@ -278,7 +280,7 @@ function explains(a: Group, b: Group, ctx: RankContext, downstream: (s: string) 
   if (a.places.length === 0 || b.places.length === 0) return false;
   const ta = tierOf(a);
   const tb = tierOf(b);
-  // Changes are what people roll back: only a change explains a change (never), so they are never pushed down.
+  // Changes are never pushed down: they are what people roll back, and the ranking must show them.
   if (tb === 0) return false;
   const onsetB = b.onsetMs ?? ctx.scope.onsetMs;
   if (a.onsetMs !== undefined && a.onsetMs > onsetB + ONSET_SLACK_MS) return false;
@@ -288,7 +290,6 @@ function explains(a: Group, b: Group, ctx: RankContext, downstream: (s: string) 
   if (a.category === 'resource' && b.category === 'resource' && processOfHost && a.component === `${a.places[0]} ${processOfHost}`) return b.places.includes(a.places[0] as string);
   const samePlace = b.places.every((p) => a.reach.includes(p));
   if (samePlace) return ta < tb;
-  // Seen only upstream (at callers) of a's place: every place of b calls one of a's places.
   // Seen only upstream (at callers) of a's place: a explains how the callers answer (their dependency
   // findings, defects and symptoms), not a resource or statement of their own.
   return tb >= TIER.dependency && b.places.every((p) => a.places.some((q) => downstream(p).has(q)));
