@@ -20,8 +20,8 @@ const attr = (key: string, v: string | number) => ({ key, value: typeof v === 'n
 const resource = (service: string) => ({ attributes: [attr('service.name', service), attr('host.name', 'node-a')] });
 let id = 1;
 
-/** Pool gauges of one service every 15 s: `used(t)` connections in use, `pending(t)` waiting, max `size`. */
-function poolMetrics(service: string, pool: string, size: number, used: (t: number) => number, pending: (t: number) => number): Record<string, unknown> {
+/** Pool gauges of one service every 15 s: `used(t)` connections in use, `pending(t)` waiting, max `size`; `waits(t)`: wait-time histogram bucket counts. */
+function poolMetrics(service: string, pool: string, size: number, used: (t: number) => number, pending: (t: number) => number, waits?: (t: number) => number[]): Record<string, unknown> {
   const times: number[] = [];
   for (let t = start; t < now; t += 15_000) times.push(t);
   const gauge = (name: string, value: (t: number) => number, extra: Record<string, string> = {}) => ({
@@ -39,6 +39,21 @@ function poolMetrics(service: string, pool: string, size: number, used: (t: numb
           { ...gauge('db.client.connection.count', (t) => size - used(t), { 'db.client.connection.state': 'idle' }) },
           gauge('db.client.connection.max', () => size),
           gauge('db.client.connection.pending_requests', pending),
+          ...(waits
+            ? [
+                {
+                  name: 'db.client.connection.wait_time',
+                  unit: 's',
+                  histogram: {
+                    aggregationTemporality: 1,
+                    dataPoints: times.map((t) => {
+                      const counts = waits(t);
+                      return { timeUnixNano: ns(t), startTimeUnixNano: ns(t - 15_000), count: String(counts.reduce((a, b) => a + b, 0)), bucketCounts: counts.map(String), explicitBounds: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], attributes: [attr('db.client.connection.pool.name', pool)] };
+                    }),
+                  },
+                },
+              ]
+            : []),
         ],
       },
     ],
@@ -79,6 +94,8 @@ beforeAll(async () => {
   await postOtlp(v.server.urls.otlp, v.ingestToken, 'metrics', {
     resourceMetrics: [
       poolMetrics('checkout', 'orders-db', 10, (t) => (faulty(t) ? 10 : 2 + wave(t)), (t) => (faulty(t) ? 3 + wave(t) : 0)),
+      // inventory's pool has room, but the wait for a connection grows from ~3 ms to ~800 ms at the onset.
+      poolMetrics('inventory', 'stock-db', 10, () => 4, () => 0, (t) => (faulty(t) ? [0, 0, 0, 0, 2, 8, 90, 0, 0] : [5, 90, 5, 0, 0, 0, 0, 0, 0])),
       // ledger's pool is busy but has room, and now and then one request waits, in the baseline as in the window.
       poolMetrics('ledger', 'ledger-main', 8, (t) => 5 + wave(t), (t) => (Math.floor(t / 15_000) % 17 === 0 ? 1 : 0)),
     ],
@@ -134,12 +151,23 @@ describe('db-pool', () => {
     expect(res.rows.length).toBe(Number(e.figures.window_failures));
   });
 
+  it('names a pool whose connections take long to get, from its wait-time histogram', async () => {
+    const out = await diagnose(['inventory']);
+    expect(out.map((e) => e.component)).toEqual(['inventory connection pool stock-db']);
+    const e = out[0]!;
+    expect(Number(e.figures.baseline_wait_p95_ms)).toBeLessThan(10);
+    expect(Number(e.figures.window_wait_p95_ms)).toBeGreaterThan(500);
+    expect(e.summary).toMatch(/p95 wait for a connection \d ms → \d+ ms, from \d\d:\d\d UTC/);
+    expect(e.score).toBeGreaterThanOrEqual(0.55);
+    expect(Math.abs((e.onsetMs ?? 0) - onset)).toBeLessThanOrEqual(MIN);
+  });
+
   it('finds the pool of a service the incident calls into, and only there', async () => {
     expect((await diagnose(['web'])).map((e) => e.component)).toEqual(['checkout connection pool orders-db']);
     // storefront does not call checkout.
     expect((await diagnose(['storefront'])).map((e) => e.component)).toEqual([]);
     // With every service in scope, only checkout's pool is named.
-    expect((await diagnose([])).map((e) => e.component)).toEqual(['checkout connection pool orders-db']);
+    expect((await diagnose([])).map((e) => e.component).sort()).toEqual(['checkout connection pool orders-db', 'inventory connection pool stock-db']);
   });
 
   it('stays quiet on a busy but healthy pool and on refused HTTP calls', async () => {

@@ -28,6 +28,8 @@ interface PoolNames {
   count: string;
   max: string;
   pending: string;
+  /** Histogram of the time spent waiting for a connection. */
+  wait: string;
   state: string;
   pool: string;
 }
@@ -35,11 +37,12 @@ const CURRENT: PoolNames = {
   count: 'db.client.connection.count',
   max: 'db.client.connection.max',
   pending: 'db.client.connection.pending_requests',
+  wait: 'db.client.connection.wait_time',
   state: 'db.client.connection.state',
   pool: 'db.client.connection.pool.name',
 };
 // Semantic conventions before 1.26 (still what several instrumentations send).
-const LEGACY: PoolNames = { count: 'db.client.connections.usage', max: 'db.client.connections.max', pending: 'db.client.connections.pending_requests', state: 'state', pool: 'pool.name' };
+const LEGACY: PoolNames = { count: 'db.client.connections.usage', max: 'db.client.connections.max', pending: 'db.client.connections.pending_requests', wait: 'db.client.connections.wait_time', state: 'state', pool: 'pool.name' };
 
 /** Words of a failed connection acquisition, in any message. */
 export const ACQUIRE_WORDS = [
@@ -61,6 +64,7 @@ const minutes = (w: TimeWindow): number => Math.max(1 / 60, (w.toMs - w.fromMs) 
 const clamp01 = (x: number): number => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
 const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
 const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+const formatMs = (v: number): string => (v >= 1000 ? `${round(v / 1000, 1)} s` : `${Math.round(v)} ms`);
 const anyOf = (field: string, words: readonly string[]) => words.map((w) => `contains(${field}, ${quote(w)})`).join(' or ');
 
 /** `service.name IN (…)` for a search, or nothing when every service is in scope. */
@@ -113,6 +117,9 @@ interface PoolState {
   winPendingMax: number;
   basePendingMax: number;
   winPendingMinutes: number;
+  /** Highest per-minute p95 of the wait for a connection (ms), when the pool reports it. */
+  winWaitP95Ms: number | null;
+  baseWaitP95Ms: number | null;
   onsetMs?: number;
   names: PoolNames;
 }
@@ -130,17 +137,23 @@ const byGroup = (series: MetricSeries[]) => new Map(series.map((s) => [s.group ?
 async function poolsOf(ctx: DetectorContext, service: string, names: PoolNames): Promise<PoolState[]> {
   const { baseline, window } = ctx.scope;
   const common = { fromNs: ns(baseline.fromMs), toNs: ns(window.toMs), service, groupBy: names.pool, bucketNs: ns(BUCKET_MS) };
-  const [used, max, pending] = await Promise.all([
+  const [used, max, pending, wait] = await Promise.all([
     metricAnswer(ctx.queries, { ...common, name: names.count, filters: [{ key: names.state, value: 'used' }], agg: 'max' }),
     metricAnswer(ctx.queries, { ...common, name: names.max, filters: [], agg: 'max' }),
     metricAnswer(ctx.queries, { ...common, name: names.pending, filters: [], agg: 'max' }),
+    metricAnswer(ctx.queries, { ...common, name: names.wait, filters: [], quantiles: [0.95] }),
   ]);
+  const waitBy = byGroup(wait.series);
+  // Wait times in milliseconds whatever unit the histogram came in (semantic conventions: seconds).
+  const toMs = wait.unit === 'ms' ? 1 : wait.unit === 'us' ? 1e-3 : 1000;
   const maxBy = byGroup(max.series);
   const pendingBy = byGroup(pending.series);
   const out: PoolState[] = [];
-  for (const s of used.series) {
-    const pool = s.group ?? '';
-    const u = split(s, ctx.scope);
+  const usedBy = byGroup(used.series);
+  for (const pool of new Set([...usedBy.keys(), ...waitBy.keys()])) {
+    const u = split(usedBy.get(pool), ctx.scope);
+    const wt = split(waitBy.get(pool), ctx.scope);
+    const highest = (pts: { v: number }[]) => (pts.length ? Math.max(...pts.map((x) => x.v)) * toMs : null);
     const m = split(maxBy.get(pool) ?? (max.series.length === 1 ? max.series[0] : undefined), ctx.scope);
     const p = split(pendingBy.get(pool) ?? (pending.series.length === 1 && used.series.length === 1 ? pending.series[0] : undefined), ctx.scope);
     const limits = [...m.base, ...m.win].map((x) => x.v);
@@ -149,7 +162,9 @@ async function poolsOf(ctx: DetectorContext, service: string, names: PoolNames):
     const saturated = (pts: { t: number; v: number }[]) => pts.filter((x) => limit !== null && x.v > 0 && x.v >= (limitAt(x.t) ?? Infinity));
     const winSat = saturated(u.win);
     const pendingWin = p.win.filter((x) => x.v > 0);
-    const firsts = [winSat[0]?.t, pendingWin[0]?.t].filter((t): t is number => t !== undefined);
+    const baseWait = highest(wt.base);
+    const waitFirst = wt.win.find((x) => x.v * toMs >= 100 && x.v * toMs >= 5 * Math.max(baseWait ?? 0, 1))?.t;
+    const firsts = [winSat[0]?.t, pendingWin[0]?.t, waitFirst].filter((t): t is number => t !== undefined);
     out.push({
       service,
       pool,
@@ -160,11 +175,18 @@ async function poolsOf(ctx: DetectorContext, service: string, names: PoolNames):
       winPendingMax: p.win.reduce((a, x) => Math.max(a, x.v), 0),
       basePendingMax: p.base.reduce((a, x) => Math.max(a, x.v), 0),
       winPendingMinutes: pendingWin.length,
+      winWaitP95Ms: highest(wt.win),
+      baseWaitP95Ms: baseWait,
       onsetMs: firsts.length ? Math.min(...firsts) : undefined,
       names,
     });
   }
   return out;
+}
+
+/** Whether the wait for a connection grew past 100 ms and 5× the baseline's. */
+function waitGrew(p: PoolState): boolean {
+  return p.winWaitP95Ms !== null && p.winWaitP95Ms >= 100 && p.winWaitP95Ms >= 5 * Math.max(p.baseWaitP95Ms ?? 0, 1);
 }
 
 /** Services with pool metrics in the range, and which generation of names they send. */
@@ -226,7 +248,7 @@ export const dbPoolDetector: Detector = {
     const key = (s: string, p?: string) => `${s}\u0000${p ?? ''}`;
     for (const p of pools) {
       const saturatedNew = p.winSaturatedShare >= 0.2 && p.winSaturatedShare - p.baseSaturatedShare >= 0.2;
-      const waitingNew = p.winPendingMinutes >= 2 && p.basePendingMax === 0;
+      const waitingNew = (p.winPendingMinutes >= 2 && p.basePendingMax === 0) || waitGrew(p);
       if (saturatedNew || waitingNew) found.set(key(p.service, p.pool || undefined), { service: p.service, pool: p.pool || undefined, state: p });
     }
     for (const [source, win, base] of [['spans', spanWin, spanBase], ['logs', logWin, logBase]] as const) {
@@ -252,11 +274,18 @@ export const dbPoolDetector: Detector = {
       const figures: Evidence['figures'] = { pool: pool ?? null };
       const links: Evidence['links'] = [];
       let metricScore = 0;
-      if (state && (state.winSaturatedShare >= 0.2 || state.winPendingMinutes >= 2)) {
-        const atLimit = state.winSaturatedShare > 0 ? `at its limit (${state.winUsedMax}/${state.limit} used) in ${Math.round(state.winSaturatedShare * 100)}% of the window's minutes (baseline ${Math.round(state.baseSaturatedShare * 100)}%)` : `up to ${state.winUsedMax}${state.limit !== null ? `/${state.limit}` : ''} connections used`;
-        const waiting = state.winPendingMax > 0 ? `; up to ${state.winPendingMax} requests waiting for a connection (baseline ${state.basePendingMax || 'none'})` : '';
-        parts.push(`${atLimit}${waiting}${state.onsetMs !== undefined ? `, from ${clock(state.onsetMs)} UTC` : ''}`);
-        metricScore = 0.5 + 0.3 * state.winSaturatedShare + (state.winPendingMinutes >= 2 && state.basePendingMax === 0 ? 0.1 : 0);
+      if (state && (state.winSaturatedShare >= 0.2 || state.winPendingMinutes >= 2 || waitGrew(state))) {
+        const pieces = [
+          state.winSaturatedShare > 0
+            ? `at its limit (${state.winUsedMax}/${state.limit} used) in ${Math.round(state.winSaturatedShare * 100)}% of the window's minutes (baseline ${Math.round(state.baseSaturatedShare * 100)}%)`
+            : state.winUsedMax > 0
+              ? `up to ${state.winUsedMax}${state.limit !== null ? `/${state.limit}` : ''} connections used`
+              : '',
+          state.winPendingMax > 0 ? `up to ${state.winPendingMax} requests waiting for a connection (baseline ${state.basePendingMax || 'none'})` : '',
+          waitGrew(state) ? `p95 wait for a connection ${formatMs(state.baseWaitP95Ms ?? 0)} → ${formatMs(state.winWaitP95Ms ?? 0)}` : '',
+        ].filter(Boolean);
+        parts.push(`${pieces.join('; ')}${state.onsetMs !== undefined ? `, from ${clock(state.onsetMs)} UTC` : ''}`);
+        metricScore = 0.5 + 0.3 * state.winSaturatedShare + ((state.winPendingMinutes >= 2 && state.basePendingMax === 0) || waitGrew(state) ? 0.1 : 0);
         Object.assign(figures, {
           limit: state.limit,
           window_used_max: state.winUsedMax,
@@ -264,8 +293,11 @@ export const dbPoolDetector: Detector = {
           baseline_saturated_share: round(state.baseSaturatedShare),
           window_pending_max: state.winPendingMax,
           baseline_pending_max: state.basePendingMax,
+          window_wait_p95_ms: state.winWaitP95Ms === null ? null : round(state.winWaitP95Ms, 1),
+          baseline_wait_p95_ms: state.baseWaitP95Ms === null ? null : round(state.baseWaitP95Ms, 1),
         });
         links.push(metricLink('Connections used per pool', { name: state.names.count, service, groupBy: state.names.pool, agg: 'max' }, { fromMs: bw.fromMs, toMs: w.toMs }));
+        if (waitGrew(state)) links.push(metricLink('Wait for a connection (p95)', { name: state.names.wait, service, groupBy: state.names.pool }, { fromMs: bw.fromMs, toMs: w.toMs }));
         if (state.winPendingMax > 0) links.push(metricLink('Requests waiting for a connection', { name: state.names.pending, service, groupBy: state.names.pool, agg: 'max' }, { fromMs: bw.fromMs, toMs: w.toMs }));
       }
       let failScore = 0;
