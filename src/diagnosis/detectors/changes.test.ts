@@ -9,6 +9,8 @@ import { minutesAgo, newId, sendSpans, type SpanSpec } from '../../../test/helpe
 import { startTestVigil, type TestVigil } from '../../../test/helpers/vigil.ts';
 import type { NewChange } from '../../store/state/changes.ts';
 import { changesDetector, configKey, proximityScore } from './changes.ts';
+import { dependenciesDetector } from './dependencies.ts';
+import { resourcesDetector } from './resources.ts';
 
 const MIN = 60_000;
 let v: TestVigil;
@@ -104,10 +106,16 @@ describe('changes detector', () => {
     expect(evidence.filter((e) => e.score >= 0.3)).toEqual([]);
   });
 
-  it('returns nothing on an aborted run', async () => {
+  it('the three infrastructure detectors answer [] quickly on a range without telemetry and on an aborted run', async () => {
     const ac = new AbortController();
     ac.abort();
-    expect(await changesDetector.run(detectorContext(v.server, scopeAround(ONSET, END, []), ac.signal))).toEqual([]);
+    for (const d of [changesDetector, dependenciesDetector, resourcesDetector]) {
+      const started = Date.now();
+      expect(await d.run(detectorContext(v.server, scopeAround(ONSET - 24 * 60 * MIN, ONSET - 23 * 60 * MIN, ['storefront'])))).toEqual([]);
+      expect(await d.run(detectorContext(v.server, scopeAround(ONSET - 24 * 60 * MIN, ONSET - 23 * 60 * MIN, [])))).toEqual([]);
+      expect(await d.run(detectorContext(v.server, scopeAround(ONSET, END, []), ac.signal))).toEqual([]);
+      expect(Date.now() - started).toBeLessThan(3000);
+    }
   });
 });
 

@@ -210,6 +210,7 @@ export const changesDetector: Detector = {
   description: 'Deploys, configuration changes and out-of-band writes shortly before the onset',
   async run(ctx) {
     const { onsetMs, window } = ctx.scope;
+    if (ctx.signal.aborted) return [];
     const { list, direct } = await servicesOfInterest(ctx);
     if (ctx.signal.aborted) return [];
     const fromMs = onsetMs - CHANGE_LOOKBACK_MS;

@@ -74,7 +74,7 @@ afterAll(async () => {
   await v?.stop();
 });
 
-const run = async (services: string[]) => { const r = await dependenciesDetector.run(detectorContext(v.server, scopeAround(ONSET, END, services))); if (process.env.SHOW) console.log("EV", JSON.stringify(r.map((e) => [e.category, e.component, e.score, e.summary, e.onsetMs]))); return r; };
+const run = (services: string[]) => dependenciesDetector.run(detectorContext(v.server, scopeAround(ONSET, END, services)));
 
 describe('dependencies detector', () => {
   it('names the slow dependency behind the callers that time out first, with both durations', async () => {
@@ -85,7 +85,7 @@ describe('dependencies detector', () => {
     expect(ledger).toMatchObject({ category: 'dependency', role: 'cause' });
     expect(ledger!.services).toEqual(['ledger', 'checkout']);
     expect(ledger!.summary).toMatch(/checkout gives up on ledger before it answers: 9\d% of checkout's 240 calls to it fail/);
-    expect(ledger!.summary).toContain('2 s');
+    expect(ledger!.summary).toMatch(/ending at 2(\.0)? s/);
     expect(ledger!.summary).toContain('4.8 s');
     expect(ledger!.figures).toMatchObject({ caller_wait_ms: 2000, callee_duration_ms: 4800 });
     expect(ledger!.score).toBeGreaterThan(0.8);

@@ -93,6 +93,7 @@ export const dependenciesDetector: Detector = {
   description: 'Failing or slow downstream dependencies along the service map, including callers that time out first',
   async run(ctx) {
     const { window, baseline, onsetMs } = ctx.scope;
+    if (ctx.signal.aborted) return [];
     const callers = await callersOfInterest(ctx);
     if (ctx.signal.aborted) return [];
     const afterOnset = { fromMs: Math.min(Math.max(onsetMs, window.fromMs), window.toMs - 1), toMs: window.toMs };

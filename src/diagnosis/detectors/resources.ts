@@ -1,13 +1,309 @@
 /**
- * PLACEHOLDER (owner: H-infra) — Saturated CPU, memory and disk of the hosts and processes involved.
+ * The `resources` detector: saturated CPU, memory and disk of the hosts the incident's services run on
+ * (their spans' `host.name`), and process CPU and memory of those services, incident window against
+ * baseline. Findings:
+ *
+ * - host CPU ≥ 85% or memory ≥ 90% sustained in the window (not already so in the baseline);
+ * - a filesystem ≥ 90% full, or filling fast (projected full within hours at the window's slope);
+ * - a process using +0.3 cores more than in the baseline, or its memory up 50% or climbing steadily.
+ *
+ * With several hosts serving one service the evidence names the saturated one and says the others stay
+ * normal. A resource that saturated well after the onset is more likely a consequence: it weighs less.
  */
-import type { Detector } from '../types.ts';
+import { metricLink } from '../links.ts';
+import { clamp, fmtClock, fmtPct, firstSustained, median, ns, num, quantile, round } from '../stats.ts';
+import { downstreamOf } from '../topology.ts';
+import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
+import { hostCpu, hostFilesystems, hostMemory, processSeries, type Series } from './resource-series.ts';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+/** Most hosts whose filesystems are read one by one. */
+const MAX_HOSTS = 20;
+/** A resource saturating this long after the onset is read as a consequence. */
+const LATE_MS = 5 * MIN;
+
+/** Host CPU busy share counted as saturated. */
+export const CPU_SATURATED = 0.85;
+/** Host memory used share counted as saturated. */
+export const MEMORY_SATURATED = 0.9;
+/** Filesystem used share counted as (nearly) full. */
+export const DISK_FULL = 0.9;
+/** A filesystem projected full within this long is filling fast. */
+export const DISK_FILL_HORIZON_MS = 6 * HOUR;
+
+/** A series cut at the window's start: baseline values and window points. */
+interface Split {
+  base: number[];
+  win: { t: number; v: number }[];
+}
+
+function split(s: Series, window: TimeWindow): Split {
+  const pts = s.points.filter((p): p is { t: number; v: number } => p.v !== null);
+  return { base: pts.filter((p) => p.t < window.fromMs).map((p) => p.v), win: pts.filter((p) => p.t >= window.fromMs && p.t < window.toMs) };
+}
+
+/** A judged resource: how strong, when it began, and the figures behind it. */
+export interface Judgement {
+  score: number;
+  onsetMs: number | null;
+  figures: Record<string, number | string | null>;
+  /** Baseline was already there: a standing condition, reported weakly. */
+  chronic: boolean;
+}
+
+/**
+ * A utilization series against a saturation threshold: saturated when it stays at or above it from some
+ * minute of the window on (three minutes running, or to the end) for most of the rest of the window.
+ */
+export function judgeSaturation(s: Series, window: TimeWindow, threshold: number): Judgement | null {
+  const { base, win } = split(s, window);
+  if (win.length < 2) return null;
+  const onset = firstSustained(win, (v) => v >= threshold, window.fromMs, 3);
+  if (onset === null) return null;
+  const after = win.filter((p) => p.t >= onset);
+  const above = after.filter((p) => p.v >= threshold).length / after.length;
+  if (above < 0.6) return null;
+  const baseMed = median(base);
+  const peak = quantile(after.map((p) => p.v), 0.9) ?? threshold;
+  const chronic = baseMed !== null && baseMed >= threshold;
+  const severity = clamp((peak - threshold) / (1 - threshold));
+  const duration = clamp(after.length / 5);
+  const score = chronic ? 0.25 : (0.5 + 0.4 * severity) * (0.7 + 0.3 * duration);
+  return { score, onsetMs: onset, chronic, figures: { baseline_median: baseMed === null ? null : round(baseMed, 3), window_p90: round(peak, 3), minutes_saturated: after.length, threshold } };
+}
+
+/** Least-squares slope of the points, per millisecond. */
+function slope(pts: { t: number; v: number }[]): number {
+  if (pts.length < 2) return 0;
+  const mt = pts.reduce((a, p) => a + p.t, 0) / pts.length;
+  const mv = pts.reduce((a, p) => a + p.v, 0) / pts.length;
+  let num_ = 0;
+  let den = 0;
+  for (const p of pts) (num_ += (p.t - mt) * (p.v - mv)), (den += (p.t - mt) ** 2);
+  return den > 0 ? num_ / den : 0;
+}
+
+/** A filesystem's used share: full (≥ 90%, not already in the baseline) or filling fast enough to be full within hours. */
+export function judgeDisk(s: Series, window: TimeWindow): Judgement | null {
+  const { base, win } = split(s, window);
+  if (win.length < 3) return null;
+  const last = win[win.length - 1]!.v;
+  const perMs = slope(win);
+  const hoursToFull = perMs > 0 ? (1 - last) / perMs / HOUR : null;
+  const fillingFast = hoursToFull !== null && hoursToFull * HOUR <= DISK_FILL_HORIZON_MS && (win[win.length - 1]!.v - win[0]!.v) >= 0.02;
+  const full = last >= DISK_FULL;
+  if (!full && !fillingFast) return null;
+  const baseMed = median(base);
+  const chronic = full && !fillingFast && baseMed !== null && baseMed >= DISK_FULL;
+  const onset = firstSustained(win, (v) => v >= DISK_FULL, window.fromMs, 2) ?? (fillingFast ? win[0]!.t : null);
+  const urgency = hoursToFull === null ? 0 : clamp(1 - hoursToFull / 6);
+  const score = chronic ? 0.25 : clamp(0.45 + 0.3 * clamp((last - 0.8) / 0.2) + 0.2 * urgency, 0, 0.95);
+  return { score, onsetMs: onset, chronic, figures: { baseline_median: baseMed === null ? null : round(baseMed, 3), window_last: round(last, 3), growth_per_hour: round(perMs * HOUR, 4), hours_to_full: hoursToFull === null ? null : round(hoursToFull, 1) } };
+}
+
+/** Process CPU in cores: a jump of 0.3 cores or more over the baseline's median. */
+export function judgeProcessCpu(s: Series, window: TimeWindow): Judgement | null {
+  const { base, win } = split(s, window);
+  const baseMed = median(base);
+  if (baseMed === null || win.length < 2) return null;
+  const onset = firstSustained(win, (v) => v - baseMed >= 0.3, window.fromMs, 3);
+  if (onset === null) return null;
+  const after = win.filter((p) => p.t >= onset).map((p) => p.v);
+  const level = median(after)!;
+  const jump = level - baseMed;
+  if (jump < 0.3) return null;
+  return { score: clamp(0.45 + 0.3 * clamp((jump - 0.3) / 0.7) + 0.1 * clamp(after.length / 5), 0, 0.9), onsetMs: onset, chronic: false, figures: { baseline_cores: round(baseMed, 2), window_cores: round(level, 2), jump_cores: round(jump, 2) } };
+}
+
+/** Process memory: 50% above the baseline's median, or a steady climb through the window (a leak). */
+export function judgeProcessMemory(s: Series, window: TimeWindow): Judgement | null {
+  const { base, win } = split(s, window);
+  const baseMed = median(base);
+  if (baseMed === null || baseMed <= 0 || win.length < 4) return null;
+  const last = win[win.length - 1]!.v;
+  const growth = last / baseMed;
+  const steps = win.slice(1).map((p, i) => p.v - win[i]!.v);
+  const climbing = steps.filter((d) => d > 0).length / steps.length >= 0.8 && last / win[0]!.v >= 1.2;
+  if (growth < 1.5 && !climbing) return null;
+  // A leak begins where the climb begins; a jump where the level left the baseline.
+  const climbStart = climbing ? steps.findIndex((_, i) => steps.slice(i).filter((d) => d > 0).length / (steps.length - i) >= 0.9) : -1;
+  const onset = climbStart >= 0 ? win[climbStart]!.t : (firstSustained(win, (v) => v >= baseMed * 1.2, window.fromMs, 2) ?? win[0]!.t);
+  return {
+    score: clamp(0.45 + 0.25 * clamp((growth - 1.2) / 1.3) + (climbing ? 0.15 : 0), 0, 0.9),
+    onsetMs: onset,
+    chronic: false,
+    figures: { baseline_bytes: Math.round(baseMed), window_last_bytes: Math.round(last), growth: round(growth, 2), climbing: climbing ? 'yes' : 'no' },
+  };
+}
+
+/** Which services ran on which hosts (spans' `host.name`), over the baseline and the window. */
+async function hostsOfServices(ctx: DetectorContext): Promise<Map<string, Set<string>>> {
+  const { baseline, window } = ctx.scope;
+  const res = await ctx.queries.search('from spans host.name=* | stats count() as n by host.name, service.name', { fromNs: ns(baseline.fromMs), toNs: ns(window.toMs), limit: 10_000, explainEmpty: false });
+  const out = new Map<string, Set<string>>();
+  for (const r of res.rows as Record<string, unknown>[]) {
+    const host = String(r['host.name'] ?? '');
+    if (!host || !(num(r.n) ?? 0)) continue;
+    out.set(host, (out.get(host) ?? new Set()).add(String(r['service.name'] ?? '')));
+  }
+  return out;
+}
+
+/** The weight of a host: 1 when it serves a service in scope, 0.9 a service they call, 0.7 no traced service (a database host…), 0 otherwise. */
+function hostWeights(hosts: Map<string, Set<string>>, scope: string[], called: Set<string>): (host: string) => number {
+  return (host) => {
+    if (!scope.length) return 1;
+    const served = hosts.get(host);
+    if (!served) return 0.7;
+    if (scope.some((s) => served.has(s))) return 1;
+    return [...served].some((s) => called.has(s)) ? 0.9 : 0;
+  };
+}
+
+const pct = (v: number | null | string) => (typeof v === 'number' ? fmtPct(v) : 'n/a');
+
+/** How the other hosts of the same services fared: "node-a, also serving checkout, stays at 31%". */
+function peersText(host: string, services: string[], hosts: Map<string, Set<string>>, series: Series[], window: TimeWindow): string {
+  const peers = [...hosts.entries()].filter(([h, s]) => h !== host && services.some((x) => s.has(x))).map(([h]) => h);
+  const parts = peers.slice(0, 3).flatMap((h) => {
+    const s = series.find((x) => x.group === h);
+    const level = s ? median(split(s, window).win.map((p) => p.v)) : null;
+    return level === null ? [] : [`${h} stays at ${fmtPct(level)}`];
+  });
+  return parts.length ? ` Other hosts serving ${services.join(', ')}: ${parts.join(', ')}.` : '';
+}
+
+/** Scales a judgement for a late onset and the host's relevance; notes lateness. */
+function weigh(j: Judgement, weight: number, onsetMs: number): { score: number; late: boolean } {
+  const late = j.onsetMs !== null && j.onsetMs - onsetMs > LATE_MS;
+  return { score: round(j.score * weight * (late ? 0.6 : 1)), late };
+}
+
+function when(j: Judgement, late: boolean): string {
+  if (j.chronic) return ', as in the baseline';
+  if (j.onsetMs === null) return '';
+  return ` from ${fmtClock(j.onsetMs)}${late ? ' (after the onset: possibly a consequence)' : ''}`;
+}
 
 /** The `resources` detector. */
 export const resourcesDetector: Detector = {
   name: 'resources',
   description: 'Saturated CPU, memory and disk of the hosts and processes involved',
-  async run() {
-    return [];
+  async run(ctx) {
+    const { baseline, window, onsetMs, services: scope } = ctx.scope;
+    if (ctx.signal.aborted) return [];
+    const range: TimeWindow = { fromMs: baseline.fromMs, toMs: window.toMs };
+    const edges = scope.length ? await ctx.topology() : [];
+    const called = new Set(scope.flatMap((s) => [...downstreamOf(s, edges)]));
+    const [hosts, cpu, memory, pcpu, pmem] = await Promise.all([
+      hostsOfServices(ctx),
+      hostCpu(ctx, range),
+      hostMemory(ctx, range),
+      processSeries(ctx, range, 'process.cpu.utilization'),
+      processSeries(ctx, range, 'process.memory.usage'),
+    ]);
+    if (ctx.signal.aborted) return [];
+    const weightOf = hostWeights(hosts, scope, called);
+    const servicesOn = (host: string) => [...(hosts.get(host) ?? [])].sort();
+    const evidence: Evidence[] = [];
+    const chart = (name: string, groupBy: string, service?: string) => metricLink(`${name} by ${groupBy}`, { name, groupBy, service, agg: groupBy === 'host.name' && name.startsWith('process.') ? 'sum' : undefined }, range);
+
+    for (const [kind, series, threshold, metric] of [['cpu', cpu, CPU_SATURATED, 'system.cpu.utilization'], ['memory', memory, MEMORY_SATURATED, 'system.memory.utilization']] as const) {
+      for (const s of series) {
+        const weight = weightOf(s.group);
+        const j = weight > 0 ? judgeSaturation(s, window, threshold) : null;
+        if (!j) continue;
+        const { score, late } = weigh(j, weight, onsetMs);
+        const services = servicesOn(s.group);
+        evidence.push({
+          detector: 'resources',
+          category: 'resource',
+          component: `host ${s.group} ${kind}`,
+          services,
+          role: 'cause',
+          score,
+          summary: `${kind === 'cpu' ? 'CPU' : 'Memory'} of host ${s.group}${services.length ? ` (${services.join(', ')})` : ''} at ${pct(j.figures.window_p90)} (p90)${when(j, late)}; baseline ${pct(j.figures.baseline_median)}.${peersText(s.group, services, hosts, series, window)}`,
+          onsetMs: j.onsetMs ?? undefined,
+          figures: { host: s.group, ...j.figures },
+          links: [chart(metric, 'host.name')],
+          nextStep: kind === 'cpu'
+            ? `Find what uses the CPU on ${s.group} (top processes; a runaway job or a hot loop in ${services[0] ?? 'its service'}); move load off it or add capacity.`
+            : `Find what fills the memory of ${s.group} (largest processes, a leak in ${services[0] ?? 'its service'}); restart the culprit or add memory.`,
+        });
+      }
+    }
+
+    const diskHosts = [...new Set([...cpu, ...memory].map((s) => s.group).concat([...hosts.keys()]))].filter((h) => weightOf(h) > 0).slice(0, MAX_HOSTS);
+    const disks = await Promise.all(diskHosts.map(async (h) => ({ host: h, series: ctx.signal.aborted ? [] : await hostFilesystems(ctx, range, h) })));
+    for (const { host, series } of disks) {
+      for (const s of series) {
+        const j = judgeDisk(s, window);
+        if (!j) continue;
+        const { score, late } = weigh(j, weightOf(host), onsetMs);
+        const services = servicesOn(host);
+        const hours = j.figures.hours_to_full;
+        const eta = typeof hours === 'number' && hours <= 6
+          ? `, growing${j.onsetMs ? ` since ${fmtClock(j.onsetMs)}` : ''} and full in about ${hours < 1 ? `${Math.max(1, Math.round(hours * 60))} min` : `${hours} h`} at this rate`
+          : when(j, late);
+        evidence.push({
+          detector: 'resources',
+          category: 'resource',
+          component: `host ${host} disk ${s.group}`,
+          services,
+          role: 'cause',
+          score,
+          summary: `Filesystem ${s.group} of host ${host}${services.length ? ` (${services.join(', ')})` : ''} is ${pct(j.figures.window_last)} full${eta}; baseline ${pct(j.figures.baseline_median)}.`,
+          onsetMs: j.onsetMs ?? undefined,
+          figures: { host, mountpoint: s.group, ...j.figures },
+          links: [chart('system.filesystem.utilization', 'system.filesystem.mountpoint'), chart('system.filesystem.utilization', 'host.name')],
+          nextStep: `Free space on ${host}:${s.group} (logs, temp files, old data) and find what writes to it so fast.`,
+        });
+      }
+    }
+
+    for (const [kind, series, judge, metric] of [['cpu', pcpu, judgeProcessCpu, 'process.cpu.utilization'], ['memory', pmem, judgeProcessMemory, 'process.memory.usage']] as const) {
+      for (const s of series) {
+        if (scope.length && !scope.includes(s.group) && !called.has(s.group)) continue;
+        const j = judge(s, window);
+        if (!j) continue;
+        const { score, late } = weigh(j, scope.length && !scope.includes(s.group) ? 0.9 : 1, onsetMs);
+        const where = ctx.signal.aborted ? '' : await hottestInstance(ctx, range, metric, s.group, judge);
+        const f = j.figures;
+        const what = kind === 'cpu'
+          ? `CPU of ${s.group} rose from ${f.baseline_cores} to ${f.window_cores} cores`
+          : `Memory of ${s.group} ${f.climbing === 'yes' ? 'climbs steadily' : 'grew'} to ${mib(f.window_last_bytes)} (baseline ${mib(f.baseline_bytes)}, ${f.growth}×)`;
+        evidence.push({
+          detector: 'resources',
+          category: 'resource',
+          component: `${s.group} ${kind}`,
+          services: [s.group],
+          role: 'cause',
+          score,
+          summary: `${what}${when(j, late)}${where}.`,
+          onsetMs: j.onsetMs ?? undefined,
+          figures: { service: s.group, ...j.figures },
+          links: [chart(metric, 'host.name', s.group)],
+          nextStep: kind === 'cpu'
+            ? `Profile ${s.group} (a hot loop, a retry storm, a costly new code path) and compare with its last deploy.`
+            : `Take a heap snapshot of ${s.group}${where ? ' on that host' : ''}; a steady climb is a leak (restarting buys time).`,
+        });
+      }
+    }
+    return evidence.sort((a, b) => b.score - a.score);
   },
 };
+
+function mib(v: number | string | null): string {
+  return typeof v === 'number' ? `${round(v / 1024 / 1024, v >= 100 * 1024 * 1024 ? 0 : 1)} MiB` : 'n/a';
+}
+
+/** When a service runs on several hosts: " on node-b (node-a stays normal)", naming the instances that show it. */
+async function hottestInstance(ctx: DetectorContext, range: TimeWindow, metric: 'process.cpu.utilization' | 'process.memory.usage', service: string, judge: (s: Series, w: TimeWindow) => unknown): Promise<string> {
+  const perHost = await processSeries(ctx, range, metric, service);
+  if (perHost.length < 2) return '';
+  const hot = perHost.filter((s) => judge(s, ctx.scope.window) !== null).map((s) => s.group);
+  const normal = perHost.map((s) => s.group).filter((h) => !hot.includes(h));
+  if (!hot.length || !normal.length) return '';
+  return ` on ${hot.join(', ')} (${normal.slice(0, 3).join(', ')} ${normal.length > 1 ? 'stay' : 'stays'} normal)`;
+}
