@@ -93,6 +93,7 @@ describe('diagnosis accuracy on the synthetic shop', () => {
         const confident = report.hypotheses.filter((h) => h.confidence >= 0.3);
         console.log(`healthy: ${report.hypotheses.length} hypotheses${report.hypotheses.length ? `:\n  ${report.hypotheses.slice(0, 5).map(describeHypothesis).join('\n  ')}` : ''}`);
         expect(confident.map(describeHypothesis)).toEqual([]);
+        expect(report.detectors.filter((d) => d.state !== 'ok'), 'every detector runs to completion').toEqual([]);
       } finally {
         await v.stop();
       }
