@@ -4,9 +4,9 @@
  *
  * Diagnosis compares an incident window with the half hour before it, and anomaly rules with their own
  * recent past; a test cannot wait that long. So the demo exports through {@link startOtlpRelay}, which
- * forwards every request to Vigil unchanged and keeps a copy while recording; {@link replayAsHistory}
- * then posts the recording again, shifted back by one recording length per copy, until it covers the
- * asked-for history. The history is the demo's own healthy telemetry, not invented data: only the
+ * forwards every request to Vigil unchanged; {@link recordHistory} taps it for a while and posts what it
+ * sees again, shifted back by one recording length per copy, until the copies cover the asked-for
+ * history. The history is the demo's own healthy telemetry, not invented data: only the
  * timestamps move (and trace ids, so copies never join each other's traces).
  *
  * Cumulative metrics (histograms, monotonic sums) are not replayed: copies of them would look like a
@@ -28,10 +28,8 @@ interface Recorded {
 /** A running relay: `url` is the OTLP base URL to give the demo. */
 export interface OtlpRelay {
   url: string;
-  /** Starts keeping copies of what passes (from now). */
-  record(): void;
-  /** Stops keeping copies; returns what was recorded and over how long (ms). */
-  stop(): { recorded: Recorded[]; fromMs: number; toMs: number };
+  /** Hands every protobuf request that passes from now on to `listener` (undefined: stop). */
+  tap(listener: ((r: Recorded) => void) | undefined): void;
   close(): Promise<void>;
 }
 
@@ -39,16 +37,15 @@ const SIGNALS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/metrics':
 
 /** Starts a relay on loopback forwarding OTLP/HTTP requests to `target` (Vigil's OTLP base URL). */
 export async function startOtlpRelay(target: string): Promise<OtlpRelay> {
-  let recording: Recorded[] | undefined;
-  let fromMs = 0;
+  let listener: ((r: Recorded) => void) | undefined;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const signal = SIGNALS[req.url ?? ''];
-      if (recording && signal && /protobuf/.test(String(req.headers['content-type']))) {
-        recording.push({ signal, body: req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body });
+      if (listener && signal && /protobuf/.test(String(req.headers['content-type']))) {
+        listener({ signal, body: req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body });
       }
       const headers: Record<string, string> = {};
       for (const h of ['authorization', 'content-type', 'content-encoding']) if (req.headers[h]) headers[h] = String(req.headers[h]);
@@ -64,14 +61,8 @@ export async function startOtlpRelay(target: string): Promise<OtlpRelay> {
   const port = (server.address() as net.AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
-    record() {
-      recording = [];
-      fromMs = Date.now();
-    },
-    stop() {
-      const recorded = recording ?? [];
-      recording = undefined;
-      return { recorded, fromMs, toMs: Date.now() };
+    tap(l) {
+      listener = l;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -121,21 +112,21 @@ export interface ReplayTarget {
 }
 
 /**
- * Posts copies of a recording spanning `[fromMs, toMs)`, copy k shifted back by k recording lengths, so
- * they tile the `historyMs` before the recording. Requests of one signal are merged (concatenated
- * protobuf messages are one message with the repeated fields of both) into posts of at most ~1 MiB.
- * The decoded messages are patched in place per copy (no deep copies: this runs on a busy machine).
- * Returns how many copies were posted.
+ * Records what passes the relay for `recordMs` and posts each request again as it arrives, copy k
+ * shifted back by k × `recordMs`, so the copies tile the `historyMs` before the recording (recording
+ * and replay overlap: the setup takes about the recording's length). Requests of one signal are merged
+ * (concatenated protobuf messages are one message with the repeated fields of both) into posts of at
+ * most ~1 MiB. Decoded messages are patched in place per copy, no deep copies: this runs on a busy
+ * machine. Resolves with the number of copies and the bytes recorded once everything is posted.
  */
-export async function replayAsHistory(target: ReplayTarget, recording: { recorded: Recorded[]; fromMs: number; toMs: number }, historyMs: number): Promise<number> {
+export async function recordHistory(relay: OtlpRelay, target: ReplayTarget, recordMs: number, historyMs: number): Promise<{ copies: number; bytes: number; requests: number }> {
   const types = otlpTypes();
-  const spanMs = recording.toMs - recording.fromMs;
-  const copies = Math.ceil(historyMs / spanMs);
-  const decoded = recording.recorded.map((r) => {
-    const message = types[r.signal].request.decode(r.body) as unknown as Json;
-    if (r.signal === 'metrics') keepReplayableMetrics(message);
-    return { signal: r.signal, message, patches: patchesOf(message, { times: [], traceIds: [] }) };
-  });
+  const copies = Math.ceil(historyMs / recordMs);
+  const queue: Recorded[] = [];
+  let bytes = 0;
+  let requests = 0;
+  relay.tap((r) => queue.push(r));
+  const endAt = Date.now() + recordMs;
   const post = async (signal: Signal, body: Buffer) => {
     const res = await fetch(`${target.otlpUrl}/v1/${signal}`, {
       method: 'POST',
@@ -144,30 +135,48 @@ export async function replayAsHistory(target: ReplayTarget, recording: { recorde
     });
     if (res.status !== 200) throw new Error(`replaying ${signal} history: ${res.status} ${await res.text()}`);
   };
-  for (let copy = 1; copy <= copies; copy++) {
-    const shiftNs = copy * spanMs * 1e6;
-    const batches: { signal: Signal; parts: Uint8Array[]; bytes: number }[] = [];
-    const open = new Map<Signal, (typeof batches)[number]>();
-    for (const d of decoded) {
-      for (const t of d.patches.times) t.obj[t.key] = t.ns - shiftNs;
-      for (const t of d.patches.traceIds) {
-        t.id[0] = t.b0 ^ (copy & 0xff);
-        t.id[1] = t.b1 ^ 0xa5;
+  try {
+    for (;;) {
+      const done = Date.now() >= endAt;
+      if (done) relay.tap(undefined);
+      const taken = queue.splice(0);
+      if (taken.length === 0) {
+        if (done) break;
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
       }
-      const bytes = types[d.signal].request.encode(d.message).finish();
-      let batch = open.get(d.signal);
-      if (!batch || batch.bytes + bytes.length > 1024 * 1024) {
-        batch = { signal: d.signal, parts: [], bytes: 0 };
-        batches.push(batch);
-        open.set(d.signal, batch);
+      requests += taken.length;
+      bytes += taken.reduce((n, r) => n + r.body.length, 0);
+      const decoded = taken.map((r) => {
+        const message = types[r.signal].request.decode(r.body) as unknown as Json;
+        if (r.signal === 'metrics') keepReplayableMetrics(message);
+        return { signal: r.signal, message, patches: patchesOf(message, { times: [], traceIds: [] }) };
+      });
+      for (let copy = 1; copy <= copies; copy++) {
+        const shiftNs = copy * recordMs * 1e6;
+        const batches: { signal: Signal; parts: Uint8Array[]; bytes: number }[] = [];
+        const open = new Map<Signal, (typeof batches)[number]>();
+        for (const d of decoded) {
+          for (const t of d.patches.times) t.obj[t.key] = t.ns - shiftNs;
+          for (const t of d.patches.traceIds) {
+            t.id[0] = t.b0 ^ (copy & 0xff);
+            t.id[1] = t.b1 ^ 0xa5;
+          }
+          const encoded = types[d.signal].request.encode(d.message).finish();
+          let batch = open.get(d.signal);
+          if (!batch || batch.bytes + encoded.length > 1024 * 1024) {
+            batch = { signal: d.signal, parts: [], bytes: 0 };
+            batches.push(batch);
+            open.set(d.signal, batch);
+          }
+          batch.parts.push(encoded);
+          batch.bytes += encoded.length;
+        }
+        await Promise.all(batches.map((b) => post(b.signal, Buffer.concat(b.parts))));
       }
-      batch.parts.push(bytes);
-      batch.bytes += bytes.length;
     }
-    // Two posts at a time: the demo keeps sending live telemetry meanwhile.
-    for (let i = 0; i < batches.length; i += 2) {
-      await Promise.all(batches.slice(i, i + 2).map((b) => post(b.signal, Buffer.concat(b.parts))));
-    }
+  } finally {
+    relay.tap(undefined);
   }
-  return copies;
+  return { copies, bytes, requests };
 }

@@ -23,8 +23,8 @@ import type { DiagnosisResponse, IncidentDetail, IncidentListResponse, IncidentR
 import { installDemoContent } from './content.ts';
 import { remediate, setFault } from './client.ts';
 import type { ServiceName } from './faults.ts';
-import { FAULTS } from './faults.ts';
-import { replayAsHistory, startOtlpRelay, type OtlpRelay } from './history.ts';
+import { FAULTS, SERVICES } from './faults.ts';
+import { recordHistory, startOtlpRelay, type OtlpRelay } from './history.ts';
 import { startDemo, type Demo } from './supervisor.ts';
 import { startTestVigil, type TestVigil } from '../test/helpers/vigil.ts';
 
@@ -45,18 +45,21 @@ interface Case {
 
 const is = (text: string) => ({ text, matches: (c: string) => c === text });
 const has = (text: string) => ({ text: `…${text}…`, matches: (c: string) => c.includes(text) });
+const hasAny = (...texts: string[]) => ({ text: texts.map((t) => `…${t}…`).join(' or '), matches: (c: string) => texts.some((t) => c.includes(t)) });
 const starts = (text: string) => ({ text: `${text}…`, matches: (c: string) => c.startsWith(text) });
 
 const CASES: Record<string, Case> = {
-  'rms-slow-query': { fault: 'rms-slow-query', services: ['rms-api'], category: 'database', component: has('usage_records'), fix: 'recreate-index' },
+  // The grown statement on usage_records, or the statement that dropped its index (idx_usage_period_work).
+  'rms-slow-query': { fault: 'rms-slow-query', services: ['rms-api'], category: 'database', component: hasAny('usage_records', 'idx_usage_period_work'), fix: 'recreate-index' },
   'lms-role-misconfig': { fault: 'lms-role-misconfig', services: ['lms-api'], category: 'configuration', component: is('lms-api role_mappings'), fix: 'restore-role-mapping', loop: 'verify' },
-  'rms-payment-gateway-latency': { fault: 'rms-payment-gateway-latency', services: ['rms-api', 'payment-gateway'], category: 'dependency', component: is('payment-gateway'), fix: 'restart-payment-gateway' },
+  // A failing dependency is diagnosed from its caller's incident (the callee's own shows only its symptoms).
+  'rms-payment-gateway-latency': { fault: 'rms-payment-gateway-latency', services: ['rms-api'], category: 'dependency', component: is('payment-gateway'), fix: 'restart-payment-gateway' },
   'lms-db-connection-failures': { fault: 'lms-db-connection-failures', services: ['lms-api'], category: 'database', component: starts('lms-api connection pool'), fix: 'reset-lms-db-pool' },
   'disk-fill': { fault: 'disk-fill', services: ['rms-api'], category: 'resource', component: has('disk'), fix: 'free-disk' },
-  'lms-login-redundant-calls': { fault: 'lms-login-redundant-calls', services: ['lms-api', 'auth-service'], category: 'configuration', component: is('lms-api auth.session_validation'), fix: 'restore-auth-config' },
+  'lms-login-redundant-calls': { fault: 'lms-login-redundant-calls', services: ['lms-api'], category: 'configuration', component: is('lms-api auth.session_validation'), fix: 'restore-auth-config' },
   'cpu-hog': { fault: 'cpu-hog', services: ['rms-api'], category: 'resource', component: is('rms-api cpu'), fix: 'restart-rms-api' },
   'memory-leak': { fault: 'memory-leak', services: ['lms-api'], category: 'resource', component: is('lms-api memory'), fix: 'restart-lms-api' },
-  'service-down': { fault: 'service-down', target: 'payment-gateway', services: ['payment-gateway', 'rms-api'], category: 'availability', component: is('payment-gateway'), fix: 'restart-payment-gateway' },
+  'service-down': { fault: 'service-down', target: 'payment-gateway', services: ['rms-api'], category: 'availability', component: is('payment-gateway'), fix: 'restart-payment-gateway' },
   'bad-deploy': { fault: 'bad-deploy', services: ['lms-api'], category: 'change', component: is('lms-api 2.5.0'), fix: 'rollback', loop: 'wrong-fix' },
 };
 
@@ -84,6 +87,9 @@ interface Outcome {
   fixedVia?: 'vigil' | 'demo';
   problems: string[];
 }
+
+/** Where each fault's incident and diagnosis are written (JSON), to read when a rank is wrong. */
+const DUMPS = path.join(os.tmpdir(), 'vigil-demo-incidents-diagnoses');
 
 let vigil: TestVigil;
 let relay: OtlpRelay;
@@ -164,12 +170,20 @@ async function move(id: number, status: string, note?: string): Promise<void> {
   if (r.status !== 200) throw new Error(`incident ${id} → ${status}: ${r.status} ${JSON.stringify(r.body)}`);
 }
 
+/** The alerts firing now about a demo service (or a monitor), as `alertname service route`. */
+async function firingDemoAlerts(): Promise<string[]> {
+  const r = await api<{ data: { alerts: { state: string; labels: Record<string, string> }[] } }>('GET', '/api/v1/alerts');
+  return r.body.data.alerts
+    .filter((a) => a.state === 'firing' && (SERVICES.includes(a.labels.service_name as ServiceName) || a.labels.monitor !== undefined || a.labels.system_filesystem_mountpoint !== undefined))
+    .map((a) => [a.labels.alertname, a.labels.service_name ?? a.labels.monitor ?? a.labels.system_filesystem_mountpoint, a.labels.http_route ?? ''].join(' ').trim());
+}
+
 /** Whether every alert linked to the incident has resolved. */
 const clear = async (id: number) => (await incident(id)).alerts.every((a) => a.state === 'resolved');
 
 /** Fault on, until its diagnosis: records the outcome and returns the incident. */
 async function diagnose(c: Case): Promise<number | undefined> {
-  const out: Outcome = { fault: c.fault, problems: [] };
+  const out: Outcome = outcomes.get(c.fault) ?? { fault: c.fault, problems: [] };
   outcomes.set(c.fault, out);
   const t0 = Date.now();
   await setFault(demo.adminUrl, c.fault, true, c.target);
@@ -194,7 +208,12 @@ async function diagnose(c: Case): Promise<number | undefined> {
     out.rank = i < 0 ? null : i + 1;
     if (d.state !== 'ready') out.problems.push(`diagnosis ${d.state}: ${d.error ?? ''}`);
     if ((out.diagnosisS ?? Infinity) > 30) out.problems.push(`diagnosis ready ${out.diagnosisS} s after the opening (over 30 s)`);
-    if (out.rank !== 1) out.problems.push(`top hypothesis ${out.top}; expected ${c.category} · ${c.component.text} (rank ${out.rank ?? '-'})`);
+    if (out.rank !== 1) {
+      const top3 = d.hypotheses.slice(0, 3).map((h) => `${h.rank}. ${h.category} · ${h.component.slice(0, 60)} (${h.confidence.toFixed(2)}; ${[...new Set(h.evidence.map((e) => e.detector))].join(',')})`);
+      out.problems.push(`expected ${c.category} · ${c.component.text} at rank 1, found at ${out.rank ?? '-'}; top 3: ${top3.join(' | ')}`);
+    }
+    // The whole report, for whoever works on the detectors.
+    fs.writeFileSync(path.join(DUMPS, `${c.fault}.json`), JSON.stringify({ incident: await incident(inc.id), diagnosis: d }, null, 2));
   } catch (err) {
     out.problems.push((err as Error).message);
   }
@@ -231,6 +250,9 @@ async function wrongFixThenRight(id: number, c: Case, out: Outcome): Promise<voi
 
 /** Runs a pair of faults to diagnosis and repair, then resolves and closes every incident they opened. */
 async function runPair(pair: [string, string]): Promise<void> {
+  // A rule still firing from the last pair would not fire again for this one: start from all clear.
+  const left = await until('no demo alert firing', async () => ((await firingDemoAlerts()).length === 0 ? true : undefined), 90_000, 2000).catch(async () => firingDemoAlerts());
+  if (left !== true) for (const f of pair) outcomes.set(f, { fault: f, problems: [`alerts still firing before the pair: ${left.join(', ')}`] });
   const started = Date.now();
   const cases = pair.map((f) => CASES[f]!);
   await Promise.all(
@@ -250,6 +272,7 @@ async function runPair(pair: [string, string]): Promise<void> {
         out.problems.push((err as Error).message);
         await remediate(demo.adminUrl, c.fix).catch(() => undefined);
       }
+      fs.writeFileSync(path.join(DUMPS, `${c.fault}.end.json`), JSON.stringify(await incident(id), null, 2));
     }),
   );
   // Whatever else the faults opened (a monitor of the system, a disk alert): cleared, then closed.
@@ -272,6 +295,9 @@ function scaleRules(file: string): void {
     group.set('interval', '2s');
     const rules = group.get('rules');
     if (!isSeq(rules)) continue;
+    // The test machine's own CPU, memory and disk trends (Vigil's agent) are not under test, and other
+    // work on the machine moves them; the demo volumes' HostDiskHigh is (disk-fill).
+    rules.items = rules.items.filter((r) => !(isMap(r) && ['HostCpuHigh', 'HostMemoryHigh', 'HostDiskFullSoon'].includes(String(r.get('alert')))));
     for (const rule of rules.items) {
       if (!isMap(rule)) continue;
       rule.set('range', '30s');
@@ -285,7 +311,12 @@ function scaleRules(file: string): void {
 }
 
 beforeAll(async () => {
-  vigil = await startTestVigil({ incidents: { verificationWindow: '20s' } });
+  // Vigil's own host agent is off: the test machine's CPU, busy with other work, is not under test.
+  // The query gate is wider than the default 4 (queue 32): the time-scaled rules evaluate every 2 s with
+  // their baselines, and two diagnoses run at once; at the default, detectors' queries are refused as busy.
+  vigil = await startTestVigil({ incidents: { verificationWindow: '20s' }, agent: { selfMonitor: false }, query: { maxConcurrent: 8 } });
+  fs.rmSync(DUMPS, { recursive: true, force: true });
+  fs.mkdirSync(DUMPS, { recursive: true });
   const step = (what: string) => console.log(`${secs(Date.now() - suiteStart)} s: ${what}`);
   scaleRules(path.join(vigil.server.config.dataDir, 'rules', 'defaults.yml'));
   relay = await startOtlpRelay(vigil.server.urls.otlp);
@@ -306,14 +337,8 @@ beforeAll(async () => {
   expect(content.failed).toEqual([]);
   // A minute of healthy traffic (after the first seconds' warm-up), replayed as the 40 minutes before.
   await sleep(5_000);
-  relay.record();
-  await sleep(60_000);
-  step('recorded');
-  const t = Date.now();
-  const recording = relay.stop();
-  const mb = recording.recorded.reduce((n, r) => n + r.body.length, 0) / 1e6;
-  const copies = await replayAsHistory({ otlpUrl: vigil.server.urls.otlp, token: vigil.ingestToken }, recording, 40 * 60_000);
-  console.log(`history: ${copies} copies of the demo's first minute (${recording.recorded.length} requests, ${mb.toFixed(1)} MB) replayed in ${secs(Date.now() - t)} s; set up in ${secs(Date.now() - suiteStart)} s`);
+  const h = await recordHistory(relay, { otlpUrl: vigil.server.urls.otlp, token: vigil.ingestToken }, 60_000, 40 * 60_000);
+  step(`history: ${h.copies} copies of a minute of the demo (${h.requests} requests, ${(h.bytes / 1e6).toFixed(1)} MB)`);
 }, 600_000);
 
 afterAll(async () => {
@@ -328,6 +353,8 @@ afterAll(async () => {
   }));
   console.log(`incident loop per fault (suite ${secs(Date.now() - suiteStart)} s):`);
   console.table(rows);
+  for (const o of outcomes.values()) if (o.problems.length) console.log(`${o.fault}:\n  ${o.problems.join('\n  ')}`);
+  console.log(`diagnoses: ${DUMPS}`);
   await demo?.stop();
   await relay?.close();
   await vigil?.stop();
@@ -342,6 +369,7 @@ describe('the demo incident loop', () => {
   it('ordinary traffic raises no alert and opens no incident', async () => {
     const incidents = await incidentsSince(suiteStart);
     expect(incidents.map((i) => i.title)).toEqual([]);
+    expect(await firingDemoAlerts()).toEqual([]);
   });
 
   // DEMO_E2E_PAIRS=0,3 runs only those pairs (while working on one detector).
