@@ -14,8 +14,9 @@
  * bad rate against the baseline's tells. Other keys are symptoms that localise the fault.
  */
 import { affectedServices, serviceTerm } from './affected.ts';
+import { searchRows } from './search.ts';
 import { changeLink, quote, searchLink, serviceLink } from '../links.ts';
-import { clamp, fmtPct, ns, num, proportionZ, round, volumeFactor } from '../stats.ts';
+import { clamp, fmtPct, num, proportionZ, round, volumeFactor } from '../stats.ts';
 import type { Category, Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
 
 /** The keys compared, in order (`service.version` first: its answer also gives the totals). */
@@ -48,7 +49,7 @@ const MAX_CASE_OPERATIONS = 60;
 const MAX_EXTRA_KEYS = 3;
 const MAX_PER_KEY = 2;
 const MAX_EVIDENCE = 15;
-const PARALLEL = 4;
+const PARALLEL = 3;
 const ROW_LIMIT = 10_000;
 const SAFE_KEY = /^[A-Za-z0-9_.\-:@/]{1,255}$/;
 
@@ -96,15 +97,9 @@ export const attributesDetector: Detector = {
 type Thresholds = Map<string, Map<string, number>>;
 
 async function operationThresholds(ctx: DetectorContext, filter: string): Promise<Thresholds> {
-  const w = ctx.scope.baseline;
-  const res = await ctx.queries.search(`from spans ${filter} | stats count() as n p95(duration_ms) as p95 by service.name, name | where n >= 10 | sort -n | head ${MAX_CASE_OPERATIONS}`, {
-    fromNs: ns(w.fromMs),
-    toNs: ns(w.toMs),
-    limit: MAX_CASE_OPERATIONS,
-    explainEmpty: false,
-  });
+  const rows = await searchRows(ctx, `from spans ${filter} | stats count() as n p95(duration_ms) as p95 by service.name, name | where n >= 10 | sort -n | head ${MAX_CASE_OPERATIONS}`, ctx.scope.baseline, MAX_CASE_OPERATIONS);
   const out: Thresholds = new Map();
-  for (const r of res.rows) {
+  for (const r of rows) {
     const p95 = num(r.p95);
     if (typeof r['service.name'] !== 'string' || typeof r.name !== 'string' || p95 === null) continue;
     const m = out.get(r['service.name']) ?? new Map<string, number>();
@@ -127,9 +122,9 @@ function badExpression(t: Thresholds, only?: string): string {
 
 /** A `stats … by service.name, <key>` answer as cells per service. */
 async function cells(ctx: DetectorContext, text: string, key: string, w: TimeWindow): Promise<Map<string, Cell[]>> {
-  const res = await ctx.queries.search(text, { fromNs: ns(w.fromMs), toNs: ns(w.toMs), limit: ROW_LIMIT, explainEmpty: false });
+  const rows = await searchRows(ctx, text, w, ROW_LIMIT);
   const out = new Map<string, Cell[]>();
-  for (const r of res.rows) {
+  for (const r of rows) {
     if (typeof r['service.name'] !== 'string') continue;
     const raw = r[key];
     const value = raw === null || raw === undefined || raw === '' ? null : typeof raw === 'number' ? raw : String(raw);
@@ -165,15 +160,9 @@ function newlyBad(e: Evidence, baseline: readonly Cell[]): boolean {
 /** `*.version` keys (other than `service.version` and the SDK's own) that a sample of bad spans carries. */
 async function versionKeys(ctx: DetectorContext, filter: string, bad: string): Promise<string[]> {
   if (ctx.signal.aborted) return [];
-  const w = ctx.scope.window;
-  const res = await ctx.queries.search(`from spans ${filter} | where ${bad} = 1 | fields attributes, resource_attributes | head 50`, {
-    fromNs: ns(w.fromMs),
-    toNs: ns(w.toMs),
-    limit: 50,
-    explainEmpty: false,
-  });
+  const rows = await searchRows(ctx, `from spans ${filter} | where ${bad} = 1 | fields attributes, resource_attributes | head 50`, ctx.scope.window, 50);
   const keys = new Set<string>();
-  for (const r of res.rows) {
+  for (const r of rows) {
     for (const map of [r.attributes, r.resource_attributes]) {
       if (map === null || typeof map !== 'object' || Array.isArray(map)) continue;
       for (const k of Object.keys(map)) {

@@ -8,9 +8,10 @@
  * rather than down: it is left to the caller's evidence.
  */
 import { affectedServices, serviceTerm } from './affected.ts';
+import { searchRows } from './search.ts';
 import { quote, searchLink, serviceLink } from '../links.ts';
 import { upstreamOf } from '../topology.ts';
-import { clamp, fmtClock, fmtPct, median, ns, num, proportionZ, round, timeMs, volumeFactor } from '../stats.ts';
+import { clamp, fmtClock, fmtPct, median, num, proportionZ, round, timeMs, volumeFactor } from '../stats.ts';
 import type { Detector, DetectorContext, Evidence, ServiceEdge, TimeWindow } from '../types.ts';
 
 const MINUTE = 60_000;
@@ -92,14 +93,9 @@ export const availabilityDetector: Detector = {
 /** Services whose spans per minute fell to (nearly) nothing for several minutes around the window. */
 async function silentServices(ctx: DetectorContext, services: string[] | null): Promise<Silence[]> {
   const { baseline, window } = ctx.scope;
-  const res = await ctx.queries.search(`from spans ${serviceTerm(services)} | timechart span=1m count() as n by service.name`, {
-    fromNs: ns(baseline.fromMs),
-    toNs: ns(window.toMs),
-    limit: ROW_LIMIT,
-    explainEmpty: false,
-  });
+  const rows = await searchRows(ctx, `from spans ${serviceTerm(services)} | timechart span=1m count() as n by service.name`, { fromMs: baseline.fromMs, toMs: window.toMs }, ROW_LIMIT);
   const perService = new Map<string, Map<number, number>>();
-  for (const r of res.rows) {
+  for (const r of rows) {
     const t = timeMs(r._time);
     if (t === null || typeof r['service.name'] !== 'string') continue;
     const m = perService.get(r['service.name']) ?? new Map<number, number>();
@@ -151,7 +147,7 @@ interface CallCounts {
 async function clientCalls(ctx: DetectorContext, near: Set<string> | null): Promise<CallCounts[]> {
   const text = `from spans kind=client | eval callee = ${CALLEE}, conn = if(status = "Error" and (${CONNECTION_FAILURE}), 1, 0) | stats count() as n sum(conn) as refused by service.name, callee`;
   const read = async (w: TimeWindow) =>
-    (await ctx.queries.search(text, { fromNs: ns(w.fromMs), toNs: ns(w.toMs), limit: ROW_LIMIT, explainEmpty: false })).rows.filter(
+    (await searchRows(ctx, text, w, ROW_LIMIT)).filter(
       (r) => typeof r['service.name'] === 'string' && typeof r.callee === 'string' && r.callee !== '',
     );
   const [b, w] = await Promise.all([read(ctx.scope.baseline), read(ctx.scope.window)]);
@@ -199,12 +195,9 @@ function refusalsOf(calls: readonly CallCounts[]): Refusals[] {
 async function onsetOfRefusals(ctx: DetectorContext, refusals: Refusals[]): Promise<void> {
   if (refusals.length === 0 || ctx.signal.aborted) return;
   const w = ctx.scope.window;
-  const res = await ctx.queries.search(
-    `from spans kind=client | eval callee = ${CALLEE}, conn = if(status = "Error" and (${CONNECTION_FAILURE}), 1, 0) | where callee in (${refusals.map((r) => quote(r.callee)).join(', ')}) | timechart span=1m count() as n sum(conn) as refused by callee`,
-    { fromNs: ns(Math.max(ctx.scope.baseline.fromMs, w.fromMs - LOOKBACK_MS)), toNs: ns(w.toMs), limit: ROW_LIMIT, explainEmpty: false },
-  );
+  const res = await searchRows(ctx, `from spans kind=client | eval callee = ${CALLEE}, conn = if(status = "Error" and (${CONNECTION_FAILURE}), 1, 0) | where callee in (${refusals.map((r) => quote(r.callee)).join(', ')}) | timechart span=1m count() as n sum(conn) as refused by callee`, { fromMs: Math.max(ctx.scope.baseline.fromMs, w.fromMs - LOOKBACK_MS), toMs: w.toMs }, ROW_LIMIT);
   for (const r of refusals) {
-    const rows = res.rows
+    const rows = res
       .filter((x) => x.callee === r.callee)
       .map((x) => ({ t: timeMs(x._time), n: num(x.n) ?? 0, refused: num(x.refused) ?? 0 }))
       .filter((x): x is { t: number; n: number; refused: number } => x.t !== null)

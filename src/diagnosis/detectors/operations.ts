@@ -9,8 +9,9 @@
  * A service whose request rate is ≥ 3× its baseline while it got slower is a `capacity` cause (a surge).
  */
 import { operationTerm, affectedServices, serviceTerm } from './affected.ts';
+import { searchRows } from './search.ts';
 import { quote, searchLink, serviceLink } from '../links.ts';
-import { aboveBand, band, clamp, firstSustained, fmtClock, fmtMs, fmtPct, ns, num, proportionZ, round, timeMs, volumeFactor, type Point } from '../stats.ts';
+import { aboveBand, band, clamp, firstSustained, fmtClock, fmtMs, fmtPct, num, proportionZ, round, timeMs, volumeFactor, type Point } from '../stats.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
 
 /** 5xx: an HTTP 5xx, or a span in error that is not a 4xx (RPC and non-HTTP servers). */
@@ -90,8 +91,8 @@ export const operationsDetector: Detector = {
 
 /** Reads a `stats … by service.name[, name]` answer into figures. */
 async function figures(ctx: DetectorContext, text: string, w: TimeWindow): Promise<OpFigures[]> {
-  const res = await ctx.queries.search(text, { fromNs: ns(w.fromMs), toNs: ns(w.toMs), limit: ROW_LIMIT, explainEmpty: false });
-  return res.rows
+  const rows = await searchRows(ctx, text, w, ROW_LIMIT);
+  return rows
     .filter((r) => typeof r['service.name'] === 'string')
     .map((r) => ({
       service: String(r['service.name']),
@@ -146,8 +147,8 @@ async function minuteSeries(ctx: DetectorContext, services: string[]): Promise<M
   const out = new Map<string, Bucket[]>();
   if (services.length === 0 || ctx.signal.aborted) return out;
   const text = `from spans kind=server ${serviceTerm(services)} | eval op = concat(service.name, " ", name), e5 = ${FIVE_XX}, e4 = ${FOUR_XX} | timechart span=1m count() as n sum(e5) as e5 sum(e4) as e4 p95(duration_ms) as p95 by op`;
-  const res = await ctx.queries.search(text, { fromNs: ns(ctx.scope.baseline.fromMs), toNs: ns(ctx.scope.window.toMs), limit: ROW_LIMIT, explainEmpty: false });
-  for (const r of res.rows) {
+  const rows = await searchRows(ctx, text, { fromMs: ctx.scope.baseline.fromMs, toMs: ctx.scope.window.toMs }, ROW_LIMIT);
+  for (const r of rows) {
     const t = timeMs(r._time);
     if (t === null || typeof r.op !== 'string') continue;
     const b: Bucket = { t, n: num(r.n) ?? 0, e5: num(r.e5) ?? 0, e4: num(r.e4) ?? 0, p95: num(r.p95) };
