@@ -41,6 +41,8 @@ beforeAll(async () => {
           logs(start, onset, 60_000, 13, (i) => `cache miss for key cart:${i}`),
           logs(onset, now, 3000, 13, (i) => `cache miss for key cart:${i}`),
           logs(onset + 5000, now, 10_000, 17, (i) => `call to ledger timed out after 2500 ms (order ${4000 + i})`),
+          // billing's charge limit was lowered just before the onset: orders reports the refusals.
+          logs(onset + 7000, now, 20_000, 13, (i) => `POST /orders refused (422): charge of ${150 + i}.65 EUR refused: above charges.max_amount (120.00)`),
           // ledger's full disk, relayed by orders (on node-a, whose own disk is fine).
           logs(onset + 25_000, now, 15_000, 17, (i) => `POST /orders failed: ledger write failed: ENOSPC: no space left on device, write '/var/lib/ledger/wal/${String(i).padStart(6, '0')}.log'`),
         ]),
@@ -106,19 +108,26 @@ beforeAll(async () => {
       },
     ],
   });
+  const change = await fetch(`${v.server.urls.api}/api/v1/changes`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${v.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ service: 'billing', kind: 'config', timestamp: onset - 45_000, description: 'lower the charge limit', attributes: { key: 'charges.max_amount', previous: '5000', value: '120' } }),
+  });
+  expect(change.status).toBe(201);
 }, 60_000);
 afterAll(async () => v?.stop());
 
 const diagnose = (services: string[]) => logPatternsDetector.run(detectorContext(v.server, scopeAround(onset, now, services)));
 
 describe('log-patterns', () => {
-  it('names what new and spiking templates point at: a dependency, a disk, a connection pool, or the code', async () => {
+  it('names what new and spiking templates point at: a dependency, a disk, a connection pool, a changed configuration key, or the code', async () => {
     const out = await diagnose(['orders', 'checkout']);
     const by = new Map(out.map((e) => [`${e.category} ${e.component}`, e]));
     expect([...by.keys()].sort()).toEqual(
       [
         'code orders TypeError: Cannot read properties of undefined (reading <str>) in order <n>',
         'code orders cache miss for key cart:<*>',
+        'configuration billing charges.max_amount',
         'database checkout connection pool orders-db',
         'dependency ledger',
         'resource host node-b disk /var/lib/ledger',
@@ -136,6 +145,7 @@ describe('log-patterns', () => {
     const disk = by.get('resource host node-b disk /var/lib/ledger')!;
     expect(disk.services.sort()).toEqual(['ledger', 'orders']);
     expect(disk.summary).toMatch(/\(1 more pattern points here\)$/);
+    expect(by.get('configuration billing charges.max_amount')).toMatchObject({ role: 'cause', services: ['billing', 'orders'] });
     // The steady slow-request warnings are not reported.
     expect(out.some((e) => e.summary.includes('slow request'))).toBe(false);
     // Every template link finds its lines.

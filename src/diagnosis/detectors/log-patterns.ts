@@ -8,7 +8,8 @@
  * type + normalised message + top frame) are compared the same way; one that a reported template already
  * covers adds its figures to that template's evidence instead of repeating it.
  *
- * The category is read from the text when it is clear: connection-pool words → `database` (the pool),
+ * The category is read from the text when it is clear: the key of a configuration change recorded shortly
+ * before → `configuration` (`<service> <key>`), connection-pool words → `database` (the pool),
  * "no space left" → `resource` (the host's disk, its mount point found in the filesystem metrics), a
  * timeout or refusal naming a service the logging service calls → `dependency` / `availability`;
  * otherwise it is a `code` symptom named after the template.
@@ -156,9 +157,28 @@ export function peerNamedIn(text: string, service: string, edges: readonly Servi
   return named.find((c) => !named.some((o) => o !== c && downstreamOf(c, edges).has(o))) ?? named[0];
 }
 
+/** A configuration key a recorded change set (its `attributes.key`), with the service it belongs to. */
+interface ConfigKey {
+  service: string;
+  key: string;
+}
+
+/** Keys of configuration changes and feature flags recorded from the baseline's start to the window's end. */
+async function changedKeys(ctx: DetectorContext): Promise<ConfigKey[]> {
+  const changes = await ctx.changes({ fromMs: ctx.scope.baseline.fromMs, toMs: ctx.scope.window.toMs });
+  return changes
+    .filter((c) => c.kind === 'config' || c.kind === 'feature_flag')
+    .map((c) => ({ service: c.service, key: String(c.attributes?.key ?? '') }))
+    .filter((k) => k.key.length >= 3);
+}
+
 /** Reads the culprit a log text names; lookups of pools and mount points run only when the text needs them. */
-async function classify(ctx: DetectorContext, edges: ServiceEdge[], service: string, host: string, template: string, sample: string): Promise<Culprit> {
+async function classify(ctx: DetectorContext, edges: ServiceEdge[], keys: ConfigKey[], service: string, host: string, template: string, sample: string): Promise<Culprit> {
   const text = `${template} ${sample}`;
+  const lower = text.toLowerCase();
+  // A text naming a configuration key changed shortly before: the change is what it reports.
+  const key = keys.find((k) => new RegExp(`(^|[^\\w.-])${escapeRe(k.key.toLowerCase())}($|[^\\w-])`).test(lower));
+  if (key) return { category: 'configuration', component: `${key.service} ${key.key}`, role: 'cause', services: [...new Set([key.service, service])] };
   const range = { fromNs: ns(ctx.scope.baseline.fromMs), toNs: ns(ctx.scope.window.toMs) };
   const bucketNs = range.toNs - range.fromNs + 60_000_000_000n;
   if (POOL_RE.test(text)) {
@@ -249,6 +269,7 @@ export const logPatternsDetector: Detector = {
       return sampled ? Math.max(1, (p.totals.get(service) ?? sampled) / sampled) : 1;
     };
     const { miners, stats } = mine(base.lines, win.lines);
+    const keys = await changedKeys(ctx).catch(() => []);
     const bMin = minutes(bw);
     const wMin = minutes(w);
 
@@ -282,7 +303,7 @@ export const logPatternsDetector: Detector = {
     for (const c of candidates.filter((x) => x.keep)) {
       if (ctx.signal.aborted) return [];
       const template = templateText(c.s.cluster);
-      const culprit = await classify(ctx, edges, c.s.service, c.s.host, template, c.s.sample);
+      const culprit = await classify(ctx, edges, keys, c.s.service, c.s.host, template, c.s.sample);
       const truncated = scale(win, c.s.service) > 1;
       const onsetMs = !truncated && Number.isFinite(c.s.firstWinMs) ? c.s.firstWinMs : undefined;
       const what =
@@ -324,7 +345,7 @@ export const logPatternsDetector: Detector = {
         continue;
       }
       const text = `${g.type}: ${g.normalized_message}`;
-      const culprit = await classify(ctx, edges, service, '', text, message);
+      const culprit = await classify(ctx, edges, keys, service, '', text, message);
       const firstSeen = g.first_seen ? Date.parse(g.first_seen) : undefined;
       const what = ratio === null ? `new error in ${service}: ${cut(text, 160)} ×${g.occurrences} (none in the baseline)` : `error of ${service} spiking ${Math.round(ratio)}×: ${cut(text, 160)} ×${g.occurrences} (baseline ${before})`;
       found.push({
