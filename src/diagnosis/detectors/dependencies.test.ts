@@ -5,6 +5,7 @@
  *   storefront's calls to checkout fail in turn (the deepest dependency must come first);
  * - web → inventory: inventory stops (no spans), web's calls fail with ECONNREFUSED;
  * - orders → profile: GET /orders/{id} goes from 2 to 8 profile calls per request;
+ * - portal → search: search slows to 3 s, portal's calls fail at 1 s with no message (a client deadline);
  * - gateway → catalog: healthy throughout (must stay quiet).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +28,7 @@ function traffic(perMin: number, build: (t: number, faulty: boolean) => SpanSpec
 }
 
 /** A server span with one client call per `callees` entry, each answered by the callee's server span (if `answers`). */
-function request(service: string, route: string, t: number, calls: { callee: string; ms: number; error?: string; serverMs?: number; answers?: boolean; nested?: SpanSpec[] }[], err?: string): SpanSpec[] {
+function request(service: string, route: string, t: number, calls: { callee: string; ms: number; error?: string | boolean; serverMs?: number; answers?: boolean; nested?: SpanSpec[] }[], err?: string): SpanSpec[] {
   const traceId = newId(16);
   const root = newId(8);
   const total = calls.reduce((a, c) => a + c.ms, 0) + 5;
@@ -64,6 +65,8 @@ beforeAll(async () => {
     // orders → profile: 2 calls per request, 8 in the fault; a health route calls nothing.
     ...traffic(10, (t, faulty) => request('orders', '/orders/{id}', t, Array.from({ length: faulty ? 8 : 2 }, () => ({ callee: 'profile', ms: 6 })))),
     ...traffic(10, (t) => request('orders', '/health', t, [])),
+    // portal → search: search slows to 3 s; portal's calls fail at 1 s without saying why (a client deadline).
+    ...traffic(10, (t, faulty) => request('portal', '/find', t, [{ callee: 'search', ms: faulty ? 1000 + (t % 5) : 40 + (t % 20), error: faulty ? true : undefined, serverMs: faulty ? 3000 : undefined }], faulty ? 'search failed' : undefined)),
     // gateway → catalog: healthy, with a little noise (an occasional error and slower call).
     ...traffic(15, (t) => request('gateway', '/products', t, [{ callee: 'catalog', ms: 30 + ((t / 1000) % 7) * 3, error: (t / 4000) % 97 === 0 ? 'HTTP 503' : undefined }])),
   ];
@@ -97,6 +100,13 @@ describe('dependencies detector', () => {
     expect(checkout).toBeDefined();
     expect(checkout!.score).toBeLessThan(ledger!.score);
     expect(checkout!.summary).toContain('failing to reach ledger');
+  });
+
+  it('recognises a client deadline from failed calls clustered at one duration', async () => {
+    const evidence = await run(['portal']);
+    const search = evidence.find((e) => e.component === 'search');
+    expect(search).toMatchObject({ category: 'dependency', role: 'cause' });
+    expect(search!.summary).toMatch(/portal gives up on search before it answers: .* ending at 1(\.0)? s \(a client time-out\) while search's own requests in the same traces take 3(\.0)? s/);
   });
 
   it('reports a callee that stopped answering as unavailable', async () => {
