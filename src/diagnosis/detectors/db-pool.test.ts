@@ -107,6 +107,29 @@ beforeAll(async () => {
       requests('ledger', '/entries', (_t, i) => (i % 150 === 7 ? 'timed out waiting for a connection from pool ledger-main' : undefined)),
       requests('storefront', '/cart', () => undefined, { peer: 'pricing', error: 'connect ECONNREFUSED 10.0.0.7:8080' }),
       requests('web', '/buy', () => undefined, { peer: 'checkout' }),
+      // reports: its database drops connections at the onset (client spans with ECONNRESET), no pool metrics.
+      {
+        resource: resource('reports'),
+        scopeSpans: [
+          {
+            scope: { name: 'test' },
+            spans: Array.from({ length: 200 }, (_, i) => {
+              const t = start + i * 12_000;
+              const reset = t >= onset && i % 2 === 0;
+              return {
+                traceId: hex(id++, 16),
+                spanId: hex(id++, 8),
+                name: 'SELECT sales',
+                kind: 3,
+                startTimeUnixNano: ns(t),
+                endTimeUnixNano: ns(t + 5),
+                attributes: [attr('db.system.name', 'mysql'), attr('db.query.text', 'SELECT sum(amount) FROM sales WHERE day = ?'), ...(reset ? [attr('error.type', 'ECONNRESET')] : [])],
+                status: reset ? { code: 2, message: 'read ECONNRESET' } : { code: 1 },
+              };
+            }),
+          },
+        ],
+      },
     ],
   });
   await postOtlp(v.server.urls.otlp, v.ingestToken, 'logs', {
@@ -142,7 +165,7 @@ describe('db-pool', () => {
     expect(e.figures).toMatchObject({ limit: 10, window_used_max: 10, baseline_saturated_share: 0, baseline_pending_max: 0 });
     expect(Number(e.figures.window_saturated_share)).toBeGreaterThan(0.75);
     expect(Number(e.figures.window_failures)).toBeGreaterThanOrEqual(60);
-    expect(e.summary).toMatch(/at its limit \(10\/10 used\).*requests waiting.*failed connection acquisitions .*e\.g\. "TimeoutError: ResourceRequest timed out: no connection available in pool orders-db after 1000 ms \(request \d+\)"\./);
+    expect(e.summary).toMatch(/at its limit \(10\/10 used\).*requests waiting.*failed or lost database connections .*e\.g\. "TimeoutError: ResourceRequest timed out: no connection available in pool orders-db after 1000 ms \(request \d+\)"\./);
     expect(Math.abs((e.onsetMs ?? 0) - onset)).toBeLessThanOrEqual(MIN);
     expect(e.links.map((l) => l.kind)).toEqual(['chart', 'chart', 'traces']);
     // The failures link finds the failed spans.
@@ -162,12 +185,19 @@ describe('db-pool', () => {
     expect(Math.abs((e.onsetMs ?? 0) - onset)).toBeLessThanOrEqual(MIN);
   });
 
+  it('names the pool of a service whose database connections are reset, without pool metrics', async () => {
+    const out = await diagnose(['reports']);
+    expect(out.map((e) => [e.component, e.figures.window_failures])).toEqual([['reports connection pool', 20]]);
+    expect(out[0]!.score).toBeGreaterThan(0.5);
+    expect(out[0]!.summary).toMatch(/20 failed or lost database connections in the window \(baseline 0\), e\.g\. "read ECONNRESET"/);
+  });
+
   it('finds the pool of a service the incident calls into, and only there', async () => {
     expect((await diagnose(['web'])).map((e) => e.component)).toEqual(['checkout connection pool orders-db']);
     // storefront does not call checkout.
     expect((await diagnose(['storefront'])).map((e) => e.component)).toEqual([]);
     // With every service in scope, only checkout's pool is named.
-    expect((await diagnose([])).map((e) => e.component).sort()).toEqual(['checkout connection pool orders-db', 'inventory connection pool stock-db']);
+    expect((await diagnose([])).map((e) => e.component).sort()).toEqual(['checkout connection pool orders-db', 'inventory connection pool stock-db', 'reports connection pool']);
   });
 
   it('stays quiet on a busy but healthy pool and on refused HTTP calls', async () => {

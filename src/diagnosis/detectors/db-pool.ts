@@ -302,7 +302,7 @@ export const dbPoolDetector: Detector = {
       }
       let failScore = 0;
       if (fail) {
-        parts.push(`${fail.n} failed connection acquisitions in the window (baseline ${fail.base}), e.g. "${fail.sample.slice(0, 140)}"`);
+        parts.push(`${fail.n} failed or lost database connections in the window (baseline ${fail.base}), e.g. "${fail.sample.slice(0, 140)}"`);
         failScore = 0.35 + 0.35 * clamp01(Math.log10(fail.n) / 2.5);
         Object.assign(figures, { window_failures: fail.n, baseline_failures: fail.base, failure_sample: fail.sample.slice(0, 300) });
         links.push(searchLink(`Failed connection acquisitions (${fail.source})`, fail.source === 'spans' ? failedSpansQuery([service]) : failedLogsQuery([service]), w));
