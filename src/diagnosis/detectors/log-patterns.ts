@@ -264,10 +264,14 @@ export const logPatternsDetector: Detector = {
     if (ctx.signal.aborted) return [];
     const [base, win, groupsBase, groupsWin] = await Promise.all([sampleLogs(ctx, list, bw), sampleLogs(ctx, list, w), errorGroups(ctx, bw, scoped), errorGroups(ctx, w, scoped)]);
     if (ctx.signal.aborted) return [];
-    const scale = (p: { lines: Line[]; totals: Map<string, number> }, service: string) => {
-      const sampled = p.lines.filter((l) => l.service === service).length;
-      return sampled ? Math.max(1, (p.totals.get(service) ?? sampled) / sampled) : 1;
+    // How many lines each sampled line of a service stands for, per period (1 when the sample holds them all).
+    const factors = (p: { lines: Line[]; totals: Map<string, number> }) => {
+      const sampled = new Map<string, number>();
+      for (const l of p.lines) sampled.set(l.service, (sampled.get(l.service) ?? 0) + 1);
+      return new Map([...sampled].map(([svc, n]) => [svc, Math.max(1, (p.totals.get(svc) ?? n) / n)]));
     };
+    const byPeriod = new Map([base, win].map((p) => [p, factors(p)]));
+    const scale = (p: { lines: Line[]; totals: Map<string, number> }, service: string) => byPeriod.get(p)?.get(service) ?? 1;
     const { miners, stats } = mine(base.lines, win.lines);
     const keys = await changedKeys(ctx).catch(() => []);
     const bMin = minutes(bw);
