@@ -16,6 +16,7 @@ import { quote, searchLink, serviceLink, traceLink } from '../links.ts';
 import { clamp, fmtMs, fmtPct, ns, num, proportionZ, round, volumeFactor } from '../stats.ts';
 import { downstreamOf, upstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
+import { patient } from './infra-queries.ts';
 import { externalQuery, shapeExternal } from '../../query/views/apm.ts';
 import type { ExternalCallRow } from '../../api/contract.ts';
 import { changeCulprit, CHANGE_LOOKBACK_MS } from './changes.ts';
@@ -91,7 +92,8 @@ const key = (a: string, b: string) => `${a}\u0000${b}`;
 export const dependenciesDetector: Detector = {
   name: 'dependencies',
   description: 'Failing or slow downstream dependencies along the service map, including callers that time out first',
-  async run(ctx) {
+  async run(given) {
+    const ctx = patient(given);
     const { window, baseline, onsetMs } = ctx.scope;
     if (ctx.signal.aborted) return [];
     const callers = await callersOfInterest(ctx);

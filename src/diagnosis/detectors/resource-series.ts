@@ -51,11 +51,13 @@ export async function readSeries(ctx: DetectorContext, range: TimeWindow, p: { n
     .filter((s) => s.group !== '' && s.points.some((pt) => pt.v !== null));
 }
 
-/** The first non-empty of several readings, in order of preference (each reading runs at once). */
-async function firstWithData(readings: Promise<Series[]>[]): Promise<{ index: number; series: Series[] }> {
-  const all = await Promise.all(readings);
-  const index = all.findIndex((s) => s.length > 0);
-  return { index, series: index < 0 ? [] : all[index]! };
+/** The first non-empty of several readings, tried in order of preference (one at a time: the gate is shared). */
+async function firstWithData(readings: (() => Promise<Series[]>)[]): Promise<{ index: number; series: Series[] }> {
+  for (let index = 0; index < readings.length; index++) {
+    const series = await readings[index]!();
+    if (series.length) return { index, series };
+  }
+  return { index: -1, series: [] };
 }
 
 const invert = (list: Series[]): Series[] => list.map((s) => ({ group: s.group, points: s.points.map((p) => ({ t: p.t, v: p.v === null ? null : 1 - p.v })) }));
@@ -64,9 +66,9 @@ const invert = (list: Series[]): Series[] => list.map((s) => ({ group: s.group, 
 export async function hostCpu(ctx: DetectorContext, range: TimeWindow): Promise<Series[]> {
   const name = 'system.cpu.utilization';
   const { index, series } = await firstWithData([
-    readSeries(ctx, range, { name, groupBy: 'host.name', filters: [{ key: 'state', value: 'idle' }] }),
-    readSeries(ctx, range, { name, groupBy: 'host.name', filters: [{ key: 'cpu.mode', value: 'idle' }] }),
-    readSeries(ctx, range, { name, groupBy: 'host.name' }),
+    () => readSeries(ctx, range, { name, groupBy: 'host.name', filters: [{ key: 'state', value: 'idle' }] }),
+    () => readSeries(ctx, range, { name, groupBy: 'host.name', filters: [{ key: 'cpu.mode', value: 'idle' }] }),
+    () => readSeries(ctx, range, { name, groupBy: 'host.name' }),
   ]);
   return index < 2 ? invert(series) : series;
 }
@@ -75,9 +77,9 @@ export async function hostCpu(ctx: DetectorContext, range: TimeWindow): Promise<
 export async function hostMemory(ctx: DetectorContext, range: TimeWindow): Promise<Series[]> {
   const name = 'system.memory.utilization';
   const { series } = await firstWithData([
-    readSeries(ctx, range, { name, groupBy: 'host.name', filters: [{ key: 'state', value: 'used' }] }),
-    readSeries(ctx, range, { name, groupBy: 'host.name', filters: [{ key: 'system.memory.state', value: 'used' }] }),
-    readSeries(ctx, range, { name, groupBy: 'host.name' }),
+    () => readSeries(ctx, range, { name, groupBy: 'host.name', filters: [{ key: 'state', value: 'used' }] }),
+    () => readSeries(ctx, range, { name, groupBy: 'host.name', filters: [{ key: 'system.memory.state', value: 'used' }] }),
+    () => readSeries(ctx, range, { name, groupBy: 'host.name' }),
   ]);
   return series;
 }

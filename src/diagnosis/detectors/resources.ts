@@ -14,6 +14,7 @@ import { metricLink } from '../links.ts';
 import { clamp, fmtClock, fmtPct, firstSustained, median, ns, num, quantile, round } from '../stats.ts';
 import { downstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
+import { patient } from './infra-queries.ts';
 import { hostCpu, hostFilesystems, hostMemory, processSeries, type Series } from './resource-series.ts';
 
 const MIN = 60_000;
@@ -190,7 +191,8 @@ function when(j: Judgement, late: boolean): string {
 export const resourcesDetector: Detector = {
   name: 'resources',
   description: 'Saturated CPU, memory and disk of the hosts and processes involved',
-  async run(ctx) {
+  async run(given) {
+    const ctx = patient(given);
     const { baseline, window, onsetMs, services: scope } = ctx.scope;
     if (ctx.signal.aborted) return [];
     const range: TimeWindow = { fromMs: baseline.fromMs, toMs: window.toMs };
@@ -235,7 +237,12 @@ export const resourcesDetector: Detector = {
     }
 
     const diskHosts = [...new Set([...cpu, ...memory].map((s) => s.group).concat([...hosts.keys()]))].filter((h) => weightOf(h) > 0).slice(0, MAX_HOSTS);
-    const disks = await Promise.all(diskHosts.map(async (h) => ({ host: h, series: ctx.signal.aborted ? [] : await hostFilesystems(ctx, range, h) })));
+    // One host at a time: the query gate is shared with the other detectors.
+    const disks: { host: string; series: Series[] }[] = [];
+    for (const host of diskHosts) {
+      if (ctx.signal.aborted) return [];
+      disks.push({ host, series: await hostFilesystems(ctx, range, host) });
+    }
     for (const { host, series } of disks) {
       for (const s of series) {
         const j = judgeDisk(s, window);
