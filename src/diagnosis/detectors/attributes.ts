@@ -39,6 +39,8 @@ export const BUBBLE_UP_KEYS = [
 
 // Keys that describe the failure itself (they are on bad spans by definition): weaker as localisation.
 const DESCRIPTIVE = new Set(['http.response.status_code', 'error.type', 'exception.type']);
+// Keys of the called side: on a server span `server.address` is the service itself, not what it called.
+const CLIENT_KEYS = new Set(['peer.service', 'server.address']);
 const MIN_BAD = 10;
 const MIN_SUPPORT = 10;
 const MIN_Z = 4;
@@ -71,7 +73,7 @@ export const attributesDetector: Detector = {
     const thresholds = await operationThresholds(ctx, filter);
     if (ctx.signal.aborted) return [];
     const bad = badExpression(thresholds);
-    const byKey = (key: string, w: TimeWindow) => cells(ctx, `from spans ${filter} | eval bad = ${bad} | stats count() as n sum(bad) as bad by service.name, ${key}`, key, w);
+    const byKey = (key: string, w: TimeWindow) => cells(ctx, `from spans ${CLIENT_KEYS.has(key) ? 'kind=client ' : ''}${filter} | eval bad = ${bad} | stats count() as n sum(bad) as bad by service.name, ${key}`, key, w);
 
     const [versions, baselineVersions] = await Promise.all([byKey('service.version', ctx.scope.window), byKey('service.version', ctx.scope.baseline)]);
     // Only services clearly worse than in the baseline are worth the other queries: a window as bad as
@@ -89,7 +91,7 @@ export const attributesDetector: Detector = {
       const baselines = await Promise.all(chunk.map((k, j) => (candidates[j]!.length > 0 ? byKey(k, ctx.scope.baseline) : Promise.resolve(new Map<string, Cell[]>()))));
       chunk.forEach((_, j) => found.push(...candidates[j]!.filter((e) => newlyBad(e, baselines[j]!.get(e.services[0]!) ?? []))));
     }
-    return found.sort((a, b) => b.score - a.score).slice(0, MAX_EVIDENCE);
+    return withoutRedundantDescriptions(found).sort((a, b) => b.score - a.score).slice(0, MAX_EVIDENCE);
   },
 };
 
@@ -157,6 +159,25 @@ function newlyBad(e: Evidence, baseline: readonly Cell[]): boolean {
   return rate >= 1.5 * baseRate && rate - baseRate >= 0.1;
 }
 
+/**
+ * A service's descriptive findings (`error.type=…`, a status code) only when nothing localises its fault
+ * better — then the most telling one, as a clue; otherwise they would crowd the report.
+ */
+function withoutRedundantDescriptions(found: readonly Evidence[]): Evidence[] {
+  const descriptive = (e: Evidence) => e.category === 'code' && DESCRIPTIVE.has(String(e.figures.attribute));
+  const localised = new Set(found.filter((e) => !descriptive(e)).map((e) => e.services[0]));
+  const kept = new Set<string>();
+  return [...found]
+    .sort((a, b) => b.score - a.score)
+    .filter((e) => {
+      if (!descriptive(e)) return true;
+      const svc = e.services[0] ?? '';
+      if (localised.has(svc) || kept.has(svc)) return false;
+      kept.add(svc);
+      return true;
+    });
+}
+
 /** `*.version` keys (other than `service.version` and the SDK's own) that a sample of bad spans carries. */
 async function versionKeys(ctx: DetectorContext, filter: string, bad: string): Promise<string[]> {
   if (ctx.signal.aborted) return [];
@@ -207,7 +228,12 @@ function overRepresented(list: readonly Cell[]): Lift[] {
 }
 
 /** Category and component of an over-represented `key=value` of `svc` (issue 14's naming table). */
-function culprit(svc: string, key: string, value: string): { category: Category; component: string } {
+function culprit(svc: string, key: string, value: string, t: Thresholds): { category: Category; component: string } {
+  if (key === 'http.route') {
+    // The route's one operation (`POST /orders`), named as the operations detector names it, so both merge.
+    const ops = [...(t.get(svc)?.keys() ?? [])].filter((op) => op === value || op.endsWith(` ${value}`));
+    if (ops.length === 1) return { category: 'code', component: `${svc} ${ops[0]}` };
+  }
   if (key === 'host.name') return { category: 'resource', component: `host ${value}` };
   if (key === 'peer.service' || key === 'server.address') return { category: 'dependency', component: value };
   if (key.startsWith('db.')) return { category: 'database', component: `${svc} ${key}=${value}` };
@@ -227,18 +253,21 @@ function links(ctx: DetectorContext, svc: string, key: string, value: string | n
 
 /** Evidence of the over-represented values of one key in one service. */
 function bubbleUp(ctx: DetectorContext, svc: string, key: string, list: readonly Cell[], t: Thresholds): Evidence[] {
-  return overRepresented(list).map((l) => {
+  // A success code among slow spans says nothing a responder can use.
+  const informative = (c: Cell) => key !== 'http.response.status_code' || Number(c.value) >= 400;
+  return overRepresented(list).filter((l) => informative(l.cell)).map((l) => {
     const value = String(l.cell.value);
-    const { category, component } = culprit(svc, key, value);
+    const { category, component } = culprit(svc, key, value, t);
     const effect = clamp((l.badShare - l.goodShare) / 0.8);
-    const weight = DESCRIPTIVE.has(key) ? 0.5 : 1;
+    // Keys that describe the failure (its status, its error type) localise nothing: they stay weak.
+    const cap = DESCRIPTIVE.has(key) ? 0.45 : 0.85;
     return {
       detector: 'attributes',
       category,
       component,
       services: [svc],
       role: 'symptom',
-      score: round(clamp(0.3 + 0.55 * effect * volumeFactor(l.cell.bad) * weight, 0, 0.85), 2),
+      score: round(clamp(0.3 + 0.55 * effect * volumeFactor(l.cell.bad), 0, cap), 2),
       summary: `${key}=${value} carries ${fmtPct(l.badShare)} of the slow or failed spans of ${svc} but ${fmtPct(l.goodShare)} of its normal ones (${fmtPct(l.badRate)} of the spans with it are bad against ${fmtPct(l.otherBadRate)} of the others).`,
       figures: figures(key, value, l),
       links: links(ctx, svc, key, l.cell.value as string | number, t),

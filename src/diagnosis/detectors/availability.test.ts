@@ -39,6 +39,15 @@ beforeAll(async () => {
       spans.push(call('gateway', t + 1, { 'peer.service': 'worker' }));
       spans.push({ service: 'worker', name: 'POST /run', kind: 'server', startMs: t + 2, durMs: r.around(25, 5) });
     }
+    // shop-api fails before it calls stock from the onset (stock goes quiet, starved); edge's calls to mid
+    // are answered 502 with the "ECONNREFUSED" mid relays from further down: neither is down.
+    spans.push({ service: 'shop-api', name: 'POST /buy', kind: 'server', startMs: t, durMs: r.around(30, 5), error: down });
+    if (!down) {
+      spans.push(call('shop-api', t + 1, { 'peer.service': 'stock' }));
+      spans.push({ service: 'stock', name: 'POST /reserve', kind: 'server', startMs: t + 2, durMs: r.around(15, 5) });
+    }
+    spans.push(down ? { ...call('edge', t, { 'peer.service': 'mid' }, 'upstream failed: connect ECONNREFUSED 10.0.0.3:80', 'ECONNREFUSED'), attributes: { 'peer.service': 'mid', 'error.type': 'ECONNREFUSED', 'http.response.status_code': 502 } } : call('edge', t, { 'peer.service': 'mid' }));
+    spans.push({ service: 'mid', name: 'GET /x', kind: 'server', startMs: t + 1, durMs: r.around(15, 5), error: down, attributes: { 'http.response.status_code': down ? 502 : 200 } });
     // Healthy catalog: its pool time-outs in the window are no connection failure.
     spans.push({ service: 'catalog', name: 'GET /items', kind: 'server', startMs: t, durMs: r.around(50, 10) });
     spans.push(down && r.next() < 0.3 ? call('catalog', t + 1, { 'server.address': 'catalog-db' }, 'timeout acquiring a connection from the pool', 'PoolTimeoutError') : call('catalog', t + 1, { 'server.address': 'catalog-db' }));
@@ -83,6 +92,11 @@ describe('availability detector', () => {
     if (process.env.SHOW) console.log(JSON.stringify(ev.map((e) => [e.component, e.score, e.onsetMs, e.summary])));
     expect(ev.map((e) => e.component)).toEqual(['gateway']);
     expect(ev[0]!.figures.silent_minutes as number).toBeGreaterThanOrEqual(9);
+  });
+
+  it('leaves a starved callee alone, and takes a relayed ECONNREFUSED in an answer for no connection failure', async () => {
+    expect(await run(['shop-api'])).toEqual([]);
+    expect(await run(['edge'])).toEqual([]);
   });
 
   it('stays quiet on a healthy service whose pool time-outs are no connection failures', async () => {

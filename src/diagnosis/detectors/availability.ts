@@ -15,19 +15,27 @@ import { clamp, fmtClock, fmtPct, median, num, proportionZ, round, timeMs, volum
 import type { Detector, DetectorContext, Evidence, ServiceEdge, TimeWindow } from '../types.ts';
 
 const MINUTE = 60_000;
+const minutes = (w: TimeWindow) => Math.max(1, (w.toMs - w.fromMs) / MINUTE);
 /** The callee of a client span: the peer service, else the host it called. */
 const CALLEE = 'coalesce(peer.service, server.address, net.peer.name)';
-/** A client span that failed to connect (Node's ECONNREFUSED, Java's ConnectException, gRPC UNAVAILABLE…). */
-export const CONNECTION_FAILURE = [
-  'contains(status.message, "refused")',
+/**
+ * A client span that failed to connect (Node's ECONNREFUSED, Java's ConnectException, gRPC UNAVAILABLE…):
+ * it got no HTTP answer at all — a caller relaying its callee's "ECONNREFUSED" in a 502 is answered.
+ */
+export const CONNECTION_FAILURE = `isnull(http.response.status_code) and (${[
+  'contains(status.message, "econnrefused")',
+  'contains(status.message, "connection refused")',
   'contains(status.message, "unreachable")',
   'contains(status.message, "no route to host")',
   'contains(status.message, "failed to connect")',
-  'contains(error.type, "refused")',
+  'contains(status.message, "could not connect")',
+  'contains(error.type, "connrefused")',
+  'contains(error.type, "connectionrefused")',
+  'contains(error.type, "connection_refused")',
   'contains(error.type, "unreachable")',
   'lower(error.type) in ("connect", "connecterror", "connect_error", "connectexception", "ehostunreach", "enotfound", "unavailable")',
   'like(lower(error.type), "%.connectexception")',
-].join(' or ');
+].join(' or ')})`;
 
 // A silent minute carries at most this share of the baseline's median spans per minute.
 const SILENT_SHARE = 0.1;
@@ -77,12 +85,13 @@ export const availabilityDetector: Detector = {
     if (ctx.signal.aborted) return [];
 
     const refusals = refusalsOf(calls);
-    await onsetOfRefusals(ctx, refusals);
+    const series = await callSeries(ctx, [...new Set([...refusals.map((r) => r.callee), ...silences.map((s) => s.service)])]);
+    onsetOfRefusals(refusals, series);
     const silentBy = new Map(silences.map((s) => [s.service, s]));
     const refusedBy = new Map(refusals.map((r) => [r.callee, r]));
     const out: Evidence[] = [];
     for (const s of silences) {
-      if (starved(s, silentBy, edges, calls)) continue;
+      if (starved(ctx, s, silentBy, edges, calls, series)) continue;
       out.push(evidence(ctx, s.service, s, refusedBy.get(s.service)));
     }
     for (const r of refusals) if (!silentBy.has(r.callee)) out.push(evidence(ctx, r.callee, undefined, r));
@@ -191,17 +200,32 @@ function refusalsOf(calls: readonly CallCounts[]): Refusals[] {
   });
 }
 
-/** The first minute with refused calls to each callee, and the calls and refusals from then on (one query for all). */
-async function onsetOfRefusals(ctx: DetectorContext, refusals: Refusals[]): Promise<void> {
-  if (refusals.length === 0 || ctx.signal.aborted) return;
+/** Calls and connection failures per minute towards some callees, from the lookback before the window. */
+type CallSeries = Map<string, { t: number; n: number; refused: number }[]>;
+
+async function callSeries(ctx: DetectorContext, callees: readonly string[]): Promise<CallSeries> {
+  const out: CallSeries = new Map();
+  if (callees.length === 0 || ctx.signal.aborted) return out;
   const w = ctx.scope.window;
-  const res = await searchRows(ctx, `from spans kind=client | eval callee = ${CALLEE}, conn = if(status = "Error" and (${CONNECTION_FAILURE}), 1, 0) | where callee in (${refusals.map((r) => quote(r.callee)).join(', ')}) | timechart span=1m count() as n sum(conn) as refused by callee`, { fromMs: Math.max(ctx.scope.baseline.fromMs, w.fromMs - LOOKBACK_MS), toMs: w.toMs }, ROW_LIMIT);
+  const rows = await searchRows(
+    ctx,
+    `from spans kind=client | eval callee = ${CALLEE}, conn = if(status = "Error" and (${CONNECTION_FAILURE}), 1, 0) | where callee in (${callees.map(quote).join(', ')}) | timechart span=1m count() as n sum(conn) as refused by callee`,
+    { fromMs: Math.max(ctx.scope.baseline.fromMs, w.fromMs - LOOKBACK_MS), toMs: w.toMs },
+    ROW_LIMIT,
+  );
+  for (const x of rows) {
+    const t = timeMs(x._time);
+    if (t === null || typeof x.callee !== 'string') continue;
+    out.set(x.callee, [...(out.get(x.callee) ?? []), { t, n: num(x.n) ?? 0, refused: num(x.refused) ?? 0 }]);
+  }
+  for (const list of out.values()) list.sort((a, b) => a.t - b.t);
+  return out;
+}
+
+/** The first minute most calls to each callee were refused, and the calls and refusals from then on. */
+function onsetOfRefusals(refusals: Refusals[], series: CallSeries): void {
   for (const r of refusals) {
-    const rows = res
-      .filter((x) => x.callee === r.callee)
-      .map((x) => ({ t: timeMs(x._time), n: num(x.n) ?? 0, refused: num(x.refused) ?? 0 }))
-      .filter((x): x is { t: number; n: number; refused: number } => x.t !== null)
-      .sort((a, b) => a.t - b.t);
+    const rows = series.get(r.callee) ?? [];
     const first = rows.find((x) => x.refused > 0 && x.refused >= 0.5 * x.n);
     if (!first) continue;
     r.onsetMs = first.t;
@@ -211,15 +235,19 @@ async function onsetOfRefusals(ctx: DetectorContext, refusals: Refusals[]): Prom
   }
 }
 
-/** Whether a silent service only lost its traffic: a direct caller fell silent no later, or its callers stopped calling it. */
-function starved(s: Silence, silent: Map<string, Silence>, edges: readonly ServiceEdge[], calls: readonly CallCounts[]): boolean {
+/**
+ * Whether a silent service only lost its traffic: a direct caller fell silent no later, or its callers,
+ * which called it all through the baseline, (nearly) stopped calling it while it was silent — a caller
+ * failing earlier in its own work never gets to the call.
+ */
+function starved(ctx: DetectorContext, s: Silence, silent: Map<string, Silence>, edges: readonly ServiceEdge[], calls: readonly CallCounts[], series: CallSeries): boolean {
   const callers = edges.filter((e) => e.callee === s.service).map((e) => e.caller);
   if (callers.some((c) => c !== s.service && (silent.get(c)?.onsetMs ?? Infinity) <= s.onsetMs)) return true;
-  const toIt = calls.filter((c) => c.callee === s.service);
-  const before = toIt.reduce((a, c) => a + c.baseline.n, 0);
-  const during = toIt.reduce((a, c) => a + c.window.n, 0);
-  // Callers that called it in the baseline and (almost) stopped: nobody asks it anything any more.
-  return before >= 30 && during < 0.05 * before;
+  const perMinBefore = calls.filter((c) => c.callee === s.service).reduce((a, c) => a + c.baseline.n, 0) / minutes(ctx.scope.baseline);
+  if (perMinBefore < 1) return false;
+  const silenceEnd = s.onsetMs + s.silentMinutes * MINUTE;
+  const during = (series.get(s.service) ?? []).filter((x) => x.t >= s.onsetMs && x.t < silenceEnd).reduce((a, x) => a + x.n, 0);
+  return during / s.silentMinutes < 0.2 * perMinBefore;
 }
 
 function evidence(ctx: DetectorContext, service: string, s: Silence | undefined, r: Refusals | undefined): Evidence {
