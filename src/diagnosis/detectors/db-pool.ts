@@ -17,6 +17,7 @@ import type { MetricSeries } from '../../api/contract.ts';
 import { metricLink, quote, searchLink } from '../links.ts';
 import { downstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
+import { mapLimit, withPatientQueries } from './patient-queries.ts';
 
 const NAME = 'db-pool';
 const BUCKET_MS = 60_000;
@@ -221,8 +222,9 @@ export function poolComponent(service: string, pool: string | undefined): string
 export const dbPoolDetector: Detector = {
   name: NAME,
   description: 'Connection pools at their limit, waiting requests and failing connects',
-  async run(ctx) {
-    if (ctx.signal.aborted) return [];
+  async run(given) {
+    if (given.signal.aborted) return [];
+    const ctx = withPatientQueries(given);
     const { window: w, baseline: bw } = ctx.scope;
     let scoped: Set<string> | null = null;
     if (ctx.scope.services.length) {
@@ -240,7 +242,7 @@ export const dbPoolDetector: Detector = {
       failures(ctx, 'logs', list, bw),
     ]);
     if (ctx.signal.aborted) return [];
-    const pools = (await Promise.all(services.map((s) => poolsOf(ctx, s.service, s.names)))).flat();
+    const pools = (await mapLimit(services, 2, (s) => poolsOf(ctx, s.service, s.names))).flat();
     if (ctx.signal.aborted) return [];
 
     // Evidence is built per (service, pool); failures attach to the pool they name.

@@ -15,6 +15,7 @@ import type { DatabaseStatementRow } from '../../api/contract.ts';
 import { quote, searchLink, serviceLink } from '../links.ts';
 import { downstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
+import { withPatientQueries } from './patient-queries.ts';
 
 const NAME = 'db-statements';
 // Statements read per period: the view sorts by total time, so the ones that matter come first.
@@ -220,8 +221,9 @@ function short(statement: string): string {
 export const dbStatementsDetector: Detector = {
   name: NAME,
   description: 'Database statements whose time grew most and their share of the regression',
-  async run(ctx) {
-    if (ctx.signal.aborted) return [];
+  async run(given) {
+    if (given.signal.aborted) return [];
+    const ctx = withPatientQueries(given);
     const { window: w, baseline: bw } = ctx.scope;
     let services: Set<string> | null = null;
     if (ctx.scope.services.length) {

@@ -22,10 +22,13 @@ import { quote, searchLink, traceLink } from '../links.ts';
 import { downstreamOf } from '../topology.ts';
 import type { Category, Detector, DetectorContext, Evidence, EvidenceRole, ServiceEdge, TimeWindow } from '../types.ts';
 import { poolComponent, poolOfMessage } from './db-pool.ts';
+import { mapLimit, withPatientQueries } from './patient-queries.ts';
 
 const NAME = 'log-patterns';
 // Log lines sampled per period (newest first); counts are scaled to the period's total.
 const SAMPLE = 3000;
+// Up to this many services, each is sampled on its own (its share of SAMPLE).
+const PER_SERVICE_MAX = 8;
 const MAX_EVIDENCE = 8;
 const SPIKE_RATIO = 5;
 const MIN_NEW = 8;
@@ -86,14 +89,21 @@ interface Line {
 async function sampleLogs(ctx: DetectorContext, services: string[] | null, w: TimeWindow): Promise<{ lines: Line[]; totals: Map<string, number> }> {
   const opts = { fromNs: ns(w.fromMs), toNs: ns(w.toMs), explainEmpty: false };
   const filter = `severity>=WARN${serviceFilter(services)}`;
-  const [totals, sample] = await Promise.all([
-    ctx.queries.search(`${filter} | stats count() as n by service.name`, { ...opts, limit: 10_000 }),
-    ctx.queries.search(`${filter} | fields timestamp, service.name, host.name, body | head ${SAMPLE}`, { ...opts, limit: SAMPLE }),
-  ]);
-  return {
-    totals: new Map(totals.rows.map((r) => [String(r['service.name']), Number(r.n) || 0])),
-    lines: sample.rows.map((r) => ({ t: Date.parse(String(r.timestamp)), service: String(r['service.name'] ?? ''), host: String(r['host.name'] ?? ''), body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '') })),
-  };
+  const res = await ctx.queries.search(`${filter} | stats count() as n by service.name`, { ...opts, limit: 10_000 });
+  const totals = new Map(res.rows.map((r) => [String(r['service.name']), Number(r.n) || 0]));
+  const sample = (text: string, n: number) => ctx.queries.search(`${text} | fields timestamp, service.name, host.name, body | head ${n}`, { ...opts, limit: n });
+  // One sample per service when there are few, so a chatty service does not crowd the others out of it.
+  const chatty = [...totals].filter(([, n]) => n > 0);
+  const answers =
+    chatty.length > 1 && chatty.length <= PER_SERVICE_MAX
+      ? await mapLimit(chatty, 2, ([svc]) => sample(`severity>=WARN service.name=${quote(svc)}`, Math.ceil(SAMPLE / chatty.length)))
+      : chatty.length
+        ? [await sample(filter, SAMPLE)]
+        : [];
+  const lines = answers.flatMap((a) =>
+    a.rows.map((r) => ({ t: Date.parse(String(r.timestamp)), service: String(r['service.name'] ?? ''), host: String(r['host.name'] ?? ''), body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '') })),
+  );
+  return { totals, lines };
 }
 
 /** How one template of one service fared in both periods. */
@@ -251,8 +261,9 @@ async function errorGroups(ctx: DetectorContext, w: TimeWindow, services: Set<st
 export const logPatternsDetector: Detector = {
   name: NAME,
   description: 'Error groups and log templates that are new or spiking (Drain)',
-  async run(ctx) {
-    if (ctx.signal.aborted) return [];
+  async run(given) {
+    if (given.signal.aborted) return [];
+    const ctx = withPatientQueries(given);
     const { window: w, baseline: bw } = ctx.scope;
     const edges = await ctx.topology();
     let scoped: Set<string> | null = null;
@@ -294,16 +305,14 @@ export const logPatternsDetector: Detector = {
       .slice(0, MAX_EVIDENCE);
     // A baseline sample that did not cover the whole baseline cannot prove a template absent or rare there:
     // count its lines over the whole baseline instead.
-    await Promise.all(
-      candidates.map(async (c) => {
-        if (scale(base, c.s.service) <= 1) return;
-        const template = templateText(c.s.cluster);
-        if (!templateTerms(template).length) return void (c.keep = false);
-        const res = await ctx.queries.search(`${templateSearch(c.s.service, template)} | stats count() as n`, { fromNs: ns(bw.fromMs), toNs: ns(bw.toMs), limit: 1, explainEmpty: false });
-        c.estBase = Number(res.rows[0]?.n) || 0;
-        Object.assign(c, judge(c.estBase, c.estWin));
-      }),
-    );
+    await mapLimit(candidates, 2, async (c) => {
+      if (scale(base, c.s.service) <= 1) return;
+      const template = templateText(c.s.cluster);
+      if (!templateTerms(template).length) return void (c.keep = false);
+      const res = await ctx.queries.search(`${templateSearch(c.s.service, template)} | stats count() as n`, { fromNs: ns(bw.fromMs), toNs: ns(bw.toMs), limit: 1, explainEmpty: false });
+      c.estBase = Number(res.rows[0]?.n) || 0;
+      Object.assign(c, judge(c.estBase, c.estWin));
+    });
     for (const c of candidates.filter((x) => x.keep)) {
       if (ctx.signal.aborted) return [];
       const template = templateText(c.s.cluster);
