@@ -41,6 +41,16 @@ export const BUBBLE_UP_KEYS = [
 const DESCRIPTIVE = new Set(['http.response.status_code', 'error.type', 'exception.type']);
 // Keys of the called side: on a server span `server.address` is the service itself, not what it called.
 const CLIENT_KEYS = new Set(['peer.service', 'server.address']);
+// Keys of the request: compared among the requests a service serves, where a bad span is a bad answer
+// (a deploy's N+1 adds many fast database spans that would otherwise drown its slow requests).
+const REQUEST_KEYS = new Set(['service.version', 'host.name', 'service.instance.id', 'k8s.pod.name', 'cloud.availability_zone', 'deployment.environment', 'http.route', 'http.response.status_code']);
+
+/** The span kinds a key is compared among, as a search term. */
+function kindTerm(key: string): string {
+  if (CLIENT_KEYS.has(key)) return 'kind=client ';
+  if (REQUEST_KEYS.has(key) || key.endsWith('.version')) return 'kind IN (server, consumer) ';
+  return '';
+}
 const MIN_BAD = 10;
 const MIN_SUPPORT = 10;
 const MIN_Z = 4;
@@ -73,13 +83,20 @@ export const attributesDetector: Detector = {
     const thresholds = await operationThresholds(ctx, filter);
     if (ctx.signal.aborted) return [];
     const bad = badExpression(thresholds);
-    const byKey = (key: string, w: TimeWindow) => cells(ctx, `from spans ${CLIENT_KEYS.has(key) ? 'kind=client ' : ''}${filter} | eval bad = ${bad} | stats count() as n sum(bad) as bad by service.name, ${key}`, key, w);
+    const byKey = (key: string, w: TimeWindow) => cells(ctx, `from spans ${kindTerm(key)}${filter} | eval bad = ${bad} | stats count() as n sum(bad) as bad by service.name, ${key}`, key, w);
 
-    const [versions, baselineVersions] = await Promise.all([byKey('service.version', ctx.scope.window), byKey('service.version', ctx.scope.baseline)]);
+    const byVersion = `from spans ${filter} | eval bad = ${bad} | stats count() as n sum(bad) as bad by service.name, kind, service.version`;
+    const [w, b] = await Promise.all([versionCells(ctx, byVersion, ctx.scope.window), versionCells(ctx, byVersion, ctx.scope.baseline)]);
     // Only services clearly worse than in the baseline are worth the other queries: a window as bad as
     // the baseline has nothing to explain (and a route that always fails would otherwise stand out).
-    const worth = [...versions.keys()].filter((svc) => degraded(versions.get(svc) ?? [], baselineVersions.get(svc) ?? []));
+    // Their requests tell best; a service that serves none (it only calls out) is judged by all its spans.
+    const worth = [...w.all.keys()].filter(
+      (svc) => degraded(w.requests.get(svc) ?? [], b.requests.get(svc) ?? []) || degraded(w.all.get(svc) ?? [], b.all.get(svc) ?? []),
+    );
     if (worth.length === 0 || ctx.signal.aborted) return [];
+    const pick = (svc: string, side: { requests: Map<string, Cell[]>; all: Map<string, Cell[]> }) => (w.requests.has(svc) ? side.requests : side.all).get(svc) ?? [];
+    const versions = new Map(worth.map((svc) => [svc, pick(svc, w)]));
+    const baselineVersions = new Map(worth.map((svc) => [svc, pick(svc, b)]));
 
     const found = worth.flatMap((svc) => versionEvidence(ctx, svc, versions.get(svc) ?? [], baselineVersions.get(svc) ?? [], thresholds));
     const keys = [...BUBBLE_UP_KEYS.slice(1), ...(await versionKeys(ctx, filter, bad))];
@@ -139,6 +156,29 @@ async function cells(ctx: DetectorContext, text: string, key: string, w: TimeWin
 
 const sum = (list: readonly Cell[], f: 'n' | 'bad') => list.reduce((a, c) => a + c[f], 0);
 
+/** A `stats … by service.name, kind, service.version` answer as cells per service: of requests (server and consumer spans) and of all spans. */
+async function versionCells(ctx: DetectorContext, text: string, w: TimeWindow): Promise<{ requests: Map<string, Cell[]>; all: Map<string, Cell[]> }> {
+  const rows = await searchRows(ctx, text, w, ROW_LIMIT);
+  const requests = new Map<string, Cell[]>();
+  const all = new Map<string, Cell[]>();
+  const add = (m: Map<string, Cell[]>, svc: string, value: string | null, n: number, bad: number) => {
+    const list = m.get(svc) ?? [];
+    const cell = list.find((c) => c.value === value);
+    if (cell) (cell.n += n), (cell.bad += bad);
+    else list.push({ value, n, bad });
+    m.set(svc, list);
+  };
+  for (const r of rows) {
+    if (typeof r['service.name'] !== 'string') continue;
+    const v = r['service.version'];
+    const value = v === null || v === undefined || v === '' ? null : String(v);
+    const [n, bad] = [num(r.n) ?? 0, num(r.bad) ?? 0];
+    add(all, r['service.name'], value, n, bad);
+    if (r.kind === 'Server' || r.kind === 'Consumer') add(requests, r['service.name'], value, n, bad);
+  }
+  return { requests, all };
+}
+
 /** Whether a service has enough bad spans in the window, clearly more often than in the baseline. */
 function degraded(window: readonly Cell[], baseline: readonly Cell[]): boolean {
   const [n, b] = [sum(window, 'n'), sum(window, 'bad')];
@@ -161,10 +201,15 @@ function newlyBad(e: Evidence, baseline: readonly Cell[]): boolean {
 
 /**
  * A service's descriptive findings (`error.type=…`, a status code) only when nothing localises its fault
- * better — then the most telling one, as a clue; otherwise they would crowd the report.
+ * better — then the most telling one, as a clue; otherwise they would crowd the report. An instance or pod
+ * finding that covers exactly a reported host's spans is left out too.
  */
-function withoutRedundantDescriptions(found: readonly Evidence[]): Evidence[] {
+function withoutRedundantDescriptions(found: Evidence[]): Evidence[] {
   const descriptive = (e: Evidence) => e.category === 'code' && DESCRIPTIVE.has(String(e.figures.attribute));
+  // An instance or pod that is exactly a reported host's spans says the same thing again.
+  const hosts = new Set(found.filter((e) => e.figures.attribute === 'host.name').map((e) => `${e.services[0]} ${e.figures.spans} ${e.figures.bad_spans}`));
+  const sameAsHost = (e: Evidence) => ['service.instance.id', 'k8s.pod.name'].includes(String(e.figures.attribute)) && hosts.has(`${e.services[0]} ${e.figures.spans} ${e.figures.bad_spans}`);
+  found = found.filter((e) => !sameAsHost(e));
   const localised = new Set(found.filter((e) => !descriptive(e)).map((e) => e.services[0]));
   const kept = new Set<string>();
   return [...found]
@@ -246,8 +291,8 @@ const term = (key: string, value: string | number) => `${key}=${typeof value ===
 function links(ctx: DetectorContext, svc: string, key: string, value: string | number, t: Thresholds) {
   const s = `service.name=${quote(svc)}`;
   return [
-    searchLink(`Spans of ${svc} with ${key}=${value}`, `from spans ${s} ${term(key, value)} | sort -duration_ms`, ctx.scope.window),
-    searchLink(`Bad and all spans of ${svc} by ${key}`, `from spans ${s} | eval bad = ${badExpression(t, svc)} | stats count() as n sum(bad) as bad by ${key} | sort -bad`, ctx.scope.window),
+    searchLink(`Spans of ${svc} with ${key}=${value}`, `from spans ${kindTerm(key)}${s} ${term(key, value)} | sort -duration_ms`, ctx.scope.window),
+    searchLink(`Bad and all spans of ${svc} by ${key}`, `from spans ${kindTerm(key)}${s} | eval bad = ${badExpression(t, svc)} | stats count() as n sum(bad) as bad by ${key} | sort -bad`, ctx.scope.window),
   ];
 }
 
@@ -312,7 +357,7 @@ function versionEvidence(ctx: DetectorContext, svc: string, window: readonly Cel
     const isNew = bN > 0 && inBaseline / bN < NEW_VERSION_SHARE;
     const rate = cell.bad / cell.n;
     const l = lifted.get(cell.value);
-    const worse = bN > 0 && rate - baseRate >= 0.2 && rate >= 3 * baseRate && proportionZ(cell.bad, cell.n, sum(baseline, 'bad'), bN) >= MIN_Z;
+    const worse = bN > 0 && rate - baseRate >= 0.1 && rate >= 3 * baseRate && proportionZ(cell.bad, cell.n, sum(baseline, 'bad'), bN) >= MIN_Z;
     if (!isNew) known.add(version);
     if (!isNew || (!l && !worse)) continue;
     const effect = Math.max(l ? clamp((l.badShare - l.goodShare) / 0.8) : 0, clamp((rate - baseRate) / 0.6));
