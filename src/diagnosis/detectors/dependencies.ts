@@ -14,6 +14,7 @@
  */
 import { quote, searchLink, serviceLink, traceLink } from '../links.ts';
 import { clamp, fmtMs, fmtPct, ns, num, proportionZ, round, volumeFactor } from '../stats.ts';
+import { possessive } from './infra-queries.ts';
 import { downstreamOf, upstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
 import { patient } from './infra-queries.ts';
@@ -147,10 +148,10 @@ async function edgeEvidence(ctx: DetectorContext, f: EdgeFinding, ec: EdgeContex
     baseline_p95_ms: base?.p95_ms ?? null,
     window_p95_ms: win.p95_ms,
   };
-  const errText = `${fmtPct(rate(win))} of ${caller}'s ${win.calls} calls to it fail (baseline ${fmtPct(rate(base))})`;
+  const errText = `${fmtPct(rate(win))} of ${possessive(caller)} ${win.calls} calls to it fail (baseline ${fmtPct(rate(base))})`;
   const slowText = `p95 ${fmtMs(base?.p95_ms ?? null)} → ${fmtMs(win.p95_ms)}${base?.p95_ms ? ` (${round(win.p95_ms! / base.p95_ms, 1)}×)` : ''}`;
   const figuresText = [f.failing ? errText : '', f.slow ? slowText : ''].filter(Boolean).join('; ');
-  const links = [searchLink(`${caller}'s calls to ${callee}`, `${callsQuery(caller, callee, kind)} | timechart span=1m count() p95(duration_ms) by status`, window)];
+  const links = [searchLink(`${possessive(caller)} calls to ${callee}`, `${callsQuery(caller, callee, kind)} | timechart span=1m count() p95(duration_ms) by status`, window)];
   if (kind === 'service') links.push(serviceLink(callee, callee, window));
   if (sample?.exampleTrace) links.push(traceLink('a failed call', sample.exampleTrace));
   const services = [callee, caller];
@@ -175,26 +176,33 @@ async function edgeEvidence(ctx: DetectorContext, f: EdgeFinding, ec: EdgeContex
     };
   }
 
-  let summary = `${caller}'s calls to ${callee} degraded: ${figuresText}.`;
-  let nextStep = `Open ${callee}'s own latency and errors over the window to see why it answers ${f.failing ? 'with errors' : 'slowly'}.`;
+  let summary = `${possessive(caller)} calls to ${callee} degraded: ${figuresText}.`;
+  let nextStep = `Open ${possessive(callee)} own latency and errors over the window to see why it answers ${f.failing ? 'with errors' : 'slowly'}.`;
   if (sample?.timeout) {
     const t = sample.timeout;
     const late = t.calleeMs !== null && t.calleeMs > t.callerWaitMs;
-    summary = `${late ? `${caller} gives up on ${callee} before it answers` : `${caller}'s calls to ${callee} time out`}: ${errText}, the failed calls ending at ${fmtMs(t.callerWaitMs)}${t.reason === 'message' ? ' with a time-out error' : ' (a client time-out)'}`
-      + (t.calleeMs === null ? '.' : late ? ` while ${callee}'s own requests in the same traces take ${fmtMs(t.calleeMs)}.` : ` although ${callee}'s own requests in the same traces take only ${fmtMs(t.calleeMs)} (the time is lost between them: network, queues, connection pool).`);
+    summary = `${late ? `${caller} gives up on ${callee} before it answers` : `${possessive(caller)} calls to ${callee} time out`}: ${errText}, the failed calls ending at ${fmtMs(t.callerWaitMs)}${t.reason === 'message' ? ' with a time-out error' : ' (a client time-out)'}`
+      + (t.calleeMs === null ? '.' : late ? ` while ${possessive(callee)} own requests in the same traces take ${fmtMs(t.calleeMs)}.` : ` although ${possessive(callee)} own requests in the same traces take only ${fmtMs(t.calleeMs)} (the time is lost between them: network, queues, connection pool).`);
+    if (t.reason === 'message' && t.otherMessage && t.timedOut < 0.9 * sample.failed) summary += ` The other failures mostly answer "${t.otherMessage}" (${sample.failed - t.timedOut} of ${sample.failed} sampled).`;
     figures.caller_wait_ms = t.callerWaitMs;
     figures.callee_duration_ms = t.calleeMs;
-    nextStep = `Find why ${callee} takes ${fmtMs(t.calleeMs ?? t.callerWaitMs)} (its slowest operations, its own dependencies); ${caller}'s time-out of ${fmtMs(t.callerWaitMs)} only shows it.`;
+    nextStep = `Find why ${callee} takes ${fmtMs(t.calleeMs ?? t.callerWaitMs)} (its slowest operations, its own dependencies); ${possessive(caller)} time-out of ${fmtMs(t.callerWaitMs)} only shows it.`;
   } else if (sample?.topMessage) {
     summary += ` Most common error: "${sample.topMessage}".`;
   }
   let score = f.score;
+  let role: Evidence['role'] = 'cause';
+  if (ctx.scope.services.includes(callee)) {
+    // The incident's own service, seen from its callers: that it answers badly is the incident, not its cause.
+    role = 'symptom';
+    score *= 0.6;
+  }
   if (ec.deeper.length) {
     // The callee fails because of its own dependency: that one is the likelier cause.
     score *= 0.7;
     summary += ` ${callee} itself is failing to reach ${ec.deeper.join(', ')}.`;
   }
-  return { detector: 'dependencies', category: 'dependency', component: callee, services, role: 'cause', score: round(score), summary, onsetMs, figures, links, nextStep };
+  return { detector: 'dependencies', category: 'dependency', component: callee, services, role, score: round(score), summary, onsetMs, figures, links, nextStep };
 }
 
 /**

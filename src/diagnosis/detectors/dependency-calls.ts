@@ -23,11 +23,19 @@ export interface CallSample {
   /** Start of the first minute from which the calls kept failing, when it can be told. */
   firstFailureMs: number | null;
   /** Set when the failures look like the caller giving up (a time-out message, or durations clustered at one value). */
-  timeout: { callerWaitMs: number; calleeMs: number | null; reason: 'message' | 'cluster' } | null;
+  timeout: {
+    callerWaitMs: number;
+    calleeMs: number | null;
+    reason: 'message' | 'cluster';
+    /** Sampled failures that say they timed out. */
+    timedOut: number;
+    /** The most common message of the other failures. */
+    otherMessage: string | null;
+  } | null;
 }
 
 const CONNECTION = /refused|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|unreachable|no route|connection (?:reset|closed|error|failed)|failed to connect|could not connect|unavailable/i;
-const TIMEOUT = /time[ds]?[ -]?out|deadline exceeded|ETIMEDOUT/i;
+const TIMEOUT = /time[ds]?[ -]?out|deadline exceeded|ETIMEDOUT|did not answer within/i;
 const FAILED = '(status=error OR http.response.status_code>=500)';
 
 /** The search text of a caller's client spans to a callee (by `peer.service`, or by host as the external-calls view names it). */
@@ -51,14 +59,19 @@ export async function sampleFailedCalls(ctx: DetectorContext, e: EdgeFigures, ba
   const messages = new Map<string, number>();
   let connectionErrors = 0;
   let timeoutMessages = 0;
+  const others = new Map<string, number>();
   for (const r of rows) {
     const m = String(r['status.message'] || r['error.type'] || '').slice(0, 200);
     if (!m) continue;
     messages.set(m, (messages.get(m) ?? 0) + 1);
-    if (CONNECTION.test(m)) connectionErrors++;
-    if (TIMEOUT.test(m)) timeoutMessages++;
+    // `error.type` says it in a word (`timeout`) when the message does not (`did not answer within 5000 ms`).
+    const both = `${m} ${String(r['error.type'] ?? '')}`;
+    if (CONNECTION.test(both)) connectionErrors++;
+    if (TIMEOUT.test(both)) timeoutMessages++;
+    else others.set(m, (others.get(m) ?? 0) + 1);
   }
-  const topMessage = [...messages.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+  const top = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+  const topMessage = top(messages);
   const durations = rows.map((r) => num(r.duration_ms)).filter((d): d is number => d !== null);
   const wait = median(durations);
   const clustered = wait !== null && durations.length >= 5 && durations.filter((d) => Math.abs(d - wait) <= Math.max(20, wait * 0.05)).length / durations.length >= 0.6;
@@ -67,8 +80,11 @@ export async function sampleFailedCalls(ctx: DetectorContext, e: EdgeFigures, ba
   const calleeMs = reason && e.kind === 'service' ? await calleeDuration(ctx, e, rows) : null;
   // Durations clustered at one value are a time-out only if the callee did not answer within them (a callee
   // that answered in time with an error, itself waiting on something, also makes such a cluster).
-  const gaveUp = reason === 'message' || calleeMs === null || calleeMs > wait! * 1.05;
-  const timeout = reason && wait !== null && gaveUp ? { callerWaitMs: wait, calleeMs, reason } : null;
+  // A callee whose own span ended when the call did answered with the error itself (its own time-out
+  // passed on): that is no caller giving up.
+  const answeredThen = calleeMs !== null && calleeMs >= wait! * 0.9 && calleeMs <= wait! * 1.05;
+  const gaveUp = !answeredThen && (reason === 'message' || calleeMs === null || calleeMs > wait! * 1.05);
+  const timeout = reason && wait !== null && gaveUp ? { callerWaitMs: wait, calleeMs, reason, timedOut: timeoutMessages, otherMessage: top(others) } : null;
   return {
     failed: rows.length,
     topMessage,

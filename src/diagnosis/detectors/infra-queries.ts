@@ -31,3 +31,8 @@ export function patient(ctx: DetectorContext): DetectorContext {
   queries.rows = (q) => whenFree(ctx.signal, () => inner.rows(q));
   return { ...ctx, queries };
 }
+
+/** `ledger's`, `orders'`: a name's possessive, for summaries. */
+export function possessive(name: string): string {
+  return name.endsWith('s') ? `${name}'` : `${name}'s`;
+}

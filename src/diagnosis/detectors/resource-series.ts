@@ -91,7 +91,9 @@ export async function hostFilesystems(ctx: DetectorContext, range: TimeWindow, h
   const util = await readSeries(ctx, range, { name: 'system.filesystem.utilization', groupBy, filters: [byHost] });
   if (util.length) return util;
   const states = ['used', 'free', 'reserved'] as const;
-  const [used, free, reserved] = await Promise.all(states.map((state) => readSeries(ctx, range, { name: 'system.filesystem.usage', groupBy, filters: [byHost, { key: 'state', value: state }] })));
+  // The state attribute is `system.filesystem.state` in current conventions, `state` in older collectors.
+  const stateKey = (await readSeries(ctx, range, { name: 'system.filesystem.usage', groupBy, filters: [byHost, { key: 'system.filesystem.state', value: 'used' }] })).length ? 'system.filesystem.state' : 'state';
+  const [used, free, reserved] = await Promise.all(states.map((state) => readSeries(ctx, range, { name: 'system.filesystem.usage', groupBy, filters: [byHost, { key: stateKey, value: state }] })));
   const total = (list: Series[], group: string, i: number) => list.find((s) => s.group === group)?.points[i]?.v ?? 0;
   return used!.map((u) => ({
     group: u.group,

@@ -14,7 +14,7 @@ import { metricLink } from '../links.ts';
 import { clamp, fmtClock, fmtPct, firstSustained, median, ns, num, quantile, round } from '../stats.ts';
 import { downstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
-import { patient } from './infra-queries.ts';
+import { patient, possessive } from './infra-queries.ts';
 import { hostCpu, hostFilesystems, hostMemory, processSeries, type Series } from './resource-series.ts';
 
 const MIN = 60_000;
@@ -71,7 +71,7 @@ export function judgeSaturation(s: Series, window: TimeWindow, threshold: number
   const severity = clamp((peak - threshold) / (1 - threshold));
   const duration = clamp(after.length / 5);
   const score = chronic ? 0.25 : (0.5 + 0.4 * severity) * (0.7 + 0.3 * duration);
-  return { score, onsetMs: onset, chronic, figures: { baseline_median: baseMed === null ? null : round(baseMed, 3), window_p90: round(peak, 3), minutes_saturated: after.length, threshold } };
+  return { score, onsetMs: onset, chronic, figures: { baseline_median: baseMed === null ? null : round(baseMed, 3), window_p90: round(peak, 3), minutes_saturated: after.length, threshold, chronic: chronic ? 'yes' : 'no' } };
 }
 
 /** Least-squares slope of the points, per millisecond. */
@@ -250,9 +250,13 @@ export const resourcesDetector: Detector = {
         const { score, late } = weigh(j, weightOf(host), onsetMs);
         const services = servicesOn(host);
         const hours = j.figures.hours_to_full;
-        const eta = typeof hours === 'number' && hours <= 6
-          ? `, growing${j.onsetMs ? ` since ${fmtClock(j.onsetMs)}` : ''} and full in about ${hours < 1 ? `${Math.max(1, Math.round(hours * 60))} min` : `${hours} h`} at this rate`
-          : when(j, late);
+        const last = Number(j.figures.window_last);
+        const fullSince = s.points.find((p) => p.t >= window.fromMs && p.v !== null && p.v >= 0.99)?.t;
+        const eta = last >= 0.99
+          ? `${fullSince !== undefined ? ` since ${fmtClock(fullSince)}` : ''}${late ? ' (after the onset: possibly a consequence)' : ''}`
+          : typeof hours === 'number' && hours <= 6
+            ? `, growing${j.onsetMs ? ` since ${fmtClock(j.onsetMs)}` : ''} and full in about ${hours < 1 ? `${Math.max(1, Math.round(hours * 60))} min` : `${hours} h`} at this rate`
+            : when(j, late);
         evidence.push({
           detector: 'resources',
           category: 'resource',
@@ -260,7 +264,7 @@ export const resourcesDetector: Detector = {
           services,
           role: 'cause',
           score,
-          summary: `Filesystem ${s.group} of host ${host}${services.length ? ` (${services.join(', ')})` : ''} is ${pct(j.figures.window_last)} full${eta}; baseline ${pct(j.figures.baseline_median)}.`,
+          summary: `Filesystem ${s.group} of host ${host}${services.length ? ` (${services.join(', ')})` : ''} is ${last >= 0.99 ? 'full' : `${pct(j.figures.window_last)} full`}${eta}; baseline ${pct(j.figures.baseline_median)}.`,
           onsetMs: j.onsetMs ?? undefined,
           figures: { host, mountpoint: s.group, ...j.figures },
           links: [chart('system.filesystem.utilization', 'system.filesystem.mountpoint'), chart('system.filesystem.utilization', 'host.name')],
@@ -275,7 +279,8 @@ export const resourcesDetector: Detector = {
         const j = judge(s, window);
         if (!j) continue;
         const { score, late } = weigh(j, scope.length && !scope.includes(s.group) ? 0.9 : 1, onsetMs);
-        const where = ctx.signal.aborted ? '' : await hottestInstance(ctx, range, metric, s.group, judge);
+        const inst = ctx.signal.aborted ? { hot: [], normal: [] } : await instances(ctx, range, metric, s.group, judge);
+        const where = inst.hot.length && inst.normal.length ? ` on ${inst.hot.join(', ')} (${inst.normal.slice(0, 3).join(', ')} ${inst.normal.length > 1 ? 'stay' : 'stays'} normal)` : '';
         const f = j.figures;
         const what = kind === 'cpu'
           ? `CPU of ${s.group} rose from ${f.baseline_cores} to ${f.window_cores} cores`
@@ -289,7 +294,7 @@ export const resourcesDetector: Detector = {
           score,
           summary: `${what}${when(j, late)}${where}.`,
           onsetMs: j.onsetMs ?? undefined,
-          figures: { service: s.group, ...j.figures },
+          figures: { service: s.group, ...j.figures, hosts: inst.hot.join(', ') || null },
           links: [chart(metric, 'host.name', s.group)],
           nextStep: kind === 'cpu'
             ? `Profile ${s.group} (a hot loop, a retry storm, a costly new code path) and compare with its last deploy.`
@@ -297,20 +302,35 @@ export const resourcesDetector: Detector = {
         });
       }
     }
-    return evidence.sort((a, b) => b.score - a.score);
+    return attributeHostCpu(evidence).sort((a, b) => b.score - a.score);
   },
 };
+
+/**
+ * A process whose CPU jumped on a host whose CPU saturated is that saturation's cause: the process evidence
+ * takes the lead (it names what to stop) and the host's says what fills it.
+ */
+function attributeHostCpu(evidence: Evidence[]): Evidence[] {
+  for (const proc of evidence.filter((e) => e.figures.jump_cores !== undefined && typeof e.figures.hosts === 'string')) {
+    for (const host of String(proc.figures.hosts).split(', ')) {
+      const hostCpu = evidence.find((e) => e.component === `host ${host} cpu`);
+      if (!hostCpu || hostCpu.figures.chronic === 'yes') continue;
+      proc.score = round(Math.min(0.95, Math.max(proc.score, hostCpu.score) + 0.05));
+      proc.summary = `${proc.summary.replace(/\.$/, '')}, saturating host ${host} (${pct(hostCpu.figures.window_p90 ?? null)}).`;
+      hostCpu.score = round(hostCpu.score * 0.75);
+      hostCpu.summary += ` Most of it is ${possessive(proc.services[0])} process (+${proc.figures.jump_cores} cores).`;
+    }
+  }
+  return evidence;
+}
 
 function mib(v: number | string | null): string {
   return typeof v === 'number' ? `${round(v / 1024 / 1024, v >= 100 * 1024 * 1024 ? 0 : 1)} MiB` : 'n/a';
 }
 
-/** When a service runs on several hosts: " on node-b (node-a stays normal)", naming the instances that show it. */
-async function hottestInstance(ctx: DetectorContext, range: TimeWindow, metric: 'process.cpu.utilization' | 'process.memory.usage', service: string, judge: (s: Series, w: TimeWindow) => unknown): Promise<string> {
+/** The hosts of a service's process that show the finding (`hot`) and those that stay normal. */
+async function instances(ctx: DetectorContext, range: TimeWindow, metric: 'process.cpu.utilization' | 'process.memory.usage', service: string, judge: (s: Series, w: TimeWindow) => unknown): Promise<{ hot: string[]; normal: string[] }> {
   const perHost = await processSeries(ctx, range, metric, service);
-  if (perHost.length < 2) return '';
   const hot = perHost.filter((s) => judge(s, ctx.scope.window) !== null).map((s) => s.group);
-  const normal = perHost.map((s) => s.group).filter((h) => !hot.includes(h));
-  if (!hot.length || !normal.length) return '';
-  return ` on ${hot.join(', ')} (${normal.slice(0, 3).join(', ')} ${normal.length > 1 ? 'stay' : 'stays'} normal)`;
+  return { hot, normal: perHost.map((s) => s.group).filter((h) => !hot.includes(h)) };
 }
