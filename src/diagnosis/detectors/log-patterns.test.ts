@@ -154,6 +154,13 @@ describe('log-patterns', () => {
     expect(res.rows.length).toBe(dep.figures.window_count);
   });
 
+  it('finds the same next to a chatty service', async () => {
+    const out = await diagnose(['orders', 'search']);
+    expect(out.map((e) => `${e.category} ${e.component}`)).toContain('dependency ledger');
+    expect(out.map((e) => `${e.category} ${e.component}`)).toContain('code orders cache miss for key cart:<*>');
+    expect(out.some((e) => /slow (request|query)|rebalanced/.test(e.summary))).toBe(false);
+  });
+
   it('stays quiet on steady warnings', async () => {
     expect(await diagnose(['payments'])).toEqual([]);
     expect(await diagnose(['search'])).toEqual([]);
