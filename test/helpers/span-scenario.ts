@@ -100,3 +100,20 @@ export function seeded(seed: number): { next: () => number; around: (mean: numbe
 export function every(fromMs: number, toMs: number, everyMs: number, each: (t: number, i: number) => void): void {
   for (let t = fromMs, i = 0; t < toMs; t += everyMs, i++) each(t, i);
 }
+
+/** Runs the query of every `/logs?q=…` link of the evidence over its range; throws if one does not run. */
+export async function runLinkQueries(queries: { search: (text: string, o: { fromNs: bigint; toNs: bigint; limit?: number }) => Promise<unknown> }, links: readonly { href: string }[]): Promise<number> {
+  let ran = 0;
+  for (const l of links) {
+    if (!l.href.startsWith('/logs?')) continue;
+    const p = new URLSearchParams(l.href.slice('/logs?'.length));
+    const text = p.get('q') ?? '';
+    try {
+      await queries.search(text, { fromNs: BigInt(p.get('from') ?? '0') * 1_000_000n, toNs: BigInt(p.get('to') ?? '0') * 1_000_000n, limit: 10 });
+    } catch (err) {
+      throw new Error(`link query does not run: ${text}: ${(err as Error).message}`);
+    }
+    ran++;
+  }
+  return ran;
+}

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectorContext, scopeAround } from '../../../test/helpers/diagnosis.ts';
-import { every, seeded, sendSpans, type SpanSpec } from '../../../test/helpers/span-scenario.ts';
+import { every, runLinkQueries, seeded, sendSpans, type SpanSpec } from '../../../test/helpers/span-scenario.ts';
 import { startTestVigil, type TestVigil } from '../../../test/helpers/vigil.ts';
 import { attributesDetector } from './attributes.ts';
 
@@ -64,6 +64,7 @@ describe('attributes detector', () => {
     expect(change!.score).toBeGreaterThan(0.6);
     expect(change!.links.every((l) => l.href.startsWith('/'))).toBe(true);
     expect(ev.some((e) => e.component === 'orders 1.4.0')).toBe(false);
+    expect(await runLinkQueries(v.server.queries, ev.flatMap((e) => e.links))).toBeGreaterThan(0);
   });
 
   it('names a canary version that fails as a change', async () => {
@@ -93,6 +94,7 @@ describe('attributes detector', () => {
     const peer = ev.find((e) => e.category === 'dependency');
     expect(peer?.component).toBe('fraud-check');
     expect(ev.some((e) => e.component === 'tax')).toBe(false);
+    expect(await runLinkQueries(v.server.queries, ev.flatMap((e) => e.links))).toBeGreaterThan(0);
   });
 
   it('stays quiet on a healthy service', async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectorContext, scopeAround } from '../../../test/helpers/diagnosis.ts';
-import { every, seeded, sendSpans, type SpanSpec } from '../../../test/helpers/span-scenario.ts';
+import { every, runLinkQueries, seeded, sendSpans, type SpanSpec } from '../../../test/helpers/span-scenario.ts';
 import { startTestVigil, type TestVigil } from '../../../test/helpers/vigil.ts';
 import { availabilityDetector } from './availability.ts';
 
@@ -77,6 +77,7 @@ describe('availability detector', () => {
     expect(e!.figures.refused_share as number).toBeGreaterThan(0.9);
     expect(e!.summary).toMatch(/^ledger stopped reporting spans at \d\d:\d\d .*; 100% of the calls to ledger from checkout fail to connect/);
     expect(e!.links.every((l) => l.href.startsWith('/'))).toBe(true);
+    expect(await runLinkQueries(v.server.queries, ev.flatMap((e) => e.links))).toBeGreaterThan(0);
   });
 
   it('names an uninstrumented host that refuses connections', async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectorContext, scopeAround } from '../../../test/helpers/diagnosis.ts';
-import { every, seeded, sendSpans, type SpanSpec } from '../../../test/helpers/span-scenario.ts';
+import { every, runLinkQueries, seeded, sendSpans, type SpanSpec } from '../../../test/helpers/span-scenario.ts';
 import { startTestVigil, type TestVigil } from '../../../test/helpers/vigil.ts';
 import { operationsDetector } from './operations.ts';
 
@@ -67,6 +67,7 @@ describe('operations detector', () => {
     expect(login!.summary).not.toMatch(/5xx/);
     expect(login!.score).toBeLessThan(pay!.score);
     expect(ev.find((e) => e.component === 'checkout GET /cart')).toBeUndefined();
+    expect(await runLinkQueries(v.server.queries, ev.flatMap((e) => e.links))).toBeGreaterThan(0);
     expect(ev.some((e) => e.category === 'capacity')).toBe(false);
   });
 
@@ -81,6 +82,7 @@ describe('operations detector', () => {
     expect(surge!.score).toBeGreaterThan(0.5);
     expect(Math.abs(surge!.onsetMs! - ONSET)).toBeLessThanOrEqual(60_000);
     expect(ev.find((e) => e.component === 'search GET /q')?.category).toBe('code');
+    expect(await runLinkQueries(v.server.queries, surge!.links)).toBe(2);
   });
 
   it('stays quiet on a healthy service', async () => {

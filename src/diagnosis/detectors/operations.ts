@@ -1,6 +1,6 @@
 /**
  * Operation latency and error deltas against the baseline (issue 14 §4): per service and operation
- * (server spans by `service.name`, `name`), request rate, p50/p95, the 5xx share and the 4xx share —
+ * (server and consumer spans by `service.name`, `name`), request rate, p50/p95, the 5xx share and the 4xx share —
  * apart, since a wave of 4xx is the callers' problem and a wave of 5xx the service's.
  *
  * An operation is reported (`code` symptom, component `<service> <operation>`) only when the change passes
@@ -14,6 +14,8 @@ import { quote, searchLink, serviceLink } from '../links.ts';
 import { aboveBand, band, clamp, firstSustained, fmtClock, fmtMs, fmtPct, num, proportionZ, round, timeMs, volumeFactor, type Point } from '../stats.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
 
+/** The spans that are requests a service serves: server spans, and consumer spans of queue workers. */
+const REQUESTS = 'kind IN (server, consumer)';
 /** 5xx: an HTTP 5xx, or a span in error that is not a 4xx (RPC and non-HTTP servers). */
 export const FIVE_XX = 'if(http.response.status_code >= 500 or (status = "Error" and coalesce(http.response.status_code, 0) < 400), 1, 0)';
 /** 4xx: an HTTP 4xx answer. */
@@ -64,7 +66,7 @@ export const operationsDetector: Detector = {
     const services = await affectedServices(ctx);
     if (ctx.signal.aborted) return [];
     const filter = serviceTerm(services);
-    const perOp = `from spans kind=server ${filter} | eval e5 = ${FIVE_XX}, e4 = ${FOUR_XX} | stats count() as n sum(e5) as e5 sum(e4) as e4 p50(duration_ms) as p50 p95(duration_ms) as p95`;
+    const perOp = `from spans ${REQUESTS} ${filter} | eval e5 = ${FIVE_XX}, e4 = ${FOUR_XX} | stats count() as n sum(e5) as e5 sum(e4) as e4 p50(duration_ms) as p50 p95(duration_ms) as p95`;
     const [bOps, wOps, bSvc, wSvc] = await Promise.all([
       figures(ctx, `${perOp} by service.name, name`, ctx.scope.baseline),
       figures(ctx, `${perOp} by service.name, name`, ctx.scope.window),
@@ -146,7 +148,7 @@ interface Bucket {
 async function minuteSeries(ctx: DetectorContext, services: string[]): Promise<Map<string, Bucket[]>> {
   const out = new Map<string, Bucket[]>();
   if (services.length === 0 || ctx.signal.aborted) return out;
-  const text = `from spans kind=server ${serviceTerm(services)} | eval op = concat(service.name, " ", name), e5 = ${FIVE_XX}, e4 = ${FOUR_XX} | timechart span=1m count() as n sum(e5) as e5 sum(e4) as e4 p95(duration_ms) as p95 by op`;
+  const text = `from spans ${REQUESTS} ${serviceTerm(services)} | eval op = concat(service.name, " ", name), e5 = ${FIVE_XX}, e4 = ${FOUR_XX} | timechart span=1m count() as n sum(e5) as e5 sum(e4) as e4 p95(duration_ms) as p95 by op`;
   const rows = await searchRows(ctx, text, { fromMs: ctx.scope.baseline.fromMs, toMs: ctx.scope.window.toMs }, ROW_LIMIT);
   for (const r of rows) {
     const t = timeMs(r._time);
@@ -209,11 +211,11 @@ function operationEvidence(ctx: DetectorContext, d: OpDelta, buckets: readonly B
 
   const op = operationTerm(w.service, w.operation);
   const links = [];
-  if (d.e5) links.push(searchLink(`Failed ${w.operation} requests`, `from spans kind=server ${op} (status=error OR http.response.status_code>=500)`, ctx.scope.window));
-  if (d.e4) links.push(searchLink(`${w.operation} requests answered 4xx`, `from spans kind=server ${op} http.response.status_code>=400 http.response.status_code<500`, ctx.scope.window));
-  if (d.latency && b?.p95) links.push(searchLink(`${w.operation} requests slower than the baseline p95`, `from spans kind=server ${op} duration_ms>${Math.round(b.p95)} | sort -duration_ms`, ctx.scope.window));
+  if (d.e5) links.push(searchLink(`Failed ${w.operation} requests`, `from spans ${REQUESTS} ${op} (status=error OR http.response.status_code>=500)`, ctx.scope.window));
+  if (d.e4) links.push(searchLink(`${w.operation} requests answered 4xx`, `from spans ${REQUESTS} ${op} http.response.status_code>=400 http.response.status_code<500`, ctx.scope.window));
+  if (d.latency && b?.p95) links.push(searchLink(`${w.operation} requests slower than the baseline p95`, `from spans ${REQUESTS} ${op} duration_ms>${Math.round(b.p95)} | sort -duration_ms`, ctx.scope.window));
   links.push(
-    searchLink(`${w.operation} per minute, baseline and window`, `from spans kind=server ${op} | timechart span=1m count() p95(duration_ms) as p95`, { fromMs: ctx.scope.baseline.fromMs, toMs: ctx.scope.window.toMs }),
+    searchLink(`${w.operation} per minute, baseline and window`, `from spans ${REQUESTS} ${op} | timechart span=1m count() p95(duration_ms) as p95`, { fromMs: ctx.scope.baseline.fromMs, toMs: ctx.scope.window.toMs }),
     serviceLink(`${w.service} service page`, w.service, ctx.scope.window),
   );
   return {
@@ -294,8 +296,8 @@ function surgeEvidence(ctx: DetectorContext, s: Surge, series: Map<string, Bucke
       window_5xx_share: round(share(s.w.e5, s.w.n), 4),
     },
     links: [
-      searchLink(`Requests to ${svc} per minute by operation`, `from spans kind=server service.name=${quote(svc)} | timechart span=1m count() by name`, { fromMs: ctx.scope.baseline.fromMs, toMs: ctx.scope.window.toMs }),
-      searchLink(`Where ${svc}'s extra requests come from`, `from spans kind=server service.name=${quote(svc)} | stats count() by name, http.route, client.address | sort -count`, ctx.scope.window),
+      searchLink(`Requests to ${svc} per minute by operation`, `from spans ${REQUESTS} service.name=${quote(svc)} | timechart span=1m count() by name`, { fromMs: ctx.scope.baseline.fromMs, toMs: ctx.scope.window.toMs }),
+      searchLink(`Where ${svc}'s extra requests come from`, `from spans ${REQUESTS} service.name=${quote(svc)} | stats count() by name, http.route, client.address | sort -count`, ctx.scope.window),
       serviceLink(`${svc} service page`, svc, ctx.scope.window),
     ],
     nextStep: `Find the source of the extra traffic to ${svc} (a client retrying, a batch job, a bot) and throttle it, or scale ${svc} out.`,
