@@ -31,6 +31,8 @@ beforeAll(async () => {
     // Scenario 3: a healthy service with ordinary noise (1% errors, jittery latency).
     spans.push(server('catalog', 'GET /items', t + 500, r.next() < 0.05 ? r.around(300, 100) : r.around(60, 20), r.next() < 0.01 ? 500 : 200));
   });
+  // Healthy too: a rarely called, long-tailed operation (one request a minute) whose p95 wobbles.
+  every(START, NOW, 60_000, (t) => spans.push(server('catalog', 'GET /export', t + 700, r.next() < 0.15 ? r.around(1500, 800) : r.around(200, 80), r.next() < 0.03 ? 500 : 200)));
   // Scenario 2: a surge — 5× the requests from the onset on, and slower under the load.
   every(START, NOW, 2000, (t) => {
     const n = t >= ONSET ? 10 : 1;
