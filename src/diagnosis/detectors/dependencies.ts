@@ -20,6 +20,7 @@ import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.t
 import { patient } from './infra-queries.ts';
 import { externalQuery, shapeExternal } from '../../query/views/apm.ts';
 import type { ExternalCallRow } from '../../api/contract.ts';
+import type { ChangeRecord } from '../../store/state/changes.ts';
 import { changeCulprit, CHANGE_LOOKBACK_MS } from './changes.ts';
 import { callsQuery, sampleFailedCalls, type CallSample } from './dependency-calls.ts';
 
@@ -117,10 +118,13 @@ export const dependenciesDetector: Detector = {
     const failingCallers = new Map<string, string[]>();
     for (const f of findings) failingCallers.set(f.edge.caller, [...(failingCallers.get(f.edge.caller) ?? []), f.edge.callee]);
 
+    const callees = [...new Set(findings.map((f) => f.edge.callee))];
+    const changes = callees.length ? await ctx.changes({ fromMs: onsetMs - CHANGE_LOOKBACK_MS, toMs: onsetMs + 60_000, services: callees }) : [];
     const evidence: Evidence[] = [];
     for (const f of findings) {
       if (ctx.signal.aborted) return evidence;
-      evidence.push(await edgeEvidence(ctx, f, { baseReqs, lateReqs, deeper: failingCallers.get(f.edge.callee) ?? [] }));
+      const changed = changes.find((c) => c.service === f.edge.callee && EXPLAINING_KINDS.includes(c.kind));
+      evidence.push(await edgeEvidence(ctx, f, { baseReqs, lateReqs, deeper: failingCallers.get(f.edge.callee) ?? [], changed }));
     }
     evidence.push(...(await fanOutEvidence(ctx, edges, baseReqs, winReqs)));
     return mergeByCallee(evidence);
@@ -132,7 +136,14 @@ interface EdgeContext {
   lateReqs: Map<string, number>;
   /** Callees the callee itself is failing to reach. */
   deeper: string[];
+  /** A deploy or configuration change of the callee shortly before the onset (newest first). */
+  changed: ChangeRecord | undefined;
 }
+
+/** Kinds of change that explain a service behaving differently. */
+const EXPLAINING_KINDS: readonly string[] = ['deploy', 'rollback', 'config', 'feature_flag'];
+/** A callee that reports its own spans is also seen from inside by the other detectors: its evidence leaves them room. */
+const INSTRUMENTED_WEIGHT = 0.9;
 
 /** Evidence of one flagged edge: a failing or slow dependency, a time-out mismatch, or a callee that is down. */
 async function edgeEvidence(ctx: DetectorContext, f: EdgeFinding, ec: EdgeContext): Promise<Evidence> {
@@ -202,6 +213,14 @@ async function edgeEvidence(ctx: DetectorContext, f: EdgeFinding, ec: EdgeContex
     score *= 0.7;
     summary += ` ${callee} itself is failing to reach ${ec.deeper.join(', ')}.`;
   }
+  // Its internals (statements, resources, changes) are the other detectors' to name: the more precise cause.
+  if ((ec.baseReqs.get(callee) ?? 0) > 0 || (ec.lateReqs.get(callee) ?? 0) > 0) score *= INSTRUMENTED_WEIGHT;
+  if (ec.changed) {
+    const { component: changedComponent } = changeCulprit(ec.changed);
+    score *= 0.75;
+    summary += ` ${changedComponent} (${ec.changed.kind}) took effect ${Math.max(0, Math.round((ctx.scope.onsetMs - ec.changed.at) / 60_000))} min before the onset.`;
+    figures.explained_by = changedComponent;
+  }
   return { detector: 'dependencies', category: 'dependency', component: callee, services, role, score: round(score), summary, onsetMs, figures, links, nextStep };
 }
 
@@ -235,7 +254,7 @@ async function fanOutEvidence(ctx: DetectorContext, edges: EdgeFigures[], baseRe
     if (ctx.signal.aborted) break;
     const operation = await fanOutOperation(ctx, e);
     const changes = await ctx.changes({ fromMs: ctx.scope.onsetMs - CHANGE_LOOKBACK_MS, toMs: ctx.scope.window.toMs, services: [e.caller] });
-    const explaining = changes.find((c) => ['deploy', 'rollback', 'config', 'feature_flag'].includes(c.kind));
+    const explaining = changes.find((c) => EXPLAINING_KINDS.includes(c.kind));
     const culprit = explaining ? changeCulprit(explaining) : { category: 'code' as const, component: `${e.caller} ${operation ?? 'requests'}` };
     const growth = after / Math.max(before, 1e-9);
     out.push({

@@ -131,7 +131,7 @@ export function judgeProcessMemory(s: Series, window: TimeWindow): Judgement | n
   const climbStart = climbing ? steps.findIndex((_, i) => steps.slice(i).filter((d) => d > 0).length / (steps.length - i) >= 0.9) : -1;
   const onset = climbStart >= 0 ? win[climbStart]!.t : (firstSustained(win, (v) => v >= baseMed * 1.2, window.fromMs, 2) ?? win[0]!.t);
   return {
-    score: clamp(0.45 + 0.25 * clamp((growth - 1.2) / 1.3) + (climbing ? 0.15 : 0), 0, 0.9),
+    score: clamp(0.5 + 0.3 * clamp((growth - 1.2) / 1.3) + (climbing ? 0.15 : 0), 0, 0.95),
     onsetMs: onset,
     chronic: false,
     figures: { baseline_bytes: Math.round(baseMed), window_last_bytes: Math.round(last), growth: round(growth, 2), climbing: climbing ? 'yes' : 'no' },
@@ -151,14 +151,14 @@ async function hostsOfServices(ctx: DetectorContext): Promise<Map<string, Set<st
   return out;
 }
 
-/** The weight of a host: 1 when it serves a service in scope, 0.9 a service they call, 0.7 no traced service (a database host…), 0 otherwise. */
+/** The weight of a host: 1 when it serves a service in scope, 0.95 a service they call, 0.7 no traced service (a database host…), 0 otherwise. */
 function hostWeights(hosts: Map<string, Set<string>>, scope: string[], called: Set<string>): (host: string) => number {
   return (host) => {
     if (!scope.length) return 1;
     const served = hosts.get(host);
     if (!served) return 0.7;
     if (scope.some((s) => served.has(s))) return 1;
-    return [...served].some((s) => called.has(s)) ? 0.9 : 0;
+    return [...served].some((s) => called.has(s)) ? 0.95 : 0;
   };
 }
 
@@ -278,7 +278,8 @@ export const resourcesDetector: Detector = {
         if (scope.length && !scope.includes(s.group) && !called.has(s.group)) continue;
         const j = judge(s, window);
         if (!j) continue;
-        const { score, late } = weigh(j, scope.length && !scope.includes(s.group) ? 0.9 : 1, onsetMs);
+        // A service the scope calls is as likely a culprit as one in scope: incidents are often opened at the edge.
+        const { score, late } = weigh(j, 1, onsetMs);
         const inst = ctx.signal.aborted ? { hot: [], normal: [] } : await instances(ctx, range, metric, s.group, judge);
         const where = inst.hot.length && inst.normal.length ? ` on ${inst.hot.join(', ')} (${inst.normal.slice(0, 3).join(', ')} ${inst.normal.length > 1 ? 'stay' : 'stays'} normal)` : '';
         const f = j.figures;
@@ -315,9 +316,9 @@ function attributeHostCpu(evidence: Evidence[]): Evidence[] {
     for (const host of String(proc.figures.hosts).split(', ')) {
       const hostCpu = evidence.find((e) => e.component === `host ${host} cpu`);
       if (!hostCpu || hostCpu.figures.chronic === 'yes') continue;
-      proc.score = round(Math.min(0.95, Math.max(proc.score, hostCpu.score) + 0.05));
+      proc.score = round(Math.min(0.95, Math.max(proc.score, hostCpu.score) + 0.08));
       proc.summary = `${proc.summary.replace(/\.$/, '')}, saturating host ${host} (${pct(hostCpu.figures.window_p90 ?? null)}).`;
-      hostCpu.score = round(hostCpu.score * 0.75);
+      hostCpu.score = round(hostCpu.score * 0.7);
       hostCpu.summary += ` Most of it is ${possessive(proc.services[0])} process (+${proc.figures.jump_cores} cores).`;
     }
   }
