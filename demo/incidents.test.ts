@@ -8,7 +8,7 @@
  * Every fault of the demo's library runs once; faults of the two systems run in pairs, concurrently
  * (their incidents are keyed by service, so they never merge). The default rules are exactly the
  * defaults, time-scaled as in alerting.test.ts. Vigil gets history first: the demo's first minute of
- * healthy telemetry, recorded on its way to Vigil and replayed into the 40 minutes before (history.ts),
+ * healthy telemetry, recorded on its way to Vigil and replayed into the 36 minutes before (history.ts),
  * since diagnosis compares an incident with the half hour before it.
  *
  * Prints a table per fault: seconds to alert, to incident, to diagnosis, the top hypothesis and the rank
@@ -97,6 +97,8 @@ let demo: Demo;
 const outcomes = new Map<string, Outcome>();
 const suiteStart = Date.now();
 
+/** A progress line with the suite's elapsed seconds (the suite runs for minutes). */
+const note = (what: string) => console.log(`${secs(Date.now() - suiteStart)} s: ${what}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => Math.round(ms / 100) / 10;
 
@@ -187,6 +189,7 @@ async function diagnose(c: Case): Promise<number | undefined> {
   outcomes.set(c.fault, out);
   const t0 = Date.now();
   await setFault(demo.adminUrl, c.fault, true, c.target);
+  note(`${c.fault} on`);
   let inc;
   try {
     inc = await incidentOf(c.services, t0, 150_000);
@@ -195,6 +198,7 @@ async function diagnose(c: Case): Promise<number | undefined> {
     return undefined;
   }
   out.incidentId = inc.id;
+  note(`${c.fault}: incident #${inc.id} ${inc.title}`);
   out.incidentS = secs(Date.parse(inc.openedAt) - t0);
   const detail = await incident(inc.id);
   const firstAlert = detail.timeline.find((e) => e.kind === 'alert_firing');
@@ -203,6 +207,7 @@ async function diagnose(c: Case): Promise<number | undefined> {
     const d = await diagnosisOf(inc.id, 60_000);
     out.diagnosisS = d.finishedAt ? secs(Date.parse(d.finishedAt) - Date.parse(inc.openedAt)) : undefined;
     const top = d.hypotheses[0];
+    note(`${c.fault}: diagnosis ${d.state}, top ${top ? `${top.category} · ${top.component.slice(0, 80)}` : 'none'}`);
     out.top = top ? `${top.category} · ${top.component}` : `(none; ${d.state}${d.error ? `: ${d.error}` : ''})`;
     const i = d.hypotheses.findIndex((h) => h.category === c.category && c.component.matches(h.component));
     out.rank = i < 0 ? null : i + 1;
@@ -223,6 +228,7 @@ async function diagnose(c: Case): Promise<number | undefined> {
 /** §9: resolves an incident whose alerts cleared and waits for verification to close it. */
 async function resolveAndVerify(id: number, out: Outcome): Promise<void> {
   await move(id, 'resolved', 'fixed by the runbook action');
+  note(`incident #${id} resolved`);
   const closed = await until('verification to close the incident', async () => {
     const d = await incident(id);
     return d.status === 'closed' || d.status === 'reopened' ? d : undefined;
@@ -236,6 +242,7 @@ async function resolveAndVerify(id: number, out: Outcome): Promise<void> {
 async function wrongFixThenRight(id: number, c: Case, out: Outcome): Promise<void> {
   await fix(id, WRONG_FIX, true);
   await move(id, 'resolved', `${WRONG_FIX} should do it`);
+  note(`${c.fault}: resolved after the wrong fix`);
   const reopened = await until('verification to reopen the incident', async () => {
     const d = await incident(id);
     return d.status !== 'resolved' ? d : undefined;
@@ -252,6 +259,7 @@ async function wrongFixThenRight(id: number, c: Case, out: Outcome): Promise<voi
 async function runPair(pair: [string, string]): Promise<void> {
   // A rule still firing from the last pair would not fire again for this one: start from all clear.
   const left = await until('no demo alert firing', async () => ((await firingDemoAlerts()).length === 0 ? true : undefined), 90_000, 2000).catch(async () => firingDemoAlerts());
+  if (left !== true) note(`still firing: ${left.join(', ')}`);
   if (left !== true) for (const f of pair) outcomes.set(f, { fault: f, problems: [`alerts still firing before the pair: ${left.join(', ')}`] });
   const started = Date.now();
   const cases = pair.map((f) => CASES[f]!);
@@ -266,7 +274,9 @@ async function runPair(pair: [string, string]): Promise<void> {
       try {
         if (c.loop === 'wrong-fix') await wrongFixThenRight(id, c, out);
         else out.fixedVia = await fix(id, c.fix, c.loop === 'verify');
+        note(`${c.fault}: fixed (${out.fixedVia})`);
         await until(`the alerts of incident ${id} to clear`, () => clear(id), 120_000, 2000);
+        note(`${c.fault}: alerts clear`);
         if (c.loop) await resolveAndVerify(id, out);
       } catch (err) {
         out.problems.push((err as Error).message);
@@ -275,6 +285,7 @@ async function runPair(pair: [string, string]): Promise<void> {
       fs.writeFileSync(path.join(DUMPS, `${c.fault}.end.json`), JSON.stringify(await incident(id), null, 2));
     }),
   );
+  note(`${pair.join(' + ')}: closing what they opened`);
   // Whatever else the faults opened (a monitor of the system, a disk alert): cleared, then closed.
   for (const i of await incidentsSince(started)) {
     await until(`the alerts of incident ${i.id} to clear`, () => clear(i.id), 90_000, 2000).catch(() => undefined);
@@ -317,7 +328,6 @@ beforeAll(async () => {
   vigil = await startTestVigil({ incidents: { verificationWindow: '20s' }, agent: { selfMonitor: false }, query: { maxConcurrent: 8 } });
   fs.rmSync(DUMPS, { recursive: true, force: true });
   fs.mkdirSync(DUMPS, { recursive: true });
-  const step = (what: string) => console.log(`${secs(Date.now() - suiteStart)} s: ${what}`);
   scaleRules(path.join(vigil.server.config.dataDir, 'rules', 'defaults.yml'));
   relay = await startOtlpRelay(vigil.server.urls.otlp);
   demo = await startDemo({
@@ -331,14 +341,14 @@ beforeAll(async () => {
     exportIntervalMs: 1000,
     env: { DEMO_GATEWAY_TIMEOUT_MS: '1500' },
   });
-  step('demo up');
+  note('demo up');
   // The demo's content as `vigil start` installs it: dashboards, workflow monitors, runbooks and actions.
   const content = await installDemoContent({ vigilUrl: vigil.server.urls.api, token: vigil.adminToken, adminUrl: demo.adminUrl });
   expect(content.failed).toEqual([]);
-  // A minute of healthy traffic (after the first seconds' warm-up), replayed as the 40 minutes before.
+  // A minute of healthy traffic (after the first seconds' warm-up), replayed as the 36 minutes before (the diagnosis baseline is the 30 minutes before its window).
   await sleep(5_000);
-  const h = await recordHistory(relay, { otlpUrl: vigil.server.urls.otlp, token: vigil.ingestToken }, 60_000, 40 * 60_000);
-  step(`history: ${h.copies} copies of a minute of the demo (${h.requests} requests, ${(h.bytes / 1e6).toFixed(1)} MB)`);
+  const h = await recordHistory(relay, { otlpUrl: vigil.server.urls.otlp, token: vigil.ingestToken }, 60_000, 36 * 60_000);
+  note(`history: ${h.copies} copies of a minute of the demo (${h.requests} requests, ${(h.bytes / 1e6).toFixed(1)} MB)`);
 }, 600_000);
 
 afterAll(async () => {
