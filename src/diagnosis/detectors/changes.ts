@@ -12,8 +12,8 @@
  * An announced configuration change and an out-of-band write of the same service within 2 min are one
  * event seen twice: one evidence, named after the announcement's key.
  */
-import type { ChangeRecord } from '../../store/state/changes.ts';
 import { normalizeStatement } from '../../model/db-statement.ts';
+import type { ChangeRecord } from '../../store/state/changes.ts';
 import { changeLink, quote, searchLink, traceLink } from '../links.ts';
 import { clamp, fmtClock, ns, num, round, timeMs } from '../stats.ts';
 import { downstreamOf } from '../topology.ts';

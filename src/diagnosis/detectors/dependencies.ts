@@ -2,9 +2,11 @@
  * The `dependencies` detector: along the service map, each caller's outgoing calls per callee (the APM
  * external-calls view: calls, errors, p95 as the caller saw them), incident window against baseline.
  *
- * - a callee whose calls got slow or fail is a `dependency` cause named after the callee; when the callee
- *   itself waits on another failing callee, the evidence says so and weighs less (the deepest one is the
- *   likelier culprit);
+ * - a callee whose calls got slow or fail is a `dependency` cause named after the callee. It weighs less when
+ *   the callee itself waits on another failing callee (the deepest one is the likelier culprit), when a
+ *   deploy or configuration change of the callee came just before (the change explains it), a little less
+ *   when the callee reports its own spans (its statements, resources and changes are the other detectors'
+ *   more precise findings), and it is a symptom when the callee is the incident's own service;
  * - callers timing out first: failed calls ending at a fixed duration or with a time-out error, while the
  *   callee's own server spans of the same traces ran longer than the caller waited — both durations told;
  * - a callee that stopped answering at all (no server spans since the onset) while calls fail is an
@@ -12,17 +14,16 @@
  * - a caller making several times more calls per request than before (2 → 8) is a `code` finding on the
  *   caller's operation, or a `change` when a deploy or configuration change of the caller explains it.
  */
+import type { ExternalCallRow } from '../../api/contract.ts';
+import { externalQuery, shapeExternal } from '../../query/views/apm.ts';
+import type { ChangeRecord } from '../../store/state/changes.ts';
 import { quote, searchLink, serviceLink, traceLink } from '../links.ts';
 import { clamp, fmtMs, fmtPct, ns, num, proportionZ, round, volumeFactor } from '../stats.ts';
-import { possessive } from './infra-queries.ts';
 import { downstreamOf, upstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
-import { patient } from './infra-queries.ts';
-import { externalQuery, shapeExternal } from '../../query/views/apm.ts';
-import type { ExternalCallRow } from '../../api/contract.ts';
-import type { ChangeRecord } from '../../store/state/changes.ts';
 import { changeCulprit, CHANGE_LOOKBACK_MS } from './changes.ts';
 import { callsQuery, sampleFailedCalls, type CallSample } from './dependency-calls.ts';
+import { patient, possessive } from './infra-queries.ts';
 
 /** Fewest window calls an edge needs before its figures are read at all. */
 const MIN_CALLS = 10;
