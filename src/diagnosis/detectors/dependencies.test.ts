@@ -107,6 +107,13 @@ describe('dependencies detector', () => {
     const search = evidence.find((e) => e.component === 'search');
     expect(search).toMatchObject({ category: 'dependency', role: 'cause' });
     expect(search!.summary).toMatch(/portal gives up on search before it answers: .* ending at 1(\.0)? s \(a client time-out\) while search's own requests in the same traces take 3(\.0)? s/);
+
+    // A deploy of search just before the onset explains its slowness: said, and weighed less.
+    await v.server.changes.record({ at: ONSET - 3 * MIN, service: 'search', namespace: '', kind: 'deploy', version: '7.0.0', previousVersion: '6.9.0', description: '', author: null, commit: null, source: 'api', attributes: {}, createdAt: Date.now() });
+    const after = (await run(['portal'])).find((e) => e.component === 'search');
+    expect(after!.summary).toContain('search 7.0.0 (deploy) took effect 3 min before the onset');
+    expect(after!.figures.explained_by).toBe('search 7.0.0');
+    expect(after!.score).toBeLessThan(search!.score);
   });
 
   it('reports a callee that stopped answering as unavailable', async () => {

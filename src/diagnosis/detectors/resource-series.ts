@@ -84,6 +84,13 @@ export async function hostMemory(ctx: DetectorContext, range: TimeWindow): Promi
   return series;
 }
 
+/** The hosts that report filesystem metrics (utilization or usage). */
+export async function filesystemHosts(ctx: DetectorContext, range: TimeWindow): Promise<string[]> {
+  const util = await readSeries(ctx, range, { name: 'system.filesystem.utilization', groupBy: 'host.name' });
+  const usage = await readSeries(ctx, range, { name: 'system.filesystem.usage', groupBy: 'host.name' });
+  return [...new Set([...util, ...usage].map((s) => s.group))];
+}
+
 /** Used share per mountpoint of one host, 0..1 (utilization, else usage used ÷ total). */
 export async function hostFilesystems(ctx: DetectorContext, range: TimeWindow, host: string): Promise<Series[]> {
   const byHost: AttributeFilter = { key: 'host.name', value: host };

@@ -39,6 +39,19 @@ function gauges(): GaugeSpec[] {
     { ...span, resource: host('node-d'), name: 'system.memory.utilization', value: (t) => 0.93 + wobble(t, 0.01) },
     { ...span, resource: host('node-a'), name: 'system.filesystem.utilization', attributes: { 'system.filesystem.mountpoint': '/', 'system.device': '/dev/sda1' }, value: () => 0.41 },
     { ...span, resource: host('node-a'), name: 'system.filesystem.utilization', attributes: { 'system.filesystem.mountpoint': '/var/log', 'system.device': '/dev/sdb1' }, value: (t) => (faulty(t) ? 0.7 + ((t - FAULT) / MIN) * 0.015 : 0.7) },
+    // node-e reports only system.filesystem.usage (bytes used and free of 100 GB): /data fills in the fault.
+    ...(['used', 'free'] as const).map((state): GaugeSpec => ({
+      ...span,
+      resource: host('node-e'),
+      name: 'system.filesystem.usage',
+      unit: 'By',
+      sum: true,
+      attributes: { 'system.filesystem.mountpoint': '/data', 'system.filesystem.state': state },
+      value: (t) => {
+        const used = faulty(t) ? 0.6 + ((t - FAULT) / MIN) * 0.035 : 0.6;
+        return Math.round((state === 'used' ? used : 1 - used) * 100e9);
+      },
+    })),
     proc('checkout', 'node-a', 'process.cpu.utilization', (t) => 0.2 + wobble(t, 0.03)),
     proc('checkout', 'node-b', 'process.cpu.utilization', (t) => (faulty(t) ? 1.1 : 0.2 + wobble(t, 0.03))),
     proc('ledger', 'node-d', 'process.memory.usage', (t) => (faulty(t) ? 200 * MIB + ((t - FAULT) / MIN) * 10 * MIB : 200 * MIB + wobble(t, 4 * MIB)), true),
@@ -124,7 +137,9 @@ describe('resources detector', () => {
 
   it('with an empty scope looks at every host', async () => {
     const evidence = await resourcesDetector.run(detectorContext(v.server, scopeAround(ONSET, END, [])));
-    expect(evidence.map((e) => e.component)).toEqual(expect.arrayContaining(['host node-b cpu', 'host node-a disk /var/log', 'ledger memory']));
+    expect(evidence.map((e) => e.component)).toEqual(expect.arrayContaining(['host node-b cpu', 'host node-a disk /var/log', 'ledger memory', 'host node-e disk /data']));
+    // Read from system.filesystem.usage: used ÷ (used + free).
+    expect(evidence.find((e) => e.component === 'host node-e disk /data')!.figures.window_last).toBeGreaterThan(0.9);
   });
 });
 

@@ -15,7 +15,7 @@ import { clamp, fmtClock, fmtPct, firstSustained, median, ns, num, quantile, rou
 import { downstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
 import { patient, possessive } from './infra-queries.ts';
-import { hostCpu, hostFilesystems, hostMemory, processSeries, type Series } from './resource-series.ts';
+import { filesystemHosts, hostCpu, hostFilesystems, hostMemory, processSeries, type Series } from './resource-series.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -236,7 +236,8 @@ export const resourcesDetector: Detector = {
       }
     }
 
-    const diskHosts = [...new Set([...cpu, ...memory].map((s) => s.group).concat([...hosts.keys()]))].filter((h) => weightOf(h) > 0).slice(0, MAX_HOSTS);
+    const fsHosts = await filesystemHosts(ctx, range);
+    const diskHosts = fsHosts.filter((h) => weightOf(h) > 0).slice(0, MAX_HOSTS);
     // One host at a time: the query gate is shared with the other detectors.
     const disks: { host: string; series: Series[] }[] = [];
     for (const host of diskHosts) {
