@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectorContext, scopeAround } from '../../../test/helpers/diagnosis.ts';
 import { minutesAgo, newId, sendSpans, type SpanSpec } from '../../../test/helpers/infra-telemetry.ts';
+import { runLinkQueries } from '../../../test/helpers/span-scenario.ts';
 import { startTestVigil, type TestVigil } from '../../../test/helpers/vigil.ts';
 import type { NewChange } from '../../store/state/changes.ts';
 import { changesDetector, configKey, proximityScore } from './changes.ts';
@@ -99,6 +100,8 @@ describe('changes detector', () => {
     const restart = evidence.find((e) => e.services[0] === 'storefront');
     expect(restart?.score ?? 0).toBeLessThan(0.3);
     for (const e of evidence) expect(e.links.every((l) => l.href.startsWith('/'))).toBe(true);
+    // Every search link opens: its query runs.
+    expect(await runLinkQueries(v.server.queries, evidence.flatMap((e) => e.links))).toBeGreaterThanOrEqual(2);
   });
 
   it('is quiet for a service nothing changed around', async () => {

@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectorContext, scopeAround } from '../../../test/helpers/diagnosis.ts';
 import { minutesAgo, newId, sendSpans, type SpanSpec } from '../../../test/helpers/infra-telemetry.ts';
+import { runLinkQueries } from '../../../test/helpers/span-scenario.ts';
 import { startTestVigil, type TestVigil } from '../../../test/helpers/vigil.ts';
 import { dependenciesDetector, judgeEdge } from './dependencies.ts';
 
@@ -147,6 +148,8 @@ describe('dependencies detector', () => {
     const evidence = await run([]);
     expect(evidence.map((e) => e.component)).toEqual(expect.arrayContaining(['ledger', 'inventory']));
     expect(evidence.some((e) => e.services.includes('gateway'))).toBe(false);
+    // Every search link opens: its query runs.
+    expect(await runLinkQueries(v.server.queries, evidence.flatMap((e) => e.links))).toBeGreaterThanOrEqual(evidence.length);
   });
 });
 
