@@ -39,9 +39,29 @@ interface Case {
   component: { text: string; matches: (c: string) => boolean };
   /** The remediation action (demo admin API name, and the Vigil action's name). */
   fix: string;
+  /**
+   * Extra requests to the affected operation while waiting for the incident, where the demo's own traffic
+   * makes fewer in a time-scaled 30 s window than the rules' minimum volume (20): as alerting.test.ts does.
+   */
+  load?: () => Promise<unknown>;
   /** §9: the full loop through verification, or a wrong fix first. */
   loop?: 'verify' | 'wrong-fix';
 }
+
+/** Two payment batches on rms-api (each pays a few holders through payment-gateway); failures are the point. */
+const payBatches = () =>
+  Promise.all(
+    ['2025-07', '2025-08'].map((period) =>
+      fetch(`${demo.services['rms-api'].url}/api/payments/batches`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ period, limit: 3 }),
+        signal: AbortSignal.timeout(20_000),
+      })
+        .then((r) => r.arrayBuffer())
+        .catch(() => undefined),
+    ),
+  );
 
 const is = (text: string) => ({ text, matches: (c: string) => c === text });
 const has = (text: string) => ({ text: `…${text}…`, matches: (c: string) => c.includes(text) });
@@ -53,13 +73,13 @@ const CASES: Record<string, Case> = {
   'rms-slow-query': { fault: 'rms-slow-query', services: ['rms-api'], category: 'database', component: hasAny('usage_records', 'idx_usage_period_work'), fix: 'recreate-index' },
   'lms-role-misconfig': { fault: 'lms-role-misconfig', services: ['lms-api'], category: 'configuration', component: is('lms-api role_mappings'), fix: 'restore-role-mapping', loop: 'verify' },
   // A failing dependency is diagnosed from its caller's incident (the callee's own shows only its symptoms).
-  'rms-payment-gateway-latency': { fault: 'rms-payment-gateway-latency', services: ['rms-api'], category: 'dependency', component: is('payment-gateway'), fix: 'restart-payment-gateway' },
+  'rms-payment-gateway-latency': { fault: 'rms-payment-gateway-latency', services: ['rms-api'], category: 'dependency', component: is('payment-gateway'), fix: 'restart-payment-gateway', load: payBatches },
   'lms-db-connection-failures': { fault: 'lms-db-connection-failures', services: ['lms-api'], category: 'database', component: starts('lms-api connection pool'), fix: 'reset-lms-db-pool' },
   'disk-fill': { fault: 'disk-fill', services: ['rms-api'], category: 'resource', component: has('disk'), fix: 'free-disk' },
   'lms-login-redundant-calls': { fault: 'lms-login-redundant-calls', services: ['lms-api'], category: 'configuration', component: is('lms-api auth.session_validation'), fix: 'restore-auth-config' },
   'cpu-hog': { fault: 'cpu-hog', services: ['rms-api'], category: 'resource', component: is('rms-api cpu'), fix: 'restart-rms-api' },
   'memory-leak': { fault: 'memory-leak', services: ['lms-api'], category: 'resource', component: is('lms-api memory'), fix: 'restart-lms-api' },
-  'service-down': { fault: 'service-down', target: 'payment-gateway', services: ['rms-api'], category: 'availability', component: is('payment-gateway'), fix: 'restart-payment-gateway' },
+  'service-down': { fault: 'service-down', target: 'payment-gateway', services: ['rms-api'], category: 'availability', component: is('payment-gateway'), fix: 'restart-payment-gateway', load: payBatches },
   'bad-deploy': { fault: 'bad-deploy', services: ['lms-api'], category: 'change', component: is('lms-api 2.5.0'), fix: 'rollback', loop: 'wrong-fix' },
 };
 
@@ -191,11 +211,18 @@ async function diagnose(c: Case): Promise<number | undefined> {
   await setFault(demo.adminUrl, c.fault, true, c.target);
   note(`${c.fault} on`);
   let inc;
+  let waiting = true;
+  const loading = (async () => {
+    while (waiting && c.load) await c.load();
+  })();
   try {
     inc = await incidentOf(c.services, t0, 150_000);
   } catch (err) {
     out.problems.push((err as Error).message);
     return undefined;
+  } finally {
+    waiting = false;
+    await loading;
   }
   out.incidentId = inc.id;
   note(`${c.fault}: incident #${inc.id} ${inc.title}`);

@@ -20,7 +20,7 @@ const clears = (name: string, fields: Record<string, number | string | null>) =>
 describe('the default rules', () => {
   it('parse without error (queries planned, conditions checked against their columns)', () => {
     expect(parsed.errors).toEqual([]);
-    expect([...rules.keys()]).toEqual(['HighErrorRate', 'ClientErrorSpike', 'SlowResponses', 'LatencyRegression', 'ServiceNoData', 'MonitorDown', 'ProcessCpuHigh', 'ProcessMemoryGrowth', 'HostCpuHigh', 'HostMemoryHigh', 'HostDiskHigh', 'HostDiskFullSoon']);
+    expect([...rules.keys()]).toEqual(['HighErrorRate', 'ClientErrorSpike', 'SlowResponses', 'LatencyRegression', 'CallFanOut', 'ServiceNoData', 'MonitorDown', 'ProcessCpuHigh', 'ProcessMemoryGrowth', 'HostCpuHigh', 'HostMemoryHigh', 'HostDiskHigh', 'HostDiskFullSoon']);
   });
 
   it('every rule has a severity, a summary and a description', () => {
@@ -63,6 +63,17 @@ describe('the default rules', () => {
     // Three times a fast endpoint's 20 ms is still fast.
     expect(holds('LatencyRegression', { value: 90, n: 50, baseline: 20, zscore: 30 })).toBe(false);
     expect(clears('LatencyRegression', { value: 300, baseline: 200 })).toBe(true);
+  });
+
+  it('CallFanOut: calls to other services per request, against the last hour', () => {
+    expect(rule('CallFanOut').baseline).toEqual({ windows: 12, days: 0, fillMissing: false });
+    // Login validating at every step: 0.4 calls per request → 1.75.
+    expect(holds('CallFanOut', { value: 1.75, n: 300, baseline: 0.4, zscore: 40 })).toBe(true);
+    // A service that calls little doubling from 0.1 to 0.3 per request; too few requests; no history.
+    expect(holds('CallFanOut', { value: 0.3, n: 300, baseline: 0.1, zscore: 40 })).toBe(false);
+    expect(holds('CallFanOut', { value: 1.75, n: 10, baseline: 0.4, zscore: 40 })).toBe(false);
+    expect(holds('CallFanOut', { value: 1.75, n: 300, baseline: null, zscore: null })).toBe(false);
+    expect(clears('CallFanOut', { value: 0.5, n: 300, baseline: 0.4 })).toBe(true);
   });
 
   it('ServiceNoData: fills services that vanished with 0 and fires only for one that was reporting', () => {

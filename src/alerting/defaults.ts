@@ -89,6 +89,22 @@ groups:
           summary: '{{ $labels.service_name }} {{ $labels.http_route }}: p95 {{ $value | humanize }} ms, several times its usual level'
           description: 'The 95th percentile response time of {{ $labels.http_route }} on {{ $labels.service_name }} is more than 3 times its baseline (the previous hour and the same time on previous days).'
 
+      # Calls to other services (client spans naming peer.service) per request served jump against the
+      # last hour: validation repeated at every step, a retry storm, remote calls in a loop. The callee
+      # gets several times the load for the same traffic, and each request waits on every call.
+      - alert: CallFanOut
+        expr: 'from spans kind=server OR kind=client | eval req = if(lower(kind) = "server", 1, 0) | stats count(peer.service) as calls sum(req) as n by service.name | eval value = calls / n'
+        range: 5m
+        for: 1m
+        baseline: { windows: 12, days: 0 }
+        condition: 'n >= 20 and value > 2 * baseline and value - baseline > 0.5 and zscore > 4'
+        resolve_when: 'value < 1.5 * baseline'
+        labels:
+          severity: warning
+        annotations:
+          summary: '{{ $labels.service_name }}: {{ $value | humanize }} calls to other services per request, far above its usual level'
+          description: 'Each request to {{ $labels.service_name }} makes more than twice as many calls to other services as over the previous hour. Look for repeated validation, retries or remote calls in a loop.'
+
       # A service that was sending spans over the last half hour sends none now. Resolves when its
       # spans come back.
       - alert: ServiceNoData
