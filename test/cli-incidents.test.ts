@@ -22,7 +22,7 @@ afterAll(async () => {
 // Each CLI run starts a Node process: seconds apiece on a loaded machine, hence the long time-outs.
 describe('vigil incident', () => {
   it('every subcommand has --help', async () => {
-    const results = await Promise.all([[], ['list'], ['open'], ['show'], ['status'], ['note']].map((sub) => runVigil(['incident', ...sub, '--help'])));
+    const results = await Promise.all([[], ['list'], ['open'], ['show'], ['status'], ['note'], ['diagnose']].map((sub) => runVigil(['incident', ...sub, '--help'])));
     for (const r of results) {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Usage: vigil incident/);
@@ -63,6 +63,12 @@ describe('vigil incident', () => {
     expect(show.stdout).toMatch(/token:cli-writer +note: rolled back the role mapping/);
     expect(show.stdout).toMatch(/token:cli-writer +acknowledged → resolved/);
 
+    const diagnosed = await runVigil(['incident', 'diagnose', id], readEnv);
+    expect(diagnosed.code).toBe(0);
+    expect(diagnosed.stdout).toMatch(new RegExp(`^Diagnosis \\d+ of incident ${id}: ready`));
+    expect(diagnosed.stdout).toContain('Compared ');
+    const again = await runVigil(['incident', 'diagnose', id, '--run', '--json'], env);
+    expect(JSON.parse(again.stdout)).toMatchObject({ incidentId: Number(id), state: 'ready', trigger: 'manual' });
     const json = JSON.parse((await runVigil(['incident', 'list', '--status', 'resolved', '--json'], readEnv)).stdout.trim().split('\n')[0]!) as { id: number; status: string };
     expect(json).toMatchObject({ id: Number(id), status: 'resolved' });
   }, 180_000);

@@ -1,9 +1,19 @@
 /**
- * `vigil incident list|open|show|status|note`: incidents on a running Vigil through `/api/v1/incidents`
+ * `vigil incident list|open|show|status|note|diagnose`: incidents on a running Vigil through `/api/v1/incidents`
  * (URL and token as the other client commands take them).
  */
 import { Command } from 'commander';
-import type { IncidentCreateRequest, IncidentCreated, IncidentDetail, IncidentListResponse, IncidentSeverity, IncidentStatus, IncidentSummary, IncidentTimelineEvent } from '../api/contract.ts';
+import type {
+  DiagnosisResponse,
+  IncidentCreateRequest,
+  IncidentCreated,
+  IncidentDetail,
+  IncidentListResponse,
+  IncidentSeverity,
+  IncidentStatus,
+  IncidentSummary,
+  IncidentTimelineEvent,
+} from '../api/contract.ts';
 import { INCIDENT_STATUSES, isIncidentStatus } from '../incidents/state.ts';
 import { isSeverity } from '../incidents/reducer.ts';
 import { callApi, clientOptions, humanAge, printTable, type ClientOptions } from './alerts.ts';
@@ -169,5 +179,43 @@ export function incidentCommand(): Command {
       process.stdout.write(`Note added to incident ${d.id}.\n`);
     });
 
+  clientOptions(incident.command('diagnose').description("Show an incident's diagnosis: the likely root causes, ranked, with their evidence (--run starts a new one)"), 'read')
+    .argument('<id>', 'incident id')
+    .option('--run', 'run a new diagnosis first and wait for it (needs write access)')
+    .option('--json', 'the API answer as JSON')
+    .action(async (idText: string, opts: ClientOptions & { run?: boolean; json?: boolean }) => {
+      const id = idArg(idText);
+      let report = opts.run ? await callApi<DiagnosisResponse>(opts, 'POST', `/api/v1/incidents/${id}/diagnosis`) : await callApi<DiagnosisResponse>(opts, 'GET', `/api/v1/incidents/${id}/diagnosis`);
+      if (report.state === 'running' && !opts.json) process.stderr.write('Diagnosing');
+      for (let waited = 0; report.state === 'running' && waited < 120_000; waited += 1000) {
+        await new Promise((r) => setTimeout(r, 1000));
+        if (!opts.json) process.stderr.write('.');
+        report = await callApi<DiagnosisResponse>(opts, 'GET', `/api/v1/incidents/${id}/diagnosis`);
+      }
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+        return;
+      }
+      process.stderr.write(report.state === 'running' ? '\n' : '');
+      process.stdout.write(`${diagnosisText(report)}\n`);
+    });
+
   return incident;
+}
+
+/** A diagnosis report as `vigil incident diagnose` prints it. */
+export function diagnosisText(r: DiagnosisResponse): string {
+  const out = [
+    `Diagnosis ${r.id} of incident ${r.incidentId}: ${r.state}${r.finishedAt ? ` (${((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1)} s)` : ''}`,
+    `Compared ${r.scope.window.from} – ${r.scope.window.to} with ${r.scope.baseline.from} – ${r.scope.baseline.to}; onset ${r.scope.onsetAt}`,
+  ];
+  if (r.error) out.push(`Error: ${r.error}`);
+  if (r.state === 'ready' && r.hypotheses.length === 0) out.push('', 'No cause stood out: the incident window looks like its baseline to every detector.');
+  for (const h of r.hypotheses) {
+    out.push('', `${h.rank}. [${h.category}] ${h.component}  (${Math.round(h.confidence * 100)}%)`, `   ${h.summary}`, `   Next: ${h.next_step}`);
+    for (const e of h.evidence.slice(0, 5)) out.push(`   - ${e.detector} (${e.role}, ${Math.round(e.score * 100)}%): ${e.summary}`);
+  }
+  const trouble = r.detectors.filter((d) => d.state !== 'ok');
+  if (trouble.length) out.push('', `Detectors that did not finish: ${trouble.map((d) => `${d.name} ${d.state}${d.error ? ` (${d.error})` : ''}`).join('; ')}`);
+  return out.join('\n');
 }
