@@ -11,7 +11,8 @@ import { checkEvidence } from '../runner.ts';
 import { CATEGORIES, type Evidence } from '../types.ts';
 import { DETECTORS } from './index.ts';
 
-const hex = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, '0');
+// Ids as bytes: protobuf's fromObject reads a string in a bytes field as base64.
+const hex = (n: number, bytes: number) => Buffer.from(n.toString(16).padStart(bytes * 2, '0'), 'hex');
 const attr = (key: string, v: string | number) => ({ key, value: typeof v === 'number' ? (Number.isInteger(v) ? { intValue: v } : { doubleValue: v }) : { stringValue: v } });
 
 /** 40 minutes of steady, healthy traffic of two services (gateway → quotes), one request every 10 s each. */
@@ -37,6 +38,8 @@ async function healthyTraffic(v: TestVigil, endMs: number): Promise<void> {
       scopeSpans: [{ scope: { name: 'conformance' }, spans: list }],
     })),
   });
+  const stored = await v.server.queries.search('from spans | stats count() as n', { fromNs: BigInt(endMs - 41 * 60_000) * 1_000_000n, toNs: BigInt(endMs + 1) * 1_000_000n });
+  expect(Number(stored.rows[0]?.n)).toBe(720);
 }
 
 function expectWellFormed(list: Evidence[], name: string): void {
