@@ -1,9 +1,11 @@
 /**
- * Runs detectors in parallel within one time budget. A detector that throws or overruns costs only its own
+ * Runs detectors in parallel within one time budget. Their query service waits while the query gate is
+ * full (nine detectors start at once and may ask for more than the gate queues) until the budget is spent. A detector that throws or overruns costs only its own
  * evidence: the others' stand, and the run records what happened to each. Evidence is checked on the way out
  * (category from the list, score clamped, links that are UI paths), so one sloppy detector cannot break a
  * report or put a foreign URL in front of a responder.
  */
+import { withPatientQueries } from './patient-queries.ts';
 import { CATEGORIES, type Detector, type DetectorContext, type DetectorRun, type Evidence } from './types.ts';
 
 /** Most evidence one detector may contribute (its strongest). */
@@ -51,7 +53,7 @@ export async function runDetectors(detectors: readonly Detector[], ctx: Omit<Det
           overrun = setTimeout(() => resolve('timeout'), budgetMs);
         });
         try {
-          const out = await Promise.race([d.run({ ...ctx, signal: controller.signal }), timeout]);
+          const out = await Promise.race([d.run(withPatientQueries({ ...ctx, signal: controller.signal })), timeout]);
           const ms = now() - started;
           if (out === 'timeout') return { run: { name: d.name, state: 'timeout', ms, evidence: 0, error: `did not finish within ${budgetMs} ms` }, evidence: [] };
           const evidence = (Array.isArray(out) ? out : [])

@@ -18,7 +18,6 @@ import { changeLink, quote, searchLink, traceLink } from '../links.ts';
 import { clamp, fmtClock, ns, num, round, timeMs } from '../stats.ts';
 import { downstreamOf } from '../topology.ts';
 import type { Category, Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
-import { patient } from './infra-queries.ts';
 
 /** How far before the onset changes are looked at. */
 export const CHANGE_LOOKBACK_MS = 30 * 60_000;
@@ -210,7 +209,7 @@ export const changesDetector: Detector = {
   name: 'changes',
   description: 'Deploys, configuration changes and out-of-band writes shortly before the onset',
   async run(given) {
-    const ctx = patient(given);
+    const ctx = given;
     const { onsetMs, window } = ctx.scope;
     if (ctx.signal.aborted) return [];
     const { list, direct } = await servicesOfInterest(ctx);

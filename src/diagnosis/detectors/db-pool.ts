@@ -17,7 +17,7 @@ import type { MetricSeries } from '../../api/contract.ts';
 import { metricLink, quote, searchLink } from '../links.ts';
 import { downstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
-import { mapLimit, withPatientQueries } from './patient-queries.ts';
+import { mapLimit } from '../patient-queries.ts';
 
 const NAME = 'db-pool';
 const BUCKET_MS = 60_000;
@@ -224,7 +224,7 @@ export const dbPoolDetector: Detector = {
   description: 'Connection pools at their limit, waiting requests and failing connects',
   async run(given) {
     if (given.signal.aborted) return [];
-    const ctx = withPatientQueries(given);
+    const ctx = given;
     const { window: w, baseline: bw } = ctx.scope;
     let scoped: Set<string> | null = null;
     if (ctx.scope.services.length) {

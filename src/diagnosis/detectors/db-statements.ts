@@ -15,7 +15,6 @@ import type { DatabaseStatementRow } from '../../api/contract.ts';
 import { quote, searchLink, serviceLink } from '../links.ts';
 import { downstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
-import { withPatientQueries } from './patient-queries.ts';
 
 const NAME = 'db-statements';
 // Statements read per period: the view sorts by total time, so the ones that matter come first.
@@ -223,7 +222,7 @@ export const dbStatementsDetector: Detector = {
   description: 'Database statements whose time grew most and their share of the regression',
   async run(given) {
     if (given.signal.aborted) return [];
-    const ctx = withPatientQueries(given);
+    const ctx = given;
     const { window: w, baseline: bw } = ctx.scope;
     let services: Set<string> | null = null;
     if (ctx.scope.services.length) {

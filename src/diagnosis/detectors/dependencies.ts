@@ -23,7 +23,7 @@ import { downstreamOf, upstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
 import { changeCulprit, CHANGE_LOOKBACK_MS } from './changes.ts';
 import { callsQuery, sampleFailedCalls, type CallSample } from './dependency-calls.ts';
-import { patient, possessive } from './infra-queries.ts';
+import { possessive } from './wording.ts';
 
 /** Fewest window calls an edge needs before its figures are read at all. */
 const MIN_CALLS = 10;
@@ -96,7 +96,7 @@ export const dependenciesDetector: Detector = {
   name: 'dependencies',
   description: 'Failing or slow downstream dependencies along the service map, including callers that time out first',
   async run(given) {
-    const ctx = patient(given);
+    const ctx = given;
     const { window, baseline, onsetMs } = ctx.scope;
     if (ctx.signal.aborted) return [];
     const callers = await callersOfInterest(ctx);

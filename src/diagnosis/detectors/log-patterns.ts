@@ -22,7 +22,7 @@ import { quote, searchLink, traceLink } from '../links.ts';
 import { downstreamOf } from '../topology.ts';
 import type { Category, Detector, DetectorContext, Evidence, EvidenceRole, ServiceEdge, TimeWindow } from '../types.ts';
 import { poolComponent, poolOfMessage } from './db-pool.ts';
-import { mapLimit, withPatientQueries } from './patient-queries.ts';
+import { mapLimit } from '../patient-queries.ts';
 
 const NAME = 'log-patterns';
 // Log lines sampled per period (newest first); counts are scaled to the period's total.
@@ -263,7 +263,7 @@ export const logPatternsDetector: Detector = {
   description: 'Error groups and log templates that are new or spiking (Drain)',
   async run(given) {
     if (given.signal.aborted) return [];
-    const ctx = withPatientQueries(given);
+    const ctx = given;
     const { window: w, baseline: bw } = ctx.scope;
     const edges = await ctx.topology();
     let scoped: Set<string> | null = null;

@@ -14,7 +14,7 @@ import { metricLink } from '../links.ts';
 import { clamp, fmtClock, fmtPct, firstSustained, median, ns, num, quantile, round } from '../stats.ts';
 import { downstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
-import { patient, possessive } from './infra-queries.ts';
+import { possessive } from './wording.ts';
 import { filesystemHosts, hostCpu, hostFilesystems, hostMemory, processSeries, type Series } from './resource-series.ts';
 
 const MIN = 60_000;
@@ -192,7 +192,7 @@ export const resourcesDetector: Detector = {
   name: 'resources',
   description: 'Saturated CPU, memory and disk of the hosts and processes involved',
   async run(given) {
-    const ctx = patient(given);
+    const ctx = given;
     const { baseline, window, onsetMs, services: scope } = ctx.scope;
     if (ctx.signal.aborted) return [];
     const range: TimeWindow = { fromMs: baseline.fromMs, toMs: window.toMs };

@@ -3,13 +3,13 @@
  * detector all get their answer (the plain service refuses them), until the run's signal aborts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectorContext, scopeAround } from '../../../test/helpers/diagnosis.ts';
-import { startTestVigil, type TestVigil } from '../../../test/helpers/vigil.ts';
-import { duckdbDialect } from '../../query/dialect/duckdb.ts';
-import { QueryBusyError, QueryGate } from '../../query/executor.ts';
-import { QueryService } from '../../query/service.ts';
-import { databaseQuery } from '../../query/views/apm.ts';
-import type { DetectorContext } from '../types.ts';
+import { detectorContext, scopeAround } from '../../test/helpers/diagnosis.ts';
+import { startTestVigil, type TestVigil } from '../../test/helpers/vigil.ts';
+import { duckdbDialect } from '../query/dialect/duckdb.ts';
+import { QueryBusyError, QueryGate } from '../query/executor.ts';
+import { QueryService } from '../query/service.ts';
+import { databaseQuery } from '../query/views/apm.ts';
+import type { DetectorContext } from './types.ts';
 import { mapLimit, withPatientQueries } from './patient-queries.ts';
 
 let v: TestVigil;

@@ -1,12 +1,11 @@
 /**
- * The query service as the data-level detectors (db-statements, db-pool, log-patterns) use it: the same
- * service, but a query refused because the gate's queue is full waits a little and asks again, until the
- * run's signal aborts. Nine detectors start at once and together may ask for more queries than the gate
+ * The query service as detectors get it from the runner: the same service, but a query refused because
+ * the gate's queue is full waits a little and asks again, until the run's signal aborts. Nine detectors start at once and together may ask for more queries than the gate
  * queues; a refused query must not cost a detector its evidence.
  */
-import { QueryBusyError } from '../../query/executor.ts';
-import type { QueryService } from '../../query/service.ts';
-import type { DetectorContext } from '../types.ts';
+import { QueryBusyError } from '../query/executor.ts';
+import type { QueryService } from '../query/service.ts';
+import type { DetectorContext } from './types.ts';
 
 async function retrying<T>(signal: AbortSignal, run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
