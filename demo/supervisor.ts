@@ -96,6 +96,24 @@ const CONFIG_FAULTS: Record<string, { key: string; on: string; off: string; rest
 /** Faults that live only in a process's memory: a restart of their target clears them. */
 const IN_MEMORY = new Set(['cpu-hog', 'memory-leak', 'rms-payment-gateway-latency', 'lms-db-connection-failures']);
 
+/** Faults that outlive their process (a dropped index, configuration rows): a new demo undoes them. */
+const PERSISTENT = ['rms-slow-query', 'lms-role-misconfig', 'lms-login-redundant-calls'];
+
+/** The persistent faults the last run left on; all of them when it never said (an older or crashed data dir). */
+function leftOn(file: string): string[] {
+  try {
+    const on = (JSON.parse(fs.readFileSync(file, 'utf8')) as { on?: unknown }).on;
+    return Array.isArray(on) ? PERSISTENT.filter((f) => on.includes(f)) : PERSISTENT;
+  } catch {
+    return PERSISTENT;
+  }
+}
+
+/** Remembers which persistent faults are on, for the next start. */
+function savePersistent(file: string, on: string[]): void {
+  fs.writeFileSync(file, `${JSON.stringify({ on })}\n`);
+}
+
 /** Asks the OS for a free loopback port. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -240,6 +258,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   for (const s of SERVICES) children[s] = new Child(s, ports[s], VERSIONS[s], () => baseEnv, path.join(dataDir, 'logs', `${s}.log`));
   const traffic = new Child('traffic', 0, '1', () => baseEnv, path.join(dataDir, 'logs', 'traffic.log'));
   const faultState = new Map<string, { on: boolean; target: ServiceName; since: string | null }>(FAULTS.map((f) => [f.name, { on: false, target: f.target, since: null }]));
+  const persistentFile = path.join(dataDir, 'persistent-faults.json');
+  const rememberPersistent = () => savePersistent(persistentFile, PERSISTENT.filter((f) => faultState.get(f)?.on));
 
   const stopAll = async () => {
     await traffic.stop().catch(() => undefined);
@@ -250,11 +270,14 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     // Dependencies first so the APIs find them; the two APIs seed their databases in parallel.
     await Promise.all([children['payment-gateway'].start(), children['auth-service'].start()]);
     await Promise.all([children['rms-api'].start(), children['lms-api'].start()]);
-    // A fresh demo starts healthy: undo persistent damage a previous run may have left (index, config, spool).
-    for (const f of ['rms-slow-query', 'lms-role-misconfig', 'lms-login-redundant-calls']) {
+    // A fresh demo starts healthy: undo persistent damage a previous run left (index, config, spool). Only
+    // what it left on (remembered in the data dir; all of them when a run never said), since each undo is
+    // a database write that Vigil sees as an out-of-band change.
+    for (const f of leftOn(persistentFile)) {
       const spec = findFault(f) as FaultSpec;
       await children[spec.target].request({ type: 'fault', name: f, on: false });
     }
+    savePersistent(persistentFile, []);
     for (const s of SERVICES) await children[s].request({ type: 'fault', name: 'disk-fill', on: false });
     if ((options.trafficRate ?? 4) > 0) await traffic.start();
   } catch (err) {
@@ -341,6 +364,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
         await children[svc].start();
       }
       faultState.set(name, { on, target: svc, since: on ? new Date().toISOString() : null });
+      rememberPersistent();
       return describe(spec);
     });
 
@@ -372,6 +396,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       for (const f of FAULTS) {
         if (f.remediation === action || (action === 'free-disk' && f.name === 'disk-fill')) faultState.set(f.name, { on: false, target: f.target, since: null });
       }
+      rememberPersistent();
       return { action, result };
     });
 
