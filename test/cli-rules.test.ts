@@ -44,7 +44,7 @@ describe('vigil rules check', () => {
     const r = await runVigil(['rules', 'check', good, defaults]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`${good}: 2 groups, 3 rules OK\n${defaults}: 3 groups, 10 rules OK\n`);
+    expect(r.stdout).toBe(`${good}: 2 groups, 3 rules OK\n${defaults}: 4 groups, 13 rules OK\n`);
   });
 
   it('prints file:line: field: message for every problem and exits 1, still checking the other files', async () => {
