@@ -330,7 +330,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     return announceChange(options.vigilUrl, options.token, {
       service: svc,
       namespace: NAMESPACE[svc],
-      kind: 'config',
+      // Turning a fault off or restoring a setting returns it to its known-good value: a rollback.
+      kind: on ? 'config' : 'rollback',
       description: `${svc} configuration change: ${cfg.key} ${how} (${value})`,
       attributes: { key: cfg.key, value },
     });

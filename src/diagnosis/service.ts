@@ -29,21 +29,33 @@ export interface DiagnosisServiceDeps {
   budgetMs: number;
   log: { error(obj: object, msg: string): void };
   now?: () => number;
+  /** A rule's `range` + `for` (ms), undefined for an unknown rule: how far back an alert-opened incident looks. */
+  alertLeadMs?: (ruleId: string) => number | undefined;
 }
 
 /**
  * The scope of an incident: the window starts a little before the onset — 2 min when someone said when
- * it began, 5 min when alerts opened it (rules look back over their range before firing), 10 min when a
+ * it began, its rules' look-back when alerts opened it (see {@link alertLead}), 10 min when a
  * person reported it just now without saying when — and runs to its resolution or now; the baseline is
  * the {@link BASELINE_MS} before the window.
  */
-export function scopeOf(view: IncidentView, startedAtGiven: boolean, now: number): DiagnosisScope {
+export function scopeOf(view: IncidentView, startedAtGiven: boolean, now: number, alertLeadMs: (ruleId: string) => number | undefined = () => undefined): DiagnosisScope {
   const firstAlert = view.alerts.reduce((min, a) => Math.min(min, a.firedAt), Number.POSITIVE_INFINITY);
   const onsetMs = Math.min(view.openedAt, firstAlert);
-  const leadMs = view.source === 'alert' ? 5 * 60_000 : startedAtGiven ? 2 * 60_000 : 10 * 60_000;
+  const leadMs = view.source === 'alert' ? alertLead(view, alertLeadMs) : startedAtGiven ? 2 * 60_000 : 10 * 60_000;
   const fromMs = onsetMs - leadMs;
   const toMs = Math.max(fromMs + 60_000, view.resolvedAt ?? now);
   return { services: [...view.services], systems: [...view.systems], onsetMs, window: { fromMs, toMs }, baseline: { fromMs: fromMs - BASELINE_MS, toMs: fromMs } };
+}
+
+/**
+ * How far before an alert-opened incident the trouble may have begun: its rules fired once their window
+ * (`range`) crossed and stayed crossed for `for`, so the data turned at most that long before — plus a
+ * minute, for the change that set it off. 5 minutes when the rules are not known (deleted since).
+ */
+function alertLead(view: IncidentView, alertLeadMs: (ruleId: string) => number | undefined): number {
+  const leads = view.alerts.map((a) => alertLeadMs(a.ruleId)).filter((x): x is number => x !== undefined);
+  return leads.length ? Math.min(30 * 60_000, Math.max(...leads) + 60_000) : 5 * 60_000;
 }
 
 /** Runs and keeps diagnoses; see the module comment. */
@@ -74,7 +86,7 @@ export class DiagnosisService {
     if (!view) return undefined;
     const startedAt = this.now();
     // A manual incident opened earlier than its opening event was given a start time.
-    const scope = scopeOf(view, view.source === 'manual' && view.openedAt < view.lastAlertActivityAt - 1000, startedAt);
+    const scope = scopeOf(view, view.source === 'manual' && view.openedAt < view.lastAlertActivityAt - 1000, startedAt, this.deps.alertLeadMs);
     const id = await this.deps.repo.start(incidentId, trigger, startedAt, scope);
     const report: DiagnosisReport = { id, incidentId, state: 'running', trigger, startedAt, finishedAt: null, scope, hypotheses: [], detectors: [] };
     const done = this.run(report).finally(() => this.running.delete(incidentId));

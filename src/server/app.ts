@@ -275,6 +275,10 @@ export async function startVigil(config: Config): Promise<VigilServer> {
     detectors: DETECTORS,
     budgetMs: parsePromDuration(config.incidents.diagnosisBudget),
     log: api.log,
+    alertLeadMs: (ruleId) => {
+      const rule = alerting.manager.ruleView(ruleId)?.rule;
+      return rule ? rule.rangeMs + rule.forMs : undefined;
+    },
   });
   await diagnosis.init();
   wakeRules = (batches) => alerting.onCommit(batches);

@@ -49,7 +49,8 @@ export function proximityScore(atMs: number, onsetMs: number): number {
 }
 
 /** How much a kind of change explains a fault by itself. */
-const KIND_WEIGHT: Record<string, number> = { deploy: 1, rollback: 1, config: 1, feature_flag: 1, infrastructure: 0.8, restart: 0.6, other: 0.6 };
+// A rollback returns to a state that ran before (usually the fix of an earlier incident): rarely a new cause.
+const KIND_WEIGHT: Record<string, number> = { deploy: 1, rollback: 0.35, config: 1, feature_flag: 1, infrastructure: 0.8, restart: 0.6, other: 0.6 };
 
 /** How a kind of change reads in a summary. */
 const KIND_LABEL: Record<string, string> = { config: 'configuration change', feature_flag: 'feature flag change', infrastructure: 'infrastructure change', restart: 'restart', other: 'change' };
@@ -82,6 +83,9 @@ export function configKey(c: Pick<ChangeRecord, 'attributes' | 'description'>): 
 /** The culprit of a recorded change (component and category, per the shared naming table). */
 export function changeCulprit(c: ChangeRecord): { category: Category; component: string } {
   if (c.kind === 'config' || c.kind === 'feature_flag') return { category: 'configuration', component: `${c.service} ${configKey(c) ?? 'configuration'}` };
+  // A configuration rollback names its key (a version rollback its version).
+  const key = c.kind === 'rollback' && !c.version ? configKey(c) : undefined;
+  if (key) return { category: 'configuration', component: `${c.service} ${key}` };
   return { category: 'change', component: `${c.service} ${c.version ?? c.kind}` };
 }
 
