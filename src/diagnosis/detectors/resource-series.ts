@@ -21,19 +21,30 @@ export interface Series {
   points: Point[];
 }
 
-/** Bucket width of every series the detector reads. */
+/** Widest bucket of the series the detector reads. */
 export const BUCKET_MS = 60_000;
+
+/**
+ * The bucket width for a window: a minute, narrower (down to 10 s) when the incident window is short, so
+ * a saturation that began a minute before the incident opened still spans the few points a judgement
+ * needs to call it sustained.
+ */
+export function bucketMsFor(window: TimeWindow): number {
+  const sixth = (window.toMs - window.fromMs) / 6;
+  return Math.min(BUCKET_MS, Math.max(10_000, Math.floor(sixth / 10_000) * 10_000));
+}
 
 /** Reads one metric's series grouped by `groupBy`; none when the metric is missing or takes no such aggregation. */
 export async function readSeries(ctx: DetectorContext, range: TimeWindow, p: { name: string; groupBy: string; filters?: AttributeFilter[]; agg?: string; service?: string }): Promise<Series[]> {
+  const bucketMs = bucketMsFor(ctx.scope.window);
   const params: MetricAnswerParams = {
-    fromNs: ns(Math.floor(range.fromMs / BUCKET_MS) * BUCKET_MS),
+    fromNs: ns(Math.floor(range.fromMs / bucketMs) * bucketMs),
     toNs: ns(range.toMs),
     name: p.name,
     service: p.service,
     filters: p.filters ?? [],
     groupBy: p.groupBy,
-    bucketNs: ns(BUCKET_MS),
+    bucketNs: ns(bucketMs),
     agg: p.agg,
   };
   let series: MetricSeries[];
