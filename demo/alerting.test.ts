@@ -11,8 +11,8 @@ import { createServer, type Server } from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isMap, isSeq, parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scaleRules } from './rule-scale.ts';
 import { startDemo, type Demo } from './supervisor.ts';
 import { remediate, setFault } from './client.ts';
 import { person } from './lms/people.ts';
@@ -58,30 +58,6 @@ async function post(url: string, body: unknown, token?: string): Promise<number>
   } catch {
     return 0;
   }
-}
-
-/** Shortens every default rule's time scale, keeping what it computes. */
-function scaleRules(file: string): void {
-  const doc = parseDocument(fs.readFileSync(file, 'utf8'));
-  const groups = doc.get('groups');
-  if (!isSeq(groups)) throw new Error('defaults.yml has no groups');
-  for (const group of groups.items) {
-    if (!isMap(group)) continue;
-    group.set('interval', '2s');
-    const rules = group.get('rules');
-    if (!isSeq(rules)) continue;
-    for (const rule of rules.items) {
-      if (!isMap(rule)) continue;
-      rule.set('range', '30s');
-      if (rule.has('for')) rule.set('for', '4s');
-      if (rule.has('keep_firing_for')) rule.set('keep_firing_for', '0s');
-      if (rule.has('metric')) {
-        const metric = rule.get('metric');
-        if (isMap(metric) && metric.has('horizon')) metric.set('horizon', '1h');
-      }
-    }
-  }
-  fs.writeFileSync(file, String(doc));
 }
 
 beforeAll(async () => {

@@ -104,6 +104,15 @@ describe('changes detector', () => {
     expect(await runLinkQueries(v.server.queries, evidence.flatMap((e) => e.links))).toBeGreaterThanOrEqual(2);
   });
 
+  it('weighs little a change undone before the onset and the rollback that undid it', async () => {
+    await v.server.changes.record(change({ service: 'billing', kind: 'config', at: ONSET - 4 * MIN, description: 'raise the limit', attributes: { key: 'charges.max', value: '900' } }));
+    await v.server.changes.record(change({ service: 'billing', kind: 'rollback', at: ONSET - 2 * MIN, description: 'limit restored', attributes: { key: 'charges.max', value: '500' } }));
+    const evidence = await changesDetector.run(detectorContext(v.server, scopeAround(ONSET, END, ['billing'])));
+    const billing = evidence.filter((e) => e.component === 'billing charges.max');
+    expect(billing.length).toBeGreaterThan(0);
+    expect(billing.every((e) => e.category === 'configuration' && e.score < 0.35)).toBe(true);
+  });
+
   it('is quiet for a service nothing changed around', async () => {
     const evidence = await changesDetector.run(detectorContext(v.server, scopeAround(ONSET - 40 * MIN, ONSET - 30 * MIN, ['ledger'])));
     expect(evidence.filter((e) => e.score >= 0.3)).toEqual([]);

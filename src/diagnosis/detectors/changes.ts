@@ -49,6 +49,8 @@ export function proximityScore(atMs: number, onsetMs: number): number {
 }
 
 /** How much a kind of change explains a fault by itself. */
+/** What a change replaced before the onset still weighs. */
+const SUPERSEDED_WEIGHT = 0.2;
 // A rollback returns to a state that ran before (usually the fix of an earlier incident): rarely a new cause.
 const KIND_WEIGHT: Record<string, number> = { deploy: 1, rollback: 0.35, config: 1, feature_flag: 1, infrastructure: 0.8, restart: 0.6, other: 0.6 };
 
@@ -246,7 +248,10 @@ export const changesDetector: Detector = {
 
     for (const c of changes) {
       const { category, component } = changeCulprit(c);
-      const weight = (KIND_WEIGHT[c.kind] ?? 0.6) * weightOf(c.service);
+      // A change a later one replaced before the onset (the same key set again, the service deployed again
+      // or rolled back) was no longer in effect when the trouble began.
+      const superseded = changes.some((later) => later.at > c.at && later.at < onsetMs && later.service === c.service && later.kind !== 'restart' && changeCulprit(later).category === category && (category !== 'configuration' || changeCulprit(later).component === component));
+      const weight = (KIND_WEIGHT[c.kind] ?? 0.6) * weightOf(c.service) * (superseded ? SUPERSEDED_WEIGHT : 1);
       let score = proximityScore(c.at, onsetMs) * weight;
       const what = c.kind === 'deploy' || c.kind === 'rollback'
         ? `${c.kind === 'rollback' ? 'Rollback' : 'Deploy'} of ${c.service} ${c.version ?? ''}${c.previousVersion ? ` (from ${c.previousVersion})` : ''}`.replace(/ +/g, ' ').trim()
