@@ -160,10 +160,10 @@ describe('diagnosing', () => {
     await panel().getByRole('button', { name: 'Diagnose' }).click();
     await expect.poll(() => seen.find((s) => s.method === 'POST')?.status, { timeout: 15_000 }).toBe(202);
     await expect.poll(() => stateBadge().textContent(), { timeout: 60_000, interval: 500 }).toMatch(readyText);
-    const gets = seen.filter((s) => s.method === 'GET' && s.status === 200);
-    // Polled until ready: the last answer it read was the ready one.
-    expect(gets.at(-1)?.state).toBe('ready');
-    expect(gets.filter((s) => s.state === 'running').length + (seen.find((s) => s.method === 'POST')?.state === 'running' ? 1 : 0)).toBeGreaterThan(0);
+    const gets = () => seen.filter((s) => s.method === 'GET' && s.status === 200);
+    // Polled until ready: the last answer it read was the ready one (its body is parsed after the response event).
+    await expect.poll(() => gets().at(-1)?.state, { timeout: 5000 }).toBe('ready');
+    expect(gets().filter((s) => s.state === 'running').length + (seen.find((s) => s.method === 'POST')?.state === 'running' ? 1 : 0)).toBeGreaterThan(0);
 
     const api = await apiAs<DiagnosisResponse>(`/api/v1/incidents/${incidentId}/diagnosis`);
     expect(api.status).toBe(200);
@@ -267,8 +267,12 @@ describe('diagnosing', () => {
     await panel().getByRole('button', { name: 'Run again' }).click();
     await expect.poll(() => seen.filter((s) => s.method === 'POST').length, { timeout: 15_000 }).toBe(posts + 1);
     expect(seen.filter((s) => s.method === 'POST').at(-1)?.status).toBe(202);
-    await expect.poll(() => stateBadge().textContent(), { timeout: 60_000, interval: 300 }).toMatch(readyText);
-    const again = await apiAs<DiagnosisResponse>(`/api/v1/incidents/${incidentId}/diagnosis`);
+    // The badge said ready before the click too: wait for the new run to be ready in the API, then on the page.
+    const latest = async () => (await apiAs<DiagnosisResponse>(`/api/v1/incidents/${incidentId}/diagnosis`)).body;
+    await expect.poll(async () => { const d = await latest(); return d.id > report.id ? d.state : 'old'; }, { timeout: 60_000, interval: 300 }).toBe('ready');
+    await expect.poll(() => seen.filter((s) => s.method === 'GET' && s.status === 200).at(-1)?.state, { timeout: 15_000 }).toBe('ready');
+    await expect.poll(() => stateBadge().textContent(), { timeout: 15_000, interval: 300 }).toMatch(readyText);
+    const again = { body: await latest() };
     expect(again.body.id).toBeGreaterThan(report.id);
     expect(await hypotheses().count()).toBe(again.body.hypotheses.length);
     await expect.poll(diagnosisEvents, { timeout: 20_000 }).toBeGreaterThan(before);
