@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,5 +8,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start real servers on fixed-free ports; files run in parallel processes.
     pool: 'forks',
+    // Most files wait on servers, browsers and timers more than they compute: at least two at a time
+    // (Vitest's default, one fewer than the cores, runs them one by one on a 2-core machine).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });

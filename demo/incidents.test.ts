@@ -54,20 +54,27 @@ interface Case {
   loop?: 'verify' | 'wrong-fix';
 }
 
-/** Two payment batches on rms-api (each pays a few holders through payment-gateway); failures are the point. */
-const payBatches = () =>
+/** Two POSTs to an rms-api route at once, for periods 2025-07 and 2025-08 (their answers do not matter). */
+const rmsPosts = (route: string, body: Record<string, unknown>) => () =>
   Promise.all(
     ['2025-07', '2025-08'].map((period) =>
-      fetch(`${demo.services['rms-api'].url}/api/payments/batches`, {
+      fetch(`${demo.services['rms-api'].url}${route}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ period, limit: 3 }),
+        body: JSON.stringify({ period, ...body }),
         signal: AbortSignal.timeout(20_000),
       })
         .then((r) => r.arrayBuffer())
         .catch(() => undefined),
     ),
   );
+/** Payment batches (each pays a few holders through payment-gateway); failures are the point. */
+const payBatches = rmsPosts('/api/payments/batches', { limit: 3 });
+/**
+ * Royalty calculations: the demo's own traffic makes ~24 in 30 s, at the edge of the rules' minimum volume,
+ * and fewer once they slow down (its in-flight cap fills with slow ones).
+ */
+const calculate = rmsPosts('/api/royalties/calculate', {});
 
 const is = (text: string) => ({ text, matches: (c: string) => c === text });
 const has = (text: string) => ({ text: `…${text}…`, matches: (c: string) => c.includes(text) });
@@ -76,7 +83,7 @@ const starts = (text: string) => ({ text: `${text}…`, matches: (c: string) => 
 
 const CASES: Record<string, Case> = {
   // The grown statement on usage_records, or the statement that dropped its index (idx_usage_period_work).
-  'rms-slow-query': { fault: 'rms-slow-query', services: ['rms-api'], category: 'database', component: hasAny('usage_records', 'idx_usage_period_work'), fix: 'recreate-index' },
+  'rms-slow-query': { fault: 'rms-slow-query', services: ['rms-api'], category: 'database', component: hasAny('usage_records', 'idx_usage_period_work'), fix: 'recreate-index', load: calculate },
   'lms-role-misconfig': { fault: 'lms-role-misconfig', services: ['lms-api'], category: 'configuration', component: is('lms-api role_mappings'), fix: 'restore-role-mapping', loop: 'verify' },
   // A failing dependency is diagnosed from its caller's incident (the callee's own shows only its symptoms).
   'rms-payment-gateway-latency': { fault: 'rms-payment-gateway-latency', services: ['rms-api'], category: 'dependency', component: is('payment-gateway'), fix: 'restart-payment-gateway', load: payBatches },

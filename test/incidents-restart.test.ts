@@ -55,8 +55,10 @@ describe('incidents across a restart', () => {
   let before: IncidentListResponse;
 
   it('before: incidents opened by hand and by an alert', async () => {
+    // Pushed on commit, the rule fires at once; its 10 s interval is the backstop should that evaluation
+    // miss the spans (as production rules have one).
     mkdirSync(rulesDir, { recursive: true });
-    writeFileSync(join(rulesDir, 'checkout.yml'), `groups:\n  - name: checkout\n    interval: 1h\n    rules:\n      - alert: CheckoutErrors\n        expr: 'from spans service.name=checkout status=error | stats count() as value by service.name | where value > 0'\n        range: 30m\n        labels: { severity: critical }\n`);
+    writeFileSync(join(rulesDir, 'checkout.yml'), `groups:\n  - name: checkout\n    interval: 10s\n    rules:\n      - alert: CheckoutErrors\n        expr: 'from spans service.name=checkout status=error | stats count() as value by service.name | where value > 0'\n        range: 30m\n        labels: { severity: critical }\n`);
     await start();
     token = await server!.tokens.create('admin', 'admin');
     const ingest = await server!.tokens.create('ingest', 'ingest');
