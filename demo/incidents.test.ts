@@ -87,8 +87,7 @@ const CASES: Record<string, Case> = {
   'lms-role-misconfig': { fault: 'lms-role-misconfig', services: ['lms-api'], category: 'configuration', component: is('lms-api role_mappings'), fix: 'restore-role-mapping', loop: 'verify' },
   // A failing dependency is diagnosed from its caller's incident (the callee's own shows only its symptoms).
   'rms-payment-gateway-latency': { fault: 'rms-payment-gateway-latency', services: ['rms-api'], category: 'dependency', component: is('payment-gateway'), fix: 'restart-payment-gateway', load: payBatches },
-  'lms-db-connection-failures': { fault: 'lms-db-connection-failures', services: ['lms-api'], category: 'database', component: starts('lms-api connection pool'), fix: 'reset-lms-db-pool',
-    within: 3, why: 'the changes detector ranks the role_mappings restore of the pair before (1 min before the onset) above the pool at its limit' },
+  'lms-db-connection-failures': { fault: 'lms-db-connection-failures', services: ['lms-api'], category: 'database', component: starts('lms-api connection pool'), fix: 'reset-lms-db-pool' },
   'disk-fill': { fault: 'disk-fill', services: ['rms-api'], category: 'resource', component: has('disk'), fix: 'free-disk' },
   'lms-login-redundant-calls': { fault: 'lms-login-redundant-calls', services: ['lms-api'], category: 'configuration', component: is('lms-api auth.session_validation'), fix: 'restore-auth-config' },
   'cpu-hog': { fault: 'cpu-hog', services: ['rms-api'], category: 'resource', component: is('rms-api cpu'), fix: 'restart-rms-api' },

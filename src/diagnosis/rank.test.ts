@@ -197,6 +197,14 @@ describe('rank', () => {
     expect(order([clear, ev({ category: 'resource', component: 'host node-a cpu', services: ['payments'], score: 0.8, onsetMs: ONSET - MIN })])[0]).toBe('resource:host node-a cpu');
   });
 
+  it('a rollback explains nothing: the state it returns to ran well before', () => {
+    const pool = ev({ category: 'database', component: 'checkout connection pool main', services: ['checkout'], score: 0.85, onsetMs: ONSET });
+    const rollback = ev({ detector: 'changes', category: 'configuration', component: 'checkout retry.limit', services: ['checkout'], score: 0.4, onsetMs: ONSET - MIN, figures: { kind: 'rollback' } });
+    expect(order([pool, rollback])).toEqual(['database:checkout connection pool main', 'configuration:checkout retry.limit']);
+    // The same change as a configuration change (not a return to a known state) does explain it.
+    expect(order([pool, { ...rollback, figures: { kind: 'config' } }])[0]).toBe('configuration:checkout retry.limit');
+  });
+
   it('call cycles do not loop; nothing and garbage in gives nothing out', () => {
     const cyc: RankContext = { ...ctx, edges: [...edges, { caller: 'ledger', callee: 'storefront', instrumented: true }] };
     const hyps = rank([ev({ category: 'dependency', component: 'ledger', services: ['ledger'], score: 0.8 }), ev({ category: 'dependency', component: 'storefront', services: ['storefront'], score: 0.8 })], cyc);

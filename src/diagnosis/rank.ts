@@ -277,6 +277,8 @@ function explain(groups: Group[], ctx: RankContext): void {
 
 function explains(a: Group, b: Group, ctx: RankContext, downstream: (s: string) => Set<string>): boolean {
   if (!a.cause || a.key < MIN_EXPLAINER || a.key < EXPLAINER_RATIO * b.base) return false;
+  // A rollback returns to a state that ran well before: it explains no new trouble.
+  if (a.evidence.every((e) => e.figures?.kind === 'rollback')) return false;
   if (a.places.length === 0 || b.places.length === 0) return false;
   const ta = tierOf(a);
   const tb = tierOf(b);

@@ -55,6 +55,10 @@ beforeAll(async () => {
     rootWrite('ledger', ONSET - 3 * MIN, "UPDATE ledger_settings SET value = '1' WHERE key = 'batch.size'", { 'db.collection.name': 'ledger_settings', 'db.operation.name': 'UPDATE' }),
     // checkout: an index dropped 6 min before the onset, from a console.
     rootWrite('checkout', ONSET - 6 * MIN, 'DROP INDEX orders_customer_idx'),
+    // search: its index created at start, dropped 9 min before the onset and created again 7 min before.
+    rootWrite('search', ONSET - 25 * MIN, 'CREATE INDEX IF NOT EXISTS idx_docs_title ON docs (title)'),
+    rootWrite('search', ONSET - 9 * MIN, 'DROP INDEX IF EXISTS idx_docs_title'),
+    rootWrite('search', ONSET - 7 * MIN, 'CREATE INDEX IF NOT EXISTS idx_docs_title ON docs (title)'),
     // ledger: a cleanup job deleting old rows every 20 minutes for hours: routine.
     ...Array.from({ length: 12 }, (_, i) => rootWrite('ledger', ONSET - 4 * MIN - i * 20 * MIN, 'DELETE FROM ledger_tmp WHERE created < $1', { 'db.collection.name': 'ledger_tmp' })),
   ]);
@@ -111,6 +115,15 @@ describe('changes detector', () => {
     const billing = evidence.filter((e) => e.component === 'billing charges.max');
     expect(billing.length).toBeGreaterThan(0);
     expect(billing.every((e) => e.category === 'configuration' && e.score < 0.35)).toBe(true);
+  });
+
+  it('weighs little a schema statement undone before the onset, and one that only adds', async () => {
+    const evidence = await changesDetector.run(detectorContext(v.server, scopeAround(ONSET, END, ['search'])));
+    const drop = evidence.find((e) => e.component === 'DROP INDEX IF EXISTS idx_docs_title');
+    const create = evidence.find((e) => e.component.startsWith('CREATE INDEX IF NOT EXISTS idx_docs_title'));
+    expect(drop?.score).toBeLessThan(0.2);
+    expect(create?.score).toBeLessThan(0.4);
+    expect(create!.score).toBeGreaterThan(0.2);
   });
 
   it('is quiet for a service nothing changed around', async () => {

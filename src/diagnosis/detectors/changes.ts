@@ -165,6 +165,27 @@ async function sampleWrite(ctx: DetectorContext, g: WriteGroup): Promise<void> {
   g.statement = stmt ?? (r.name ? String(r.name) : null);
 }
 
+/** Schema statements that only add (a table, an index): they take nothing away and rarely cause a fault. */
+const ADDITIVE_WEIGHT = 0.4;
+
+/** The object a schema statement acts on (`index idx_orders_user`, `table orders`), or null. */
+export function schemaObject(statement: string | null): string | null {
+  const m = /^\s*(?:CREATE|DROP|ALTER|TRUNCATE)\s+(?:OR\s+REPLACE\s+)?(?:UNIQUE\s+)?(?:TEMP(?:ORARY)?\s+)?(INDEX|TABLE|VIEW)?\s*(?:CONCURRENTLY\s+)?(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?:ONLY\s+)?[`"]?([\w.]+)[`"]?/i.exec(statement ?? '');
+  return m ? `${(m[1] ?? 'table').toLowerCase()} ${m[2]!.toLowerCase()}` : null;
+}
+
+/**
+ * How much a schema write weighs by itself: a later schema statement on the same object before the onset
+ * (an index dropped, then created again) undid it; one that only adds weighs little.
+ */
+function schemaWeight(g: WriteGroup, all: readonly WriteGroup[], onsetMs: number): number {
+  if (!SCHEMA_OPS.has(g.op)) return 1;
+  const object = schemaObject(g.statement);
+  const undone = object !== null && all.some((o) => o !== g && o.service === g.service && SCHEMA_OPS.has(o.op) && o.lastMs > g.lastMs && o.lastMs < onsetMs && schemaObject(o.statement) === object);
+  if (undone) return SUPERSEDED_WEIGHT;
+  return g.op === 'CREATE' ? ADDITIVE_WEIGHT : 1;
+}
+
 /** Evidence of one out-of-band write group (no announcement beside it). */
 function writeEvidence(ctx: DetectorContext, g: WriteGroup, weight: number): Evidence {
   const { onsetMs } = ctx.scope;
@@ -287,7 +308,7 @@ export const changesDetector: Detector = {
             : `Check what ${component.slice(c.service.length + 1)} was set to and revert it to the previous value if the failures started with it.`,
       });
     }
-    for (const g of writes) if (!merged.has(g)) keep(writeEvidence(ctx, g, weightOf(g.service)));
+    for (const g of writes) if (!merged.has(g)) keep(writeEvidence(ctx, g, weightOf(g.service) * schemaWeight(g, writes, onsetMs)));
     return [...best.values()].sort((a, b) => b.score - a.score);
   },
 };

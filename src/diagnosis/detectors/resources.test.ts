@@ -30,7 +30,14 @@ function gauges(): GaugeSpec[] {
     { ...span, resource: host(h), name: 'system.cpu.utilization', attributes: { state: 'idle' }, value: (t) => 1 - busy(t) },
     { ...span, resource: host(h), name: 'system.cpu.utilization', attributes: { state: 'user' }, value: (t) => busy(t) * 0.8 },
   ];
-  const proc = (service: string, h: string, name: string, value: (t: number) => number, sum = false): GaugeSpec => ({ ...span, resource: { 'service.name': service, 'host.name': h }, name, value, sum });
+  const proc = (service: string, h: string, name: string, value: (t: number) => number, sum = false): GaugeSpec => ({
+    ...span,
+    resource: { 'service.name': service, 'host.name': h },
+    name,
+    value,
+    sum,
+    ...(name.startsWith('system.filesystem') ? { attributes: { 'system.filesystem.mountpoint': '/srv/reports' } } : {}),
+  });
   return [
     ...cpu('node-a', (t) => 0.3 + wobble(t, 0.05)),
     ...cpu('node-b', (t) => (faulty(t) ? 0.97 : 0.32 + wobble(t, 0.05))),
@@ -52,6 +59,8 @@ function gauges(): GaugeSpec[] {
         return Math.round((state === 'used' ? used : 1 - used) * 100e9);
       },
     })),
+    // `reports` (on node-a too, called by nobody here) reports its own data volume, full since the fault.
+    proc('reports', 'node-a', 'system.filesystem.utilization', (t) => (faulty(t) ? Math.min(1, 0.8 + ((t - FAULT) / MIN) * 0.05) : 0.8)),
     proc('checkout', 'node-a', 'process.cpu.utilization', (t) => 0.2 + wobble(t, 0.03)),
     proc('checkout', 'node-b', 'process.cpu.utilization', (t) => (faulty(t) ? 1.1 : 0.2 + wobble(t, 0.03))),
     proc('ledger', 'node-d', 'process.memory.usage', (t) => (faulty(t) ? 200 * MIB + ((t - FAULT) / MIN) * 10 * MIB : 200 * MIB + wobble(t, 4 * MIB)), true),
@@ -73,6 +82,7 @@ function spans(): SpanSpec[] {
       { service: 'checkout', host: checkoutHost, traceId, spanId: s2, parent: c1, name: 'POST /checkout', kind: 'server', startMs: t + 2, durMs: 28 },
       { service: 'checkout', host: checkoutHost, traceId, spanId: c2, parent: s2, name: 'POST', kind: 'client', startMs: t + 3, durMs: 20, attributes: { 'peer.service': 'ledger' } },
       { service: 'ledger', host: 'node-d', traceId, parent: c2, name: 'POST /entries', kind: 'server', startMs: t + 4, durMs: 18 },
+      { service: 'reports', host: 'node-a', traceId: newId(16), name: 'GET /reports', kind: 'server', startMs: t + 5, durMs: 12 },
     );
   }
   return out;
@@ -116,7 +126,13 @@ describe('resources detector', () => {
     const disk = by('host node-a disk /var/log');
     expect(disk).toBeDefined();
     expect(disk!.summary).toMatch(/full in about \d+ min at this rate/);
-    expect(disk!.score).toBeGreaterThan(0.5);
+    // Not full yet: no write fails, a risk weaker than a full disk.
+    expect(disk!.score).toBeGreaterThanOrEqual(0.3);
+    expect(disk!.score).toBeLessThanOrEqual(0.45);
+    // A volume another service's process reports is that service's, even on checkout's host: named, weak.
+    const volume = by('host node-a disk /srv/reports');
+    expect(volume).toMatchObject({ services: ['reports'] });
+    expect(volume!.score).toBeLessThanOrEqual(0.3);
     expect(by('host node-a disk /')).toBeUndefined();
 
     const leak = by('ledger memory');
@@ -128,6 +144,13 @@ describe('resources detector', () => {
     expect(by('host node-d memory')?.score ?? 0).toBeLessThan(0.3);
     // storefront is upstream of checkout: its host is not looked at.
     expect(evidence.some((e) => e.component.includes('node-c') || e.component.startsWith('storefront'))).toBe(false);
+  });
+
+  it("weighs a service's own full volume in full when that service is in scope", async () => {
+    const evidence = await resourcesDetector.run(detectorContext(v.server, scopeAround(ONSET, END, ['reports'])));
+    const volume = evidence.find((e) => e.component === 'host node-a disk /srv/reports');
+    expect(volume).toMatchObject({ services: ['reports'] });
+    expect(volume!.score).toBeGreaterThan(0.8);
   });
 
   it('stays quiet over a healthy window', async () => {

@@ -15,7 +15,7 @@ import { clamp, fmtClock, fmtPct, firstSustained, median, ns, num, quantile, rou
 import { downstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
 import { possessive } from './wording.ts';
-import { filesystemHosts, hostCpu, hostFilesystems, hostMemory, processSeries, type Series } from './resource-series.ts';
+import { filesystemHosts, hostCpu, hostFilesystems, hostMemory, processSeries, readSeries, type Series } from './resource-series.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -99,7 +99,8 @@ export function judgeDisk(s: Series, window: TimeWindow): Judgement | null {
   const chronic = full && !fillingFast && baseMed !== null && baseMed >= DISK_FULL;
   const onset = firstSustained(win, (v) => v >= DISK_FULL, window.fromMs, 2) ?? (fillingFast ? win[0]!.t : null);
   const urgency = hoursToFull === null ? 0 : clamp(1 - hoursToFull / 6);
-  const score = chronic ? 0.25 : clamp(0.45 + 0.3 * clamp((last - 0.8) / 0.2) + 0.2 * urgency, 0, 0.95);
+  // A disk not full yet fails no write: a risk to name, weaker than one that is full.
+  const score = chronic ? 0.25 : full ? clamp(0.45 + 0.3 * clamp((last - 0.8) / 0.2) + 0.2 * urgency, 0, 0.95) : round(0.3 + 0.15 * urgency, 3);
   return { score, onsetMs: onset, chronic, figures: { baseline_median: baseMed === null ? null : round(baseMed, 3), window_last: round(last, 3), growth_per_hour: round(perMs * HOUR, 4), hours_to_full: hoursToFull === null ? null : round(hoursToFull, 1) } };
 }
 
@@ -149,6 +150,27 @@ async function hostsOfServices(ctx: DetectorContext): Promise<Map<string, Set<st
     out.set(host, (out.get(host) ?? new Set()).add(String(r['service.name'] ?? '')));
   }
   return out;
+}
+
+/**
+ * The services a filesystem belongs to, when the processes of traced services report it themselves (a
+ * service's data volume) rather than a host agent: null when a host-wide reporter (or none) is seen.
+ */
+async function diskOwners(ctx: DetectorContext, range: TimeWindow, host: string, mountpoint: string, hosts: Map<string, Set<string>>): Promise<string[] | null> {
+  const filters = [{ key: 'host.name', value: host }, { key: 'system.filesystem.mountpoint', value: mountpoint }];
+  for (const name of ['system.filesystem.utilization', 'system.filesystem.usage']) {
+    const reporters = (await readSeries(ctx, range, { name, groupBy: 'service.name', filters })).map((s) => s.group);
+    if (!reporters.length) continue;
+    const traced = hosts.get(host) ?? new Set<string>();
+    return reporters.every((r) => traced.has(r)) ? reporters.sort() : null;
+  }
+  return null;
+}
+
+/** The weight of a service's own disk: 1 in scope, 0.95 a service they call, 0.3 another service's volume on a shared host. */
+function ownerWeight(owners: string[], scope: string[], called: Set<string>): number {
+  if (!scope.length || owners.some((o) => scope.includes(o))) return 1;
+  return owners.some((o) => called.has(o)) ? 0.95 : 0.3;
 }
 
 /** The weight of a host: 1 when it serves a service in scope, 0.95 a service they call, 0.7 no traced service (a database host…), 0 otherwise. */
@@ -247,9 +269,10 @@ export const resourcesDetector: Detector = {
     for (const { host, series } of disks) {
       for (const s of series) {
         const j = judgeDisk(s, window);
-        if (!j) continue;
-        const { score, late } = weigh(j, weightOf(host), onsetMs);
-        const services = servicesOn(host);
+        if (!j || ctx.signal.aborted) continue;
+        const owners = await diskOwners(ctx, range, host, s.group, hosts);
+        const { score, late } = weigh(j, owners ? ownerWeight(owners, scope, called) : weightOf(host), onsetMs);
+        const services = owners ?? servicesOn(host);
         const hours = j.figures.hours_to_full;
         const last = Number(j.figures.window_last);
         const fullSince = s.points.find((p) => p.t >= window.fromMs && p.v !== null && p.v >= 0.99)?.t;
