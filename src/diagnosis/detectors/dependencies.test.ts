@@ -122,8 +122,20 @@ describe('dependencies detector', () => {
     const down = evidence.find((e) => e.component === 'inventory');
     expect(down).toMatchObject({ category: 'availability', role: 'cause', services: ['inventory', 'web'] });
     expect(down!.summary).toContain('ECONNREFUSED');
-    expect(down!.summary).toContain('no requests of its own since the onset');
+    expect(down!.summary).toContain('no requests of its own since they began to fail');
     expect(down!.score).toBeGreaterThan(0.8);
+  });
+
+  it('diagnosed a second after the onset, a callee answering late is slow, not down; a dead one is down', async () => {
+    // No request starts in the second after this onset (storefront's come every 3 s, web's every 6 s), so no
+    // callee has spans "since the onset" yet; the window starts before the fault, the baseline is clean.
+    const onset = ONSET + 5 * MIN + 500;
+    const scoped = (services: string[]) => dependenciesDetector.run(detectorContext(v.server, scopeAround(onset, onset + 1000, services, { leadMin: 8 })));
+    const ledger = (await scoped(['storefront'])).find((e) => e.component === 'ledger');
+    expect(ledger).toMatchObject({ category: 'dependency' });
+    expect(ledger!.summary).toContain('gives up on ledger before it answers');
+    const inventory = (await scoped(['web'])).find((e) => e.component === 'inventory');
+    expect(inventory).toMatchObject({ category: 'availability' });
   });
 
   it('finds a fan-out grown several-fold and names the operation, or the deploy that explains it', async () => {

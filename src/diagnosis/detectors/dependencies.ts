@@ -146,6 +146,25 @@ const EXPLAINING_KINDS: readonly string[] = ['deploy', 'rollback', 'config', 'fe
 /** A callee that reports its own spans is also seen from inside by the other detectors: its evidence leaves them room. */
 const INSTRUMENTED_WEIGHT = 0.9;
 
+/** Fewest requests the baseline rate must predict over a silence for it to mean the callee is down. */
+const MIN_EXPECTED_SILENT = 5;
+
+/**
+ * Whether the callee's silence means it is down: it served none of the failed calls (a caller giving up on
+ * a callee that answers late is not calling a dead one), and it has served no request since the calls began
+ * to fail, over long enough that its baseline rate would have brought several (an incident diagnosed a
+ * second after it opened sees no spans yet even from a healthy but slow service).
+ */
+async function silentSinceFailing(ctx: DetectorContext, f: EdgeFinding, sample: CallSample | null, ec: EdgeContext): Promise<boolean> {
+  if (sample?.timeout && sample.timeout.calleeMs !== null) return false;
+  const { baseline, window, onsetMs } = ctx.scope;
+  const fromMs = Math.max(window.fromMs, Math.min(onsetMs, sample?.firstFailureMs ?? onsetMs));
+  const perMs = (ec.baseReqs.get(f.edge.callee) ?? 0) / Math.max(1, baseline.toMs - baseline.fromMs);
+  if (perMs * (window.toMs - fromMs) < MIN_EXPECTED_SILENT) return false;
+  if (fromMs >= onsetMs) return true;
+  return ((await requests(ctx, { fromMs, toMs: window.toMs })).get(f.edge.callee) ?? 0) === 0;
+}
+
 /** Evidence of one flagged edge: a failing or slow dependency, a time-out mismatch, or a callee that is down. */
 async function edgeEvidence(ctx: DetectorContext, f: EdgeFinding, ec: EdgeContext): Promise<Evidence> {
   const { caller, callee, kind, base, win } = f.edge;
@@ -170,7 +189,7 @@ async function edgeEvidence(ctx: DetectorContext, f: EdgeFinding, ec: EdgeContex
   const onsetMs = sample?.firstFailureMs ?? undefined;
 
   // Down: it answered requests in the baseline, none since the onset, and the calls fail.
-  const down = kind === 'service' && (ec.baseReqs.get(callee) ?? 0) > 0 && (ec.lateReqs.get(callee) ?? 0) === 0 && rate(win) >= 0.5;
+  const down = kind === 'service' && (ec.baseReqs.get(callee) ?? 0) > 0 && (ec.lateReqs.get(callee) ?? 0) === 0 && rate(win) >= 0.5 && (await silentSinceFailing(ctx, f, sample, ec));
   if (down) {
     const conn = sample?.connectionErrors ?? 0;
     return {
@@ -180,7 +199,7 @@ async function edgeEvidence(ctx: DetectorContext, f: EdgeFinding, ec: EdgeContex
       services,
       role: 'cause',
       score: round(Math.min(0.95, f.score + (conn > 0 ? 0.1 : 0))),
-      summary: `${callee} is not answering: ${errText}${conn > 0 ? `, with connection errors ("${sample!.topMessage}")` : ''}, and ${callee} has reported no requests of its own since the onset (${ec.baseReqs.get(callee)} in the baseline).`,
+      summary: `${callee} is not answering: ${errText}${conn > 0 ? `, with connection errors ("${sample!.topMessage}")` : ''}, and ${callee} has reported no requests of its own since they began to fail (${ec.baseReqs.get(callee)} in the baseline).`,
       onsetMs,
       figures: { ...figures, callee_requests_since_onset: 0, connection_errors: conn },
       links,
