@@ -117,11 +117,13 @@ describe('changes detector', () => {
     expect(billing.every((e) => e.category === 'configuration' && e.score < 0.35)).toBe(true);
   });
 
-  it('weighs little a schema statement undone before the onset, and one that only adds', async () => {
+  it('weighs little a schema statement undone before the onset, and one that only adds; a dropped index gets its table', async () => {
     const evidence = await changesDetector.run(detectorContext(v.server, scopeAround(ONSET, END, ['search'])));
     const drop = evidence.find((e) => e.component === 'DROP INDEX IF EXISTS idx_docs_title');
     const create = evidence.find((e) => e.component.startsWith('CREATE INDEX IF NOT EXISTS idx_docs_title'));
     expect(drop?.score).toBeLessThan(0.2);
+    // The drop names no table; the statement that created the index does (so the ranker can join them).
+    expect(drop!.figures.table).toBe('docs');
     expect(create?.score).toBeLessThan(0.4);
     expect(create!.score).toBeGreaterThan(0.2);
   });

@@ -101,6 +101,8 @@ interface WriteGroup {
   lastMs: number;
   statement: string | null;
   traceId: string | null;
+  /** For an index statement naming no table (`DROP INDEX x`): the table the index was created on. */
+  indexTable?: string;
 }
 
 // The verb of a write: the semantic-convention attribute (current or older name), else the statement's first word.
@@ -186,6 +188,20 @@ function schemaWeight(g: WriteGroup, all: readonly WriteGroup[], onsetMs: number
   return g.op === 'CREATE' ? ADDITIVE_WEIGHT : 1;
 }
 
+/**
+ * `DROP INDEX x` names no table; the `CREATE INDEX x ON <table>` seen among the writes does, and with it
+ * the ranker can join the drop to the statements on that table that got slow.
+ */
+function nameIndexTables(writes: WriteGroup[]): void {
+  for (const g of writes) {
+    const object = g.table ? null : schemaObject(g.statement);
+    if (!object?.startsWith('index ')) continue;
+    const created = writes.find((o) => o !== g && o.service === g.service && o.op === 'CREATE' && schemaObject(o.statement) === object);
+    const table = created?.table || /\bON\s+(?:ONLY\s+)?[`"]?([\w.]+)/i.exec(created?.statement ?? '')?.[1];
+    if (table) g.indexTable = table;
+  }
+}
+
 /** Evidence of one out-of-band write group (no announcement beside it). */
 function writeEvidence(ctx: DetectorContext, g: WriteGroup, weight: number): Evidence {
   const { onsetMs } = ctx.scope;
@@ -203,7 +219,7 @@ function writeEvidence(ctx: DetectorContext, g: WriteGroup, weight: number): Evi
     score: round(proximityScore(g.lastMs, onsetMs) * 0.95 * weight),
     summary: `Out-of-band ${what} by ${g.service} ${times} (${relative(g.lastMs, onsetMs)}), outside any request: a manual or scripted change no deploy announced.`,
     onsetMs: g.firstMs,
-    figures: { writes: g.count, first_at: new Date(g.firstMs).toISOString(), last_at: new Date(g.lastMs).toISOString(), minutes_before_onset: round((onsetMs - g.lastMs) / MIN, 1), table: g.table || null, operation: g.op, statement: g.statement },
+    figures: { writes: g.count, first_at: new Date(g.firstMs).toISOString(), last_at: new Date(g.lastMs).toISOString(), minutes_before_onset: round((onsetMs - g.lastMs) / MIN, 1), table: g.table || g.indexTable || null, operation: g.op, statement: g.statement },
     links: writeLinks(g),
     nextStep: schema
       ? `Find who ran "${shorten(g.statement ?? g.op)}" on ${g.service}'s database and check the statements that got slower since; revert it if it removed an index or changed a column.`
@@ -258,6 +274,8 @@ export const changesDetector: Detector = {
       if (ctx.signal.aborted) return [];
       await sampleWrite(ctx, g);
     }
+
+    nameIndexTables(writes);
 
     const merged = new Set<WriteGroup>();
     const best = new Map<string, Evidence>();

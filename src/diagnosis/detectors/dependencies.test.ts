@@ -68,6 +68,8 @@ beforeAll(async () => {
     ...traffic(10, (t) => request('orders', '/health', t, [])),
     // portal → search: search slows to 3 s; portal's calls fail at 1 s without saying why (a client deadline).
     ...traffic(10, (t, faulty) => request('portal', '/find', t, [{ callee: 'search', ms: faulty ? 1000 + (t % 5) : 40 + (t % 20), error: faulty ? true : undefined, serverMs: faulty ? 3000 : undefined }], faulty ? 'search failed' : undefined)),
+    // billing → pdf: billing's process saturates, so its calls to pdf look 10× slower while pdf answers as fast as ever.
+    ...traffic(10, (t, faulty) => request('billing', '/invoice', t, [{ callee: 'pdf', ms: faulty ? 400 + (t % 7) : 40 + (t % 5), serverMs: 8 + (t % 3) }])),
     // gateway → catalog: healthy, with a little noise (an occasional error and slower call).
     ...traffic(15, (t) => request('gateway', '/products', t, [{ callee: 'catalog', ms: 30 + ((t / 1000) % 7) * 3, error: (t / 4000) % 97 === 0 ? 'HTTP 503' : undefined }])),
   ];
@@ -136,6 +138,14 @@ describe('dependencies detector', () => {
     expect(ledger!.summary).toContain('gives up on ledger before it answers');
     const inventory = (await scoped(['web'])).find((e) => e.component === 'inventory');
     expect(inventory).toMatchObject({ category: 'availability' });
+  });
+
+  it('a callee that answers as fast as ever is not what slowed its caller: the time is lost on the caller side', async () => {
+    const pdf = (await run(['billing'])).find((e) => e.component === 'pdf');
+    expect(pdf).toBeDefined();
+    expect(pdf!.summary).toContain('the time is lost on');
+    expect(pdf!.figures.callee_own_p95_ms as number).toBeLessThan(15);
+    expect(pdf!.score).toBeLessThanOrEqual(0.3);
   });
 
   it('finds a fan-out grown several-fold and names the operation, or the deploy that explains it', async () => {

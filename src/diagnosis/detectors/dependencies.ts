@@ -146,6 +146,27 @@ const EXPLAINING_KINDS: readonly string[] = ['deploy', 'rollback', 'config', 'fe
 /** A callee that reports its own spans is also seen from inside by the other detectors: its evidence leaves them room. */
 const INSTRUMENTED_WEIGHT = 0.9;
 
+/** A slow edge whose callee answers its own requests as fast as ever weighs this much: the time is lost at the caller. */
+const CALLER_SIDE_WEIGHT = 0.35;
+
+/** p95 of a service's own requests (server spans) over a range; null with fewer than 5. */
+async function ownP95(ctx: DetectorContext, service: string, w: TimeWindow): Promise<number | null> {
+  const res = await ctx.queries.search(`from spans kind=server service.name=${quote(service)} | stats p95(duration_ms) as p95 count() as n`, { fromNs: ns(w.fromMs), toNs: ns(w.toMs), limit: 1, explainEmpty: false });
+  const r = res.rows[0] as Record<string, unknown> | undefined;
+  return r && (num(r.n) ?? 0) >= 5 ? num(r.p95) : null;
+}
+
+/**
+ * When calls got several times slower as the caller sees them but the callee's own requests did not (under
+ * 1.5×), the callee is not what slowed: a saturated caller (its event loop late to read the answers), the
+ * network or a pool in between is. Answers both p95s then, else null.
+ */
+async function callerSideSlowness(ctx: DetectorContext, callee: string, seenBaseline: number | null, seenWindow: number | null): Promise<{ baseline: number; window: number } | null> {
+  if (!seenBaseline || !seenWindow || seenWindow < 3 * seenBaseline) return null;
+  const [baseline, window] = await Promise.all([ownP95(ctx, callee, ctx.scope.baseline), ownP95(ctx, callee, ctx.scope.window)]);
+  return baseline !== null && window !== null && window < 1.5 * Math.max(baseline, 1) ? { baseline, window } : null;
+}
+
 /** Fewest requests the baseline rate must predict over a silence for it to mean the callee is down. */
 const MIN_EXPECTED_SILENT = 5;
 
@@ -223,6 +244,13 @@ async function edgeEvidence(ctx: DetectorContext, f: EdgeFinding, ec: EdgeContex
   }
   let score = f.score;
   let role: Evidence['role'] = 'cause';
+  const own = f.slow && !f.failing && kind === 'service' ? await callerSideSlowness(ctx, callee, base?.p95_ms ?? null, win.p95_ms) : null;
+  if (own) {
+    score *= CALLER_SIDE_WEIGHT;
+    summary += ` ${possessive(callee)} own requests stay at p95 ${fmtMs(own.window)} (baseline ${fmtMs(own.baseline)}): the time is lost on ${possessive(caller)} side (a busy process, the network, a connection pool), not in ${callee}.`;
+    Object.assign(figures, { callee_own_p95_ms: own.window, callee_own_baseline_p95_ms: own.baseline });
+    nextStep = `Look at ${caller} itself (its CPU and event loop, its connection pool to ${callee}) before ${callee}.`;
+  }
   if (ctx.scope.services.includes(callee)) {
     // The incident's own service, seen from its callers: that it answers badly is the incident, not its cause.
     role = 'symptom';
