@@ -70,6 +70,11 @@ beforeAll(async () => {
     ...traffic(10, (t, faulty) => request('portal', '/find', t, [{ callee: 'search', ms: faulty ? 1000 + (t % 5) : 40 + (t % 20), error: faulty ? true : undefined, serverMs: faulty ? 3000 : undefined }], faulty ? 'search failed' : undefined)),
     // billing → pdf: billing's process saturates, so its calls to pdf look 10× slower while pdf answers as fast as ever.
     ...traffic(10, (t, faulty) => request('billing', '/invoice', t, [{ callee: 'pdf', ms: faulty ? 400 + (t % 7) : 40 + (t % 5), serverMs: 8 + (t % 3) }])),
+    // kiosk → tickets: tickets fails for three minutes from the fault, then answers again.
+    ...traffic(10, (t, faulty) => {
+      const failing = faulty && t < FAULT + 3 * MIN;
+      return request('kiosk', '/book', t, [{ callee: 'tickets', ms: 20, error: failing ? 'HTTP 503' : undefined }], failing ? 'tickets failed' : undefined);
+    }),
     // gateway → catalog: healthy, with a little noise (an occasional error and slower call).
     ...traffic(15, (t) => request('gateway', '/products', t, [{ callee: 'catalog', ms: 30 + ((t / 1000) % 7) * 3, error: (t / 4000) % 97 === 0 ? 'HTTP 503' : undefined }])),
   ];
@@ -146,6 +151,17 @@ describe('dependencies detector', () => {
     expect(pdf!.summary).toContain('the time is lost on');
     expect(pdf!.figures.callee_own_p95_ms as number).toBeLessThan(15);
     expect(pdf!.score).toBeLessThanOrEqual(0.3);
+  });
+
+  it('a dependency failing in the window but no longer at the onset is past trouble, weighed little', async () => {
+    const during = (await run(['kiosk'])).find((e) => e.component === 'tickets');
+    expect(during!.score).toBeGreaterThan(0.5);
+    // An incident of kiosk opening six minutes after the fault: the window's lead still holds the failures.
+    const onset = FAULT + 6 * MIN;
+    const later = (await dependenciesDetector.run(detectorContext(v.server, scopeAround(onset, onset + MIN, ['kiosk'], { leadMin: 8 })))).find((e) => e.component === 'tickets');
+    expect(later).toBeDefined();
+    expect(later!.summary).toContain('It had ended before the onset');
+    expect(later!.score).toBeLessThan(0.3);
   });
 
   it('finds a fan-out grown several-fold and names the operation, or the deploy that explains it', async () => {

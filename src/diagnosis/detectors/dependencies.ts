@@ -18,11 +18,11 @@ import type { ExternalCallRow } from '../../api/contract.ts';
 import { externalQuery, shapeExternal } from '../../query/views/apm.ts';
 import type { ChangeRecord } from '../../store/state/changes.ts';
 import { quote, searchLink, serviceLink, traceLink } from '../links.ts';
-import { clamp, fmtMs, fmtPct, ns, num, proportionZ, round, volumeFactor } from '../stats.ts';
+import { clamp, fmtClock, fmtMs, fmtPct, ns, num, proportionZ, round, volumeFactor } from '../stats.ts';
 import { downstreamOf, upstreamOf } from '../topology.ts';
 import type { Detector, DetectorContext, Evidence, TimeWindow } from '../types.ts';
 import { changeCulprit, CHANGE_LOOKBACK_MS } from './changes.ts';
-import { callsQuery, sampleFailedCalls, type CallSample } from './dependency-calls.ts';
+import { callsQuery, recentCalls, sampleFailedCalls, type CallSample } from './dependency-calls.ts';
 import { possessive } from './wording.ts';
 
 /** Fewest window calls an edge needs before its figures are read at all. */
@@ -146,6 +146,29 @@ const EXPLAINING_KINDS: readonly string[] = ['deploy', 'rollback', 'config', 'fe
 /** A callee that reports its own spans is also seen from inside by the other detectors: its evidence leaves them room. */
 const INSTRUMENTED_WEIGHT = 0.9;
 
+/** A dependency that was failing in the window but no longer at the onset weighs this much: past trouble. */
+const ENDED_WEIGHT = 0.3;
+/** How long before the onset a dependency must still be failing to be the incident's cause. */
+const AT_ONSET_MS = 30_000;
+
+/**
+ * Whether the edge's trouble was over by the onset (a previous fault inside the window's lead): the calls
+ * from 30 s before the onset on, at least 5 of them, fail at most as often as in the baseline (or 5%) and,
+ * for a slow edge, answer within twice the baseline p95. Answers those calls' figures then, else null.
+ */
+async function endedBeforeOnset(ctx: DetectorContext, f: EdgeFinding): Promise<{ fromMs: number; calls: number; errorRate: number; p95Ms: number | null } | null> {
+  const { window, onsetMs } = ctx.scope;
+  const fromMs = Math.max(window.fromMs, onsetMs - AT_ONSET_MS);
+  if (fromMs <= window.fromMs) return null;
+  const recent = await recentCalls(ctx, f.edge, fromMs, window.toMs);
+  if (recent.calls < 5) return null;
+  const baseRate = rate(f.edge.base);
+  if (f.failing && recent.errorRate > Math.max(0.05, 2 * baseRate)) return null;
+  const baseP95 = f.edge.base?.p95_ms ?? null;
+  if (f.slow && (baseP95 === null || recent.p95Ms === null || recent.p95Ms > 2 * baseP95)) return null;
+  return { fromMs, ...recent };
+}
+
 /** A slow edge whose callee answers its own requests as fast as ever weighs this much: the time is lost at the caller. */
 const CALLER_SIDE_WEIGHT = 0.35;
 
@@ -244,6 +267,12 @@ async function edgeEvidence(ctx: DetectorContext, f: EdgeFinding, ec: EdgeContex
   }
   let score = f.score;
   let role: Evidence['role'] = 'cause';
+  const over = await endedBeforeOnset(ctx, f);
+  if (over) {
+    score *= ENDED_WEIGHT;
+    summary += ` It had ended before the onset: ${over.calls} calls from ${fmtClock(over.fromMs)} on, ${fmtPct(over.errorRate)} failing, p95 ${fmtMs(over.p95Ms)}.`;
+    Object.assign(figures, { recent_calls: over.calls, recent_error_rate: round(over.errorRate, 4), recent_p95_ms: over.p95Ms });
+  }
   const own = f.slow && !f.failing && kind === 'service' ? await callerSideSlowness(ctx, callee, base?.p95_ms ?? null, win.p95_ms) : null;
   if (own) {
     score *= CALLER_SIDE_WEIGHT;

@@ -128,3 +128,14 @@ async function failureOnset(ctx: DetectorContext, e: EdgeFigures): Promise<numbe
   return firstSustained(points.sort((a, b) => a.t - b.t), (v) => v >= Math.max(0.05, 3 * base + 0.02));
 }
 
+
+/** How an edge's calls fared over `[fromMs, toMs)`: how many, the failed share and the p95. */
+export async function recentCalls(ctx: DetectorContext, e: EdgeFigures, fromMs: number, toMs: number): Promise<{ calls: number; errorRate: number; p95Ms: number | null }> {
+  const res = await ctx.queries.search(
+    `${edgeSearch(e)} | eval failed = if(status = "Error" or coalesce(http.response.status_code, 0) >= 500, 1, 0) | stats count() as calls sum(failed) as errors p95(duration_ms) as p95`,
+    { fromNs: ns(fromMs), toNs: ns(toMs), limit: 1, explainEmpty: false },
+  );
+  const r = (res.rows[0] ?? {}) as Record<string, unknown>;
+  const calls = num(r.calls) ?? 0;
+  return { calls, errorRate: calls ? (num(r.errors) ?? 0) / calls : 0, p95Ms: num(r.p95) };
+}

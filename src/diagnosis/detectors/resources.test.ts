@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectorContext, scopeAround } from '../../../test/helpers/diagnosis.ts';
 import { minutesAgo, newId, sendGauges, sendSpans, type GaugeSpec, type SpanSpec } from '../../../test/helpers/infra-telemetry.ts';
 import { startTestVigil, type TestVigil } from '../../../test/helpers/vigil.ts';
-import { judgeDisk, judgeSaturation, resourcesDetector } from './resources.ts';
+import { judgeDisk, judgeProcessCpu, judgeSaturation, resourcesDetector } from './resources.ts';
 
 const MIN = 60_000;
 const MIB = 1024 * 1024;
@@ -172,6 +172,12 @@ describe('resource judgements', () => {
   it('needs saturation to last', () => {
     expect(judgeSaturation(series((t) => (t === 65 * MIN ? 0.99 : 0.3)), window, 0.85)).toBeNull();
     expect(judgeSaturation(series((t) => (t >= 62 * MIN ? 0.95 : 0.3)), window, 0.85)!.onsetMs).toBe(62 * MIN);
+  });
+  it('reads a process several times busier than usual as a jump, even under a core', () => {
+    expect(judgeProcessCpu(series((t) => (t >= 62 * MIN ? 0.26 : 0.03)), window)!.figures.jump_cores).toBeCloseTo(0.23, 2);
+    // 0.22 cores more, but not three times its usual 0.3: ordinary variation of a busy process.
+    expect(judgeProcessCpu(series((t) => (t >= 62 * MIN ? 0.52 : 0.3)), window)).toBeNull();
+    expect(judgeProcessCpu(series(() => 0.03), window)).toBeNull();
   });
   it('projects a filling disk', () => {
     expect(judgeDisk(series(() => 0.5), window)).toBeNull();

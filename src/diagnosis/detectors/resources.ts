@@ -104,18 +104,23 @@ export function judgeDisk(s: Series, window: TimeWindow): Judgement | null {
   return { score, onsetMs: onset, chronic, figures: { baseline_median: baseMed === null ? null : round(baseMed, 3), window_last: round(last, 3), growth_per_hour: round(perMs * HOUR, 4), hours_to_full: hoursToFull === null ? null : round(hoursToFull, 1) } };
 }
 
-/** Process CPU in cores: a jump of 0.3 cores or more over the baseline's median. */
+/**
+ * Process CPU in cores: 0.3 cores or more over the baseline's median, or 0.2 and three times it (as the
+ * default ProcessCpuHigh rule reads a process several times busier than usual; on a busy machine a
+ * runaway loop gets less than a core).
+ */
 export function judgeProcessCpu(s: Series, window: TimeWindow): Judgement | null {
   const { base, win } = split(s, window);
   const baseMed = median(base);
   if (baseMed === null || win.length < 2) return null;
-  const onset = firstSustained(win, (v) => v - baseMed >= 0.3, window.fromMs, 3);
+  const jumped = (v: number) => v - baseMed >= 0.3 || (v - baseMed >= 0.2 && v >= 3 * baseMed);
+  const onset = firstSustained(win, jumped, window.fromMs, 3);
   if (onset === null) return null;
   const after = win.filter((p) => p.t >= onset).map((p) => p.v);
   const level = median(after)!;
   const jump = level - baseMed;
-  if (jump < 0.3) return null;
-  return { score: clamp(0.45 + 0.3 * clamp((jump - 0.3) / 0.7) + 0.1 * clamp(after.length / 5), 0, 0.9), onsetMs: onset, chronic: false, figures: { baseline_cores: round(baseMed, 2), window_cores: round(level, 2), jump_cores: round(jump, 2) } };
+  if (!jumped(level)) return null;
+  return { score: clamp(0.45 + 0.3 * clamp((jump - 0.2) / 0.8) + 0.1 * clamp(after.length / 5), 0, 0.9), onsetMs: onset, chronic: false, figures: { baseline_cores: round(baseMed, 2), window_cores: round(level, 2), jump_cores: round(jump, 2) } };
 }
 
 /** Process memory: 50% above the baseline's median, or a steady climb through the window (a leak). */
