@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openStateDb, type StateDb } from '../store/state/db.ts';
 import { AlertStore } from '../store/state/alerts.ts';
 import type { LogRow, MetricRow, SpanRow, TelemetryBatch } from '../model/telemetry.ts';
-import { nextEvaluation, relevanceOf, RuleManager, type EvaluateFn, MONITOR_STATE_CHANGE_EVENT } from './manager.ts';
+import { ERROR_RETRY_MS, nextEvaluation, relevanceOf, RuleManager, type EvaluateFn, MONITOR_STATE_CHANGE_EVENT } from './manager.ts';
 import { fingerprint, type AlertInstance, type NotifyAlert, type RuleGroupSpec, type RuleSpec } from './types.ts';
 
 const T0 = Date.UTC(2026, 11, 3, 12, 0, 0);
@@ -228,6 +228,34 @@ describe('RuleManager', () => {
     await advance(5000);
     await all;
     expect(order.filter((n) => n === 'svc19')).toHaveLength(1);
+    await m.stop();
+  });
+
+  it('tries a failed evaluation of a long-interval rule again after 15 s, not a whole interval later', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const calls: string[] = [];
+    const values = new Map([['r.yml:g:checkout', 42]]);
+    const ok = fakeEvaluator(values, calls);
+    let failing = true;
+    const m = manager(async (r, now, previous) => {
+      if (!failing) return ok(r, now, previous);
+      calls.push(r.id);
+      return { instances: previous, transitions: [], health: { health: 'err', lastError: 'query gate busy', lastEvaluation: now, evaluationMs: 1 } };
+    });
+    m.setGroups([group([rule('checkout', { intervalMs: 3_600_000 })], { intervalMs: 3_600_000 })]);
+    await m.start();
+    m.onCommit([spans('checkout')]);
+    await advance(30);
+    expect(calls).toHaveLength(1);
+    await advance(ERROR_RETRY_MS - 100);
+    expect(calls).toHaveLength(1);
+    failing = false;
+    await advance(200);
+    expect(calls).toHaveLength(2);
+    expect(sent.flat().some((a) => a.labels.alertname === 'checkout' && !a.resolved)).toBe(true);
+    // Healthy again: no more early retries, only the hourly interval.
+    await advance(5 * ERROR_RETRY_MS);
+    expect(calls).toHaveLength(2);
     await m.stop();
   });
 

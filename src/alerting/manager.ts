@@ -85,6 +85,11 @@ export interface GroupView {
 export const PUSH_DEBOUNCE_MS = 25;
 /** A rule is evaluated by push at most this often. */
 export const PUSH_MIN_SPACING_MS = 250;
+/**
+ * A failed evaluation (a busy query gate, a storage error) is tried again after this long when the rule's
+ * interval is longer: an alert must not wait a whole long interval because one evaluation failed.
+ */
+export const ERROR_RETRY_MS = 15_000;
 /** Instances whose only change is their value are written at most this often (state changes at once). */
 const PERSIST_REFRESH_MS = 30_000;
 /** Orphaned alerts (of removed rules) are re-sent and pruned this often. */
@@ -178,6 +183,8 @@ interface RuleEntry {
   removed: boolean;
   lastPushAt: number;
   pushTimer?: NodeJS.Timeout;
+  /** The early retry of a failed evaluation. */
+  retryTimer?: NodeJS.Timeout;
   persistedSig: string;
   persistedAt: number;
   healthSig: string;
@@ -372,7 +379,7 @@ export class RuleManager {
     clearTimeout(this.debounce);
     clearInterval(this.housekeeping);
     for (const g of this.groups.values()) this.unscheduleGroup(g);
-    for (const r of this.rules.values()) clearTimeout(r.pushTimer);
+    for (const r of this.rules.values()) (clearTimeout(r.pushTimer), clearTimeout(r.retryTimer));
     const running = [...this.rules.values()].map((r) => r.running).filter((p): p is Promise<void> => p !== null);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled(running), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
@@ -542,8 +549,21 @@ export class RuleManager {
     if (entry.removed) return;
     entry.instances = result.instances;
     entry.health = result.health;
+    this.retryIfFailed(entry);
     await this.persist(entry, result.transitions, now);
     this.notify(entry, now);
+  }
+
+  /** After a failed evaluation of a rule with a long interval, evaluates it again soon (once per failure). */
+  private retryIfFailed(entry: RuleEntry): void {
+    clearTimeout(entry.retryTimer);
+    entry.retryTimer = undefined;
+    if (entry.health.health !== 'err' || entry.rule.intervalMs <= ERROR_RETRY_MS || this.stopped || entry.removed) return;
+    entry.retryTimer = setTimeout(() => {
+      entry.retryTimer = undefined;
+      void this.request(entry);
+    }, ERROR_RETRY_MS);
+    entry.retryTimer.unref();
   }
 
   private async persist(entry: RuleEntry, transitions: AlertTransition[], now: number): Promise<void> {
@@ -596,6 +616,7 @@ export class RuleManager {
   private removeRule(entry: RuleEntry, now: number): void {
     entry.removed = true;
     clearTimeout(entry.pushTimer);
+    clearTimeout(entry.retryTimer);
     void this.orphan(entry.rule.id, entry.instances, entry.rule.intervalMs, now).then(() => this.resendOrphans(now, entry.rule.id));
   }
 
