@@ -5,7 +5,8 @@
  *            ─▶ remediation (the runbook's action through Vigil's API, else the demo admin API) ─▶ alerts clear
  *            ─▶ resolved ─▶ verification ─▶ closed   (or: wrong fix ─▶ verification fails ─▶ reopened)
  *
- * Every fault of the demo's library runs once; faults of the two systems run in pairs, concurrently
+ * Every fault of the demo's library runs once (npm test leaves out one pair, see `chosen` below); faults of
+ * the two systems run in pairs, concurrently
  * (their incidents are keyed by service, so they never merge). The default rules are exactly the
  * defaults, time-scaled as in alerting.test.ts. Vigil gets history first: the demo's first minute of
  * healthy telemetry, recorded on its way to Vigil and replayed into the 36 minutes before (history.ts),
@@ -212,6 +213,12 @@ async function firingDemoAlerts(): Promise<string[]> {
     .map((a) => [a.labels.alertname, a.labels.service_name ?? a.labels.monitor ?? a.labels.system_filesystem_mountpoint, a.labels.http_route ?? ''].join(' ').trim());
 }
 
+/** Resolves (unless it already is) and closes an incident, whatever is refused. */
+async function close(id: number, status: string): Promise<void> {
+  if (status !== 'resolved') await move(id, 'resolved').catch(() => undefined);
+  await move(id, 'closed').catch(() => undefined);
+}
+
 /** Whether every alert linked to the incident has resolved. */
 const clear = async (id: number) => (await incident(id)).alerts.every((a) => a.state === 'resolved');
 
@@ -305,8 +312,7 @@ async function runPair(pair: [string, string]): Promise<void> {
   const open = (await api<IncidentListResponse>('GET', '/api/v1/incidents?status=open&limit=1000')).body.incidents;
   for (const i of open) {
     note(`closing incident #${i.id} ${i.title}, open before the pair`);
-    if (i.status !== 'resolved') await move(i.id, 'resolved').catch(() => undefined);
-    await move(i.id, 'closed').catch(() => undefined);
+    await close(i.id, i.status);
   }
   const started = Date.now();
   const cases = pair.map((f) => CASES[f]!);
@@ -337,9 +343,7 @@ async function runPair(pair: [string, string]): Promise<void> {
   for (const i of await incidentsSince(started)) {
     await until(`the alerts of incident ${i.id} to clear`, () => clear(i.id), 90_000, 2000).catch(() => undefined);
     const d = await incident(i.id);
-    if (d.status === 'closed') continue;
-    if (d.status !== 'resolved') await move(i.id, 'resolved').catch(() => undefined);
-    await move(i.id, 'closed').catch(() => undefined);
+    if (d.status !== 'closed') await close(i.id, d.status);
   }
 }
 

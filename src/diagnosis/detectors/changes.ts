@@ -171,7 +171,7 @@ async function sampleWrite(ctx: DetectorContext, g: WriteGroup): Promise<void> {
 const ADDITIVE_WEIGHT = 0.4;
 
 /** The object a schema statement acts on (`index idx_orders_user`, `table orders`), or null. */
-export function schemaObject(statement: string | null): string | null {
+function schemaObject(statement: string | null): string | null {
   const m = /^\s*(?:CREATE|DROP|ALTER|TRUNCATE)\s+(?:OR\s+REPLACE\s+)?(?:UNIQUE\s+)?(?:TEMP(?:ORARY)?\s+)?(INDEX|TABLE|VIEW)?\s*(?:CONCURRENTLY\s+)?(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?:ONLY\s+)?[`"]?([\w.]+)[`"]?/i.exec(statement ?? '');
   return m ? `${(m[1] ?? 'table').toLowerCase()} ${m[2]!.toLowerCase()}` : null;
 }

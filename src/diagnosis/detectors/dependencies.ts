@@ -232,7 +232,7 @@ async function edgeEvidence(ctx: DetectorContext, f: EdgeFinding, ec: EdgeContex
   const services = [callee, caller];
   const onsetMs = sample?.firstFailureMs ?? undefined;
 
-  // Down: it answered requests in the baseline, none since the onset, and the calls fail.
+  // Down: it answered requests in the baseline, none since the onset nor since the calls began to fail, and they fail.
   const down = kind === 'service' && (ec.baseReqs.get(callee) ?? 0) > 0 && (ec.lateReqs.get(callee) ?? 0) === 0 && rate(win) >= 0.5 && (await silentSinceFailing(ctx, f, sample, ec));
   if (down) {
     const conn = sample?.connectionErrors ?? 0;

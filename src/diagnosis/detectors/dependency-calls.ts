@@ -37,6 +37,8 @@ export interface CallSample {
 const CONNECTION = /refused|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|unreachable|no route|connection (?:reset|closed|error|failed)|failed to connect|could not connect|unavailable/i;
 const TIMEOUT = /time[ds]?[ -]?out|deadline exceeded|ETIMEDOUT|did not answer within/i;
 const FAILED = '(status=error OR http.response.status_code>=500)';
+/** The same, as a 0/1 column `failed` (to count the failed share of calls). */
+const FAILED_EVAL = 'eval failed = if(status = "Error" or coalesce(http.response.status_code, 0) >= 500, 1, 0)';
 
 /** The search text of a caller's client spans to a callee (by `peer.service`, or by host as the external-calls view names it). */
 export function callsQuery(caller: string, callee: string, kind: string, extra = ''): string {
@@ -115,7 +117,7 @@ async function calleeDuration(ctx: DetectorContext, e: EdgeFigures, calls: Recor
 async function failureOnset(ctx: DetectorContext, e: EdgeFigures): Promise<number | null> {
   const { window } = ctx.scope;
   const res = await ctx.queries.search(
-    `${edgeSearch(e)} | eval failed = if(status = "Error" or coalesce(http.response.status_code, 0) >= 500, 1, 0) | timechart span=1m count() as calls sum(failed) as errors`,
+    `${edgeSearch(e)} | ${FAILED_EVAL} | timechart span=1m count() as calls sum(failed) as errors`,
     { fromNs: ns(window.fromMs), toNs: ns(window.toMs), limit: 1000, explainEmpty: false },
   );
   const points: Point[] = [];
@@ -128,11 +130,10 @@ async function failureOnset(ctx: DetectorContext, e: EdgeFigures): Promise<numbe
   return firstSustained(points.sort((a, b) => a.t - b.t), (v) => v >= Math.max(0.05, 3 * base + 0.02));
 }
 
-
 /** How an edge's calls fared over `[fromMs, toMs)`: how many, the failed share and the p95. */
 export async function recentCalls(ctx: DetectorContext, e: EdgeFigures, fromMs: number, toMs: number): Promise<{ calls: number; errorRate: number; p95Ms: number | null }> {
   const res = await ctx.queries.search(
-    `${edgeSearch(e)} | eval failed = if(status = "Error" or coalesce(http.response.status_code, 0) >= 500, 1, 0) | stats count() as calls sum(failed) as errors p95(duration_ms) as p95`,
+    `${edgeSearch(e)} | ${FAILED_EVAL} | stats count() as calls sum(failed) as errors p95(duration_ms) as p95`,
     { fromNs: ns(fromMs), toNs: ns(toMs), limit: 1, explainEmpty: false },
   );
   const r = (res.rows[0] ?? {}) as Record<string, unknown>;
